@@ -1,0 +1,49 @@
+"""The application factory and its lifespan: open the database, load the key, serve, close."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from starlette.applications import Starlette
+from tortoise import Tortoise
+from tortoise.contrib.starlette import RegisterTortoise
+
+from api.problems import HANDLERS
+from api.routes import ROUTES
+from api.settings import Settings
+from api.state import RegistryState
+from registry.identity import load_or_create_registry_key
+from registry.store import ClaimStore, utcnow
+
+MODELS = ["registry.models"]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    on_ready: Callable[[str, bool], None] | None = None,
+) -> Starlette:
+    """A registry application. Nothing touches disk or database until the lifespan starts.
+
+    `on_ready` is called with the registry's DID, and whether its key was created just now, once the
+    database is open (the CLI prints them).
+
+    >>> app = create_app(Settings(data_dir=Path("/tmp/kotowari-example")))  # doctest: +SKIP
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        key, created = load_or_create_registry_key(settings.data_dir)
+        async with RegisterTortoise(app, db_url=settings.database_url, modules={"models": MODELS}):
+            await Tortoise.generate_schemas(safe=True)
+            claims = ClaimStore(clock=clock, window=settings.clock_window, max_items=settings.max_check_items)
+            app.state.registry = RegistryState(settings=settings, key=key, claims=claims)
+            if on_ready is not None:
+                on_ready(key.did, created)
+            yield
+
+    return Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)

@@ -1,0 +1,74 @@
+"""The HTTP endpoints. Each handler is thin: read the body under the limit, call the store."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.bodies import read_body, read_json
+from api.openapi import openapi_document
+from api.state import RegistryState
+from registry.vocabulary import DESCRIPTIONS, USES
+
+
+def _state(request: Request) -> RegistryState:
+    state: RegistryState = request.app.state.registry
+    return state
+
+
+async def registry_info(request: Request) -> Response:
+    state = _state(request)
+    return JSONResponse(
+        {
+            "did": state.key.did,
+            "uses": [{"use": use, "description": DESCRIPTIONS[use]} for use in USES],
+            "limits": {
+                "max_body_bytes": state.settings.max_body_bytes,
+                "max_check_items": state.settings.max_check_items,
+                "max_age_seconds": state.settings.max_age_seconds,
+                "max_skew_seconds": state.settings.max_skew_seconds,
+            },
+        }
+    )
+
+
+async def healthz(request: Request) -> Response:
+    await _state(request).ping()
+    return JSONResponse({"status": "ok"})
+
+
+async def file_claim(request: Request) -> Response:
+    state = _state(request)
+    receipt = await state.claims.file_claim(await read_body(request, state.settings.max_body_bytes))
+    return JSONResponse(receipt, status_code=201, headers={"Location": f"/v1/claims/{receipt['id']}"})
+
+
+async def get_claim(request: Request) -> Response:
+    return JSONResponse(await _state(request).claims.get_claim(request.path_params["claim_id"]))
+
+
+async def withdraw_claim(request: Request) -> Response:
+    state = _state(request)
+    body = await read_body(request, state.settings.max_body_bytes)
+    return JSONResponse(await state.claims.withdraw_claim(request.path_params["claim_id"], body))
+
+
+async def check(request: Request) -> Response:
+    state = _state(request)
+    return JSONResponse(await state.claims.check(await read_json(request, state.settings.max_body_bytes)))
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())
+
+
+ROUTES = [
+    Route("/v1/registry", registry_info, methods=["GET"]),
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/openapi.json", openapi, methods=["GET"]),
+    Route("/v1/claims", file_claim, methods=["POST"]),
+    Route("/v1/claims/{claim_id}", get_claim, methods=["GET"]),
+    Route("/v1/claims/{claim_id}/withdraw", withdraw_claim, methods=["POST"]),
+    Route("/v1/check", check, methods=["POST"]),
+]

@@ -1,0 +1,87 @@
+"""Server configuration: defaults that just work, overridable by environment and CLI flags.
+
+| setting | environment | default |
+|---|---|---|
+| data_dir | KOTOWARI_DATA_DIR | ./kotowari-data |
+| db_url | KOTOWARI_DB | sqlite://<data_dir>/kotowari.sqlite3 |
+| host | KOTOWARI_HOST | 127.0.0.1 |
+| port | KOTOWARI_PORT | 8000 |
+| max_body_bytes | KOTOWARI_MAX_BODY_BYTES | 4194304 (4 MiB) |
+| max_check_items | KOTOWARI_MAX_CHECK_ITEMS | 10000 |
+| max_age_seconds | KOTOWARI_MAX_AGE_SECONDS | 86400: how old a document's `created` may be |
+| max_skew_seconds | KOTOWARI_MAX_SKEW_SECONDS | 300: how far ahead of the registry clock |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from registry.intake import ClockWindow
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("kotowari-data")
+    db_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_check_items: int = 10_000
+    max_age_seconds: int = 86_400
+    max_skew_seconds: int = 300
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def database_url(self) -> str:
+        """The Tortoise URL: the configured one, or SQLite inside the data directory."""
+        if self.db_url:
+            return normalize_db_url(self.db_url)
+        return f"sqlite://{self.data_dir.resolve() / 'kotowari.sqlite3'}"
+
+    @property
+    def clock_window(self) -> ClockWindow:
+        return ClockWindow(
+            max_age=timedelta(seconds=self.max_age_seconds), max_skew=timedelta(seconds=self.max_skew_seconds)
+        )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `KOTOWARI_*` variables, then explicit overrides (CLI flags) that are not None."""
+        env = os.environ if environ is None else environ
+        settings = cls()
+        names = {
+            "data_dir": ("KOTOWARI_DATA_DIR", Path),
+            "db_url": ("KOTOWARI_DB", str),
+            "host": ("KOTOWARI_HOST", str),
+            "port": ("KOTOWARI_PORT", int),
+            "max_body_bytes": ("KOTOWARI_MAX_BODY_BYTES", int),
+            "max_check_items": ("KOTOWARI_MAX_CHECK_ITEMS", int),
+            "max_age_seconds": ("KOTOWARI_MAX_AGE_SECONDS", int),
+            "max_skew_seconds": ("KOTOWARI_MAX_SKEW_SECONDS", int),
+        }
+        values: dict[str, Any] = {}
+        for name, (variable, convert) in names.items():
+            if variable in env and env[variable] != "":
+                try:
+                    values[name] = convert(env[variable])
+                except ValueError:
+                    raise ValueError(f"{variable}={env[variable]!r} is not a valid {convert.__name__}") from None
+        values.update({name: value for name, value in overrides.items() if value is not None})
+        if "data_dir" in values:
+            values["data_dir"] = Path(values["data_dir"])
+        return replace(settings, **values)
+
+
+def normalize_db_url(url: str) -> str:
+    """Accept the spellings people use (`postgresql://`, `sqlite:///abs`) for Tortoise's two engines."""
+    for prefix in ("postgresql://", "postgresql+asyncpg://", "postgres+asyncpg://"):
+        if url.startswith(prefix):
+            return "postgres://" + url[len(prefix) :]
+    if url.startswith(("postgres://", "sqlite://")):
+        return url
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite://PATH or postgres://USER@HOST/DB")

@@ -1,0 +1,22 @@
+"""What the running application holds: settings, the registry key and the claim store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise import connections
+
+import keys
+from api.settings import Settings
+from registry.store import ClaimStore
+
+
+@dataclass
+class RegistryState:
+    settings: Settings
+    key: keys.SigningKey
+    claims: ClaimStore
+
+    async def ping(self) -> None:
+        """Touch the database so /healthz fails when it is unreachable."""
+        await connections.get("default").execute_query("SELECT 1")

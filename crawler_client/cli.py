@@ -1,0 +1,428 @@
+"""The `kotowari` command line.
+
+Exit status: 0 success; 1 a negative result (a reserved use, a document that does not verify);
+2 a usage or input error, printed as one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import keys
+from crawler_client.client import Client
+from crawler_client.errors import KotowariError
+from crawler_client.items import add_item_flags, items_from_args
+from registry import urls
+from registry.documents import (
+    SUBJECT_KINDS,
+    InvalidDocument,
+    new_claim,
+    new_withdrawal,
+    parse_timestamp,
+)
+from registry.vocabulary import USES, UnknownUse, parse_uses
+
+PROG = "kotowari"
+
+
+class UsageError(Exception):
+    """Bad input from the command line: printed as one line, exit status 2."""
+
+
+class Negative(Exception):
+    """A negative result (exit status 1) whose message has already been printed."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------- serve
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from api import Settings, create_app
+    except ImportError as exc:
+        raise UsageError(f"the server is not installed ({exc.name}): pip install 'kotowari[server]'") from None
+    try:
+        settings = Settings.from_env(db_url=args.db, host=args.host, port=args.port, data_dir=args.data_dir)
+        settings.database_url  # noqa: B018 - refuse an unsupported URL before starting
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+    def ready(did: str, created: bool) -> None:
+        key_file = settings.data_dir / "registry.key"
+        print(f"Kotowari registry {did}", flush=True)
+        if created:
+            print(f"created its signing key in {key_file} (mode 0600)", flush=True)
+        print(f"database {_redacted(settings.database_url)}", flush=True)
+        print(f"listening on http://{settings.host}:{settings.port}", flush=True)
+
+    app = create_app(settings, on_ready=ready)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    )
+    server.run()
+    return 0 if server.started else 2
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password, for printing."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if at and ":" in credentials:
+        credentials = credentials.split(":", 1)[0] + ":***"
+    return f"{scheme}{sep}{credentials}{at}{host}"
+
+
+# ---------------------------------------------------------------- keys
+
+
+def cmd_keys_new(args: argparse.Namespace) -> int:
+    key = keys.SigningKey.generate()
+    keys.write_key_file(args.out, key)
+    print(key.did)
+    print(f"private key written to {args.out} (mode 0600); keep it safe", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------- url
+
+
+def cmd_url(args: argparse.Namespace) -> int:
+    reports = []
+    for url in args.urls:
+        try:
+            reports.append(urls.url_report(url))
+        except urls.InvalidURL as exc:
+            raise UsageError(f"{url!r}: {exc}") from None
+    if args.json:
+        _print_json(reports if len(reports) > 1 else reports[0])
+        return 0
+    for report in reports:
+        print(report["canonical"])
+        print(f"  expression: {report['expression']}")
+        for lookup in report["lookups"]:  # type: ignore[attr-defined]
+            print(f"  lookup:     {lookup}")
+    return 0
+
+
+# ---------------------------------------------------------------- claims
+
+
+def cmd_claim_new(args: argparse.Namespace) -> int:
+    key = _read_key(args.key)
+    items = _items(args)
+    if not items:
+        raise UsageError("name at least one item (--url, --sha256 or --file)")
+    if not args.deny and not args.allow:
+        raise UsageError("say which uses you reserve (--deny) or allow (--allow)")
+    uses = _uses(args.deny, "n") | _uses(args.allow, "y")
+    if set(_uses(args.deny, "n")) & set(_uses(args.allow, "y")):
+        raise UsageError("a use cannot be both denied and allowed")
+    if bool(args.on_behalf_of) != bool(args.authority):
+        raise UsageError("--on-behalf-of and --authority go together")
+    licence = {k: v for k, v in {"contact": args.licence_contact, "terms": args.licence_terms}.items() if v}
+    document = new_claim(
+        key.did,
+        args.kind,
+        items,
+        uses,
+        created=_now(),
+        title=args.title,
+        on_behalf_of={"principal": args.on_behalf_of, "authority": args.authority} if args.on_behalf_of else None,
+        licence=licence or None,
+        valid_from=_time(args.valid_from, "--valid-from"),
+        valid_until=_time(args.valid_until, "--valid-until"),
+        territories=args.territory or None,
+    )
+    _validate_locally(document)
+    signed = keys.sign_document(document, key, created=_now())
+    _write_document(signed, args.out)
+    return 0
+
+
+def cmd_claim_file(args: argparse.Namespace) -> int:
+    document = _read_document(args.file)
+    with Client(args.registry) as registry:
+        receipt = registry.file_claim(document)
+    if args.json:
+        _print_json(receipt)
+    else:
+        print(receipt["id"])
+    return 0
+
+
+def cmd_claim_withdraw(args: argparse.Namespace) -> int:
+    key = _read_key(args.key)
+    withdrawal = keys.sign_document(
+        new_withdrawal(key.did, args.id, created=_now(), reason=args.reason), key, created=_now()
+    )
+    with Client(args.registry) as registry:
+        receipt = registry.withdraw_claim(args.id, withdrawal)
+    if args.json:
+        _print_json(receipt)
+    else:
+        print(f"withdrew {args.id}")
+    return 0
+
+
+# ---------------------------------------------------------------- verify
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    document = _read_document(args.file)
+    key = None
+    if args.key:
+        try:
+            key = keys.VerifyingKey.from_multibase(args.key)
+        except keys.KeysError as exc:
+            raise UsageError(f"--key: {exc}") from None
+    try:
+        verified = keys.verify_document(document, key=key)
+    except keys.InvalidProof as exc:
+        print(f"INVALID: {exc}")
+        raise Negative from None
+    except keys.KeysError as exc:
+        print(f"INVALID: {exc}")
+        raise Negative from None
+    if args.json:
+        _print_json(
+            {
+                "valid": True,
+                "verificationMethod": verified.verification_method,
+                "key": verified.key.multibase,
+                "id": keys.document_id(document),
+            }
+        )
+    else:
+        print(f"valid: signed by {verified.verification_method}")
+    return 0
+
+
+# ---------------------------------------------------------------- check
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    items = _items(args)
+    if not items:
+        raise UsageError("name at least one item to check (--url, --sha256 or --file)")
+    with Client(args.registry) as registry:
+        answer = registry.check([{"scheme": s, "value": v} for s, v in items], purpose=args.purpose)
+    if args.json:
+        _print_json(answer)
+    else:
+        for item in answer["items"]:
+            print(f"{item['decision']:<8} {item['item']['value']}")
+            for reason in item["reasons"]:
+                print(f"         {reason}")
+    return 1 if any(item["decision"] == "n" for item in answer["items"]) else 0
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _read_key(path: str) -> keys.SigningKey:
+    try:
+        return keys.read_key_file(path)
+    except keys.KeysError as exc:
+        raise UsageError(f"--key {path}: {exc}") from None
+
+
+def _items(args: argparse.Namespace) -> list[tuple[str, str]]:
+    try:
+        return items_from_args(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _uses(text: str | None, value: str) -> dict[str, str]:
+    if not text:
+        return {}
+    try:
+        return {use: value for use in parse_uses(text)}
+    except UnknownUse as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _time(text: str | None, flag: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_timestamp(text)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
+
+
+def _validate_locally(document: dict[str, Any]) -> None:
+    """Refuse here what the registry would refuse, before anything is signed."""
+    from registry.documents import Claim, validate_document
+
+    placeholder = {
+        **document,
+        "proof": {
+            "type": "DataIntegrityProof",
+            "cryptosuite": "eddsa-jcs-2022",
+            "verificationMethod": "-",
+            "proofPurpose": "assertionMethod",
+            "proofValue": "z",
+        },
+    }
+    try:
+        validate_document(Claim, placeholder)
+    except InvalidDocument as exc:
+        raise UsageError(f"the claim would be refused: {exc}") from None
+
+
+def _read_document(name: str) -> dict[str, Any]:
+    try:
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{name}: {exc.strerror or exc}") from None
+    try:
+        document = keys.parse_strict_json(raw)
+    except keys.InvalidJSON as exc:
+        raise UsageError(f"{name}: not a valid JSON document: {exc}") from None
+    if not isinstance(document, dict):
+        raise UsageError(f"{name}: a signed document is a JSON object")
+    return document
+
+
+def _write_document(document: dict[str, Any], out: str | None) -> None:
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if out is None or out == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(out, "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise UsageError(f"--out {out}: file exists; choose another name") from None
+    except OSError as exc:
+        raise UsageError(f"--out {out}: {exc.strerror or exc}") from None
+    print(f"wrote {out}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line (plus the usage) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _registry_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--registry",
+        default=os.environ.get("KOTOWARI_REGISTRY"),
+        required="KOTOWARI_REGISTRY" not in os.environ,
+        metavar="URL",
+        help="the registry's base URL (default: $KOTOWARI_REGISTRY)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Kotowari: signed AI opt-outs over works, voices and likenesses.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    serve = commands.add_parser("serve", help="run the registry (SQLite in --data-dir unless --db is given)")
+    serve.add_argument("--db", metavar="URL", help="sqlite://PATH or postgres://USER:PW@HOST/DB")
+    serve.add_argument("--host", metavar="H", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", metavar="P", type=int, help="port (default 8000)")
+    serve.add_argument("--data-dir", metavar="DIR", help="where the key and the SQLite database live")
+    serve.set_defaults(run=cmd_serve)
+
+    keys_cmd = commands.add_parser("keys", help="manage your signing key").add_subparsers(
+        dest="keys_command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+    keys_new = keys_cmd.add_parser("new", help="create an Ed25519 key file (0600) and print its did:key")
+    keys_new.add_argument("--out", default="kotowari.key", metavar="FILE", help="default: kotowari.key")
+    keys_new.set_defaults(run=cmd_keys_new)
+
+    url = commands.add_parser("url", help="show a URL's canonical form and lookup expressions")
+    url.add_argument("urls", nargs="+", metavar="URL")
+    url.add_argument("--json", action="store_true")
+    url.set_defaults(run=cmd_url)
+
+    claim = commands.add_parser("claim", help="create, file and withdraw claims").add_subparsers(
+        dest="claim_command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+    new = claim.add_parser("new", help="build and sign a claim offline")
+    new.add_argument("--key", required=True, metavar="FILE")
+    new.add_argument("--kind", required=True, choices=SUBJECT_KINDS)
+    add_item_flags(new)
+    new.add_argument("--deny", metavar="USES", help=f"uses to reserve, comma-separated: {','.join(USES)}")
+    new.add_argument("--allow", metavar="USES", help="uses to allow explicitly")
+    new.add_argument("--title", help="a title for the subject")
+    new.add_argument("--on-behalf-of", metavar="PRINCIPAL", help="the person or body an agency files for")
+    new.add_argument("--authority", metavar="TEXT", help="the agency's statement of its authority")
+    new.add_argument("--licence-contact", metavar="CONTACT", help="where to ask for a licence")
+    new.add_argument("--licence-terms", metavar="URL", help="licence terms")
+    new.add_argument("--valid-from", metavar="TIME", help="RFC 3339 UTC, e.g. 2027-01-01T00:00:00Z")
+    new.add_argument("--valid-until", metavar="TIME")
+    new.add_argument("--territory", action="append", metavar="CC", help="ISO 3166-1 alpha-2 (repeatable)")
+    new.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
+    new.set_defaults(run=cmd_claim_new)
+
+    file_ = claim.add_parser("file", help="file a signed claim and print its id")
+    file_.add_argument("file", metavar="FILE", help="the signed claim ('-' for standard input)")
+    _registry_flag(file_)
+    file_.add_argument("--json", action="store_true", help="print the whole receipt")
+    file_.set_defaults(run=cmd_claim_file)
+
+    withdraw = claim.add_parser("withdraw", help="withdraw one of your claims")
+    withdraw.add_argument("id", metavar="ID")
+    withdraw.add_argument("--key", required=True, metavar="FILE")
+    _registry_flag(withdraw)
+    withdraw.add_argument("--reason", help="why (published with the withdrawal)")
+    withdraw.add_argument("--json", action="store_true")
+    withdraw.set_defaults(run=cmd_claim_withdraw)
+
+    verify = commands.add_parser("verify", help="verify a signed document")
+    verify.add_argument("file", metavar="FILE")
+    verify.add_argument("--key", metavar="MULTIBASE", help="verify with this Ed25519 key (z6Mk…)")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(run=cmd_verify)
+
+    check = commands.add_parser("check", help="ask the registry what is reserved")
+    _registry_flag(check)
+    check.add_argument("--purpose", required=True, choices=USES)
+    add_item_flags(check)
+    check.add_argument("--json", action="store_true", help="print every item's decision per use")
+    check.set_defaults(run=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except Negative:
+        return 1
+    except (UsageError, KotowariError, keys.KeysError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""The signed documents of the wire format, as pydantic models.
+
+The same models validate what the registry receives, build what the CLI signs, and generate the
+OpenAPI schema, so the published schema is the one that is enforced. Models describe documents
+after strict JSON parsing (`keys.parse_strict_json`), which has already refused duplicate keys,
+NaN, lone surrogates and non-NFC strings; here we refuse unknown fields, wrong types (no float
+where an integer is meant, no coercion at all) and values outside the vocabulary.
+
+>>> doc = new_claim("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "work",
+...                 [("url", "https://example.com/gallery/")], {"train-ai": "n"},
+...                 created=datetime(2026, 1, 1, tzinfo=UTC), nonce="0123456789abcdef")
+>>> doc["subject"]["identifiers"][0]
+{'scheme': 'url', 'value': 'https://example.com/gallery/'}
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Final, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from registry.identifiers import InvalidIdentifier, Scheme, claim_keys
+from registry.vocabulary import Use, Value
+
+SubjectKind = Literal["work", "voice", "likeness"]
+SUBJECT_KINDS: Final[tuple[SubjectKind, ...]] = ("work", "voice", "likeness")
+
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+_DID_KEY = re.compile(r"did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}")
+_TERRITORY = re.compile(r"[A-Z]{2}")
+
+
+class InvalidDocument(ValueError):
+    """A document that does not fit its schema; `errors` lists (JSON pointer, reason) pairs."""
+
+    def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0] if self.errors else ("", "invalid document")
+        where = f" at {first[0]}" if first[0] else ""
+        more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+        super().__init__(f"{first[1]}{where}{more}")
+
+
+def parse_timestamp(value: str) -> datetime:
+    """An RFC 3339 UTC timestamp as the documents write it (`2026-11-22T04:38:47Z`)."""
+    if not _TIMESTAMP.fullmatch(value):
+        raise ValueError("timestamp must be RFC 3339 in UTC, like 2026-11-22T04:38:47Z")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"invalid timestamp: {exc}") from exc
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Write `moment` the way documents carry times: UTC, whole seconds, `Z`."""
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _timestamp(value: str) -> str:
+    parse_timestamp(value)
+    return value
+
+
+def _did(value: str) -> str:
+    if value.startswith("did:web:"):
+        raise ValueError("did:web authors are not accepted yet: sign with a did:key")
+    if not _DID_KEY.fullmatch(value):
+        raise ValueError("must be a did:key DID (did:key:z6Mk…)")
+    return value
+
+
+def _territory(value: str) -> str:
+    if not _TERRITORY.fullmatch(value):
+        raise ValueError("territory must be an ISO 3166-1 alpha-2 code in capitals, like JP")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", value):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+Timestamp = Annotated[str, AfterValidator(_timestamp)]
+Did = Annotated[str, AfterValidator(_did)]
+Territory = Annotated[str, AfterValidator(_territory)]
+HttpUrl = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
+Nonce = Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Identifier(_Strict):
+    """One typed identifier of a subject, e.g. `{"scheme": "url", "value": "https://example.com/"}`."""
+
+    scheme: Scheme
+    value: Annotated[str, Field(min_length=1, max_length=8192)]
+
+    @model_validator(mode="after")
+    def _value_fits_scheme(self) -> Identifier:
+        try:
+            claim_keys(self.scheme, self.value)
+        except InvalidIdentifier as exc:
+            raise ValueError(str(exc)) from exc
+        return self
+
+
+class Subject(_Strict):
+    """What a claim is about: a work, a voice or a likeness, named by identifiers."""
+
+    kind: SubjectKind
+    identifiers: Annotated[list[Identifier], Field(min_length=1, max_length=1000)]
+    title: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+
+
+class OnBehalfOf(_Strict):
+    """An agency filing for someone else names the principal and states its authority."""
+
+    principal: Annotated[str, Field(min_length=1, max_length=500)]
+    authority: Text
+
+
+class Licence(_Strict):
+    """Where to ask for a licence instead."""
+
+    contact: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    terms: HttpUrl | None = None
+
+
+class Proof(_Strict):
+    """A W3C Data Integrity proof, cryptosuite eddsa-jcs-2022 (verified by `keys.verify_document`)."""
+
+    type: Literal["DataIntegrityProof"]
+    cryptosuite: Literal["eddsa-jcs-2022"]
+    created: Timestamp | None = None
+    verificationMethod: Annotated[str, Field(min_length=1, max_length=500)]
+    proofPurpose: Literal["assertionMethod"]
+    proofValue: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class SignedDocument(_Strict):
+    """Fields every signed document carries. `AUTHOR_FIELD` names the field holding the author's DID."""
+
+    AUTHOR_FIELD: ClassVar[str] = "claimant"
+
+    created: Timestamp
+    nonce: Nonce
+    proof: Proof
+
+    @property
+    def author(self) -> str:
+        """The DID whose key must have made the proof."""
+        return str(getattr(self, self.AUTHOR_FIELD))
+
+
+class Claim(SignedDocument):
+    """An opt-out claim: the claimant reserves (`n`) or allows (`y`) uses of a subject."""
+
+    type: Literal["Claim"]
+    claimant: Did
+    subject: Subject
+    uses: Annotated[dict[Use, Value], Field(min_length=1)]
+    on_behalf_of: OnBehalfOf | None = None
+    licence: Licence | None = None
+    valid_from: Timestamp | None = None
+    valid_until: Timestamp | None = None
+    territories: Annotated[list[Territory], Field(min_length=1, max_length=300)] | None = None
+
+    @model_validator(mode="after")
+    def _window_is_ordered(self) -> Claim:
+        if self.valid_from and self.valid_until:
+            if parse_timestamp(self.valid_until) <= parse_timestamp(self.valid_from):
+                raise ValueError("valid_until must be later than valid_from")
+        return self
+
+
+class ClaimWithdrawal(SignedDocument):
+    """The claimant withdraws one of its claims; the claim stays in the log, marked withdrawn."""
+
+    type: Literal["ClaimWithdrawal"]
+    claimant: Did
+    claim: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    reason: Text | None = None
+
+
+T = TypeVar("T", bound=SignedDocument)
+
+DOCUMENT_TYPES: Final[Mapping[str, type[SignedDocument]]] = {"Claim": Claim, "ClaimWithdrawal": ClaimWithdrawal}
+
+
+def json_pointer(location: Iterable[int | str]) -> str:
+    """RFC 6901 pointer for a pydantic error location, without pydantic's own markers."""
+    fields = [str(part) for part in location if not str(part).startswith("function-") and part != "[key]"]
+    parts = [part.replace("~", "~0").replace("/", "~1") for part in fields]
+    return "".join(f"/{part}" for part in parts)
+
+
+def validate_document(model: type[T], obj: object) -> T:
+    """Validate a parsed JSON value against `model`; `InvalidDocument` names every bad field."""
+    if not isinstance(obj, dict):
+        raise InvalidDocument([("", "a document must be a JSON object")])
+    kind = obj.get("type")
+    if kind not in DOCUMENT_TYPES:
+        raise InvalidDocument([("/type", f"unknown document type {kind!r}")])
+    if DOCUMENT_TYPES[kind] is not model:
+        raise InvalidDocument([("/type", f"expected a {model.__name__} document here, got {kind!r}")])
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        errors = []
+        for error in exc.errors(include_url=False):
+            errors.append((json_pointer(error["loc"]), error["msg"]))
+        raise InvalidDocument(errors) from None
+
+
+def new_nonce() -> str:
+    """A fresh 128-bit nonce, base64url."""
+    return secrets.token_urlsafe(16)
+
+
+def new_claim(
+    claimant: str,
+    kind: str,
+    identifiers: Iterable[tuple[str, str]],
+    uses: Mapping[str, str],
+    *,
+    created: datetime,
+    nonce: str | None = None,
+    title: str | None = None,
+    on_behalf_of: Mapping[str, str] | None = None,
+    licence: Mapping[str, str] | None = None,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    territories: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """An unsigned claim document; sign it with `keys.sign_document`."""
+    subject: dict[str, Any] = {
+        "kind": kind,
+        "identifiers": [{"scheme": scheme, "value": value} for scheme, value in identifiers],
+    }
+    if title is not None:
+        subject["title"] = title
+    doc: dict[str, Any] = {
+        "type": "Claim",
+        "claimant": claimant,
+        "subject": subject,
+        "uses": dict(uses),
+        "created": format_timestamp(created),
+        "nonce": nonce or new_nonce(),
+    }
+    optional: dict[str, Any] = {
+        "on_behalf_of": dict(on_behalf_of) if on_behalf_of else None,
+        "licence": dict(licence) if licence else None,
+        "valid_from": format_timestamp(valid_from) if valid_from else None,
+        "valid_until": format_timestamp(valid_until) if valid_until else None,
+        "territories": list(territories) if territories else None,
+    }
+    doc.update({key: value for key, value in optional.items() if value is not None})
+    return doc
+
+
+def new_withdrawal(
+    claimant: str, claim_id: str, *, created: datetime, nonce: str | None = None, reason: str | None = None
+) -> dict[str, Any]:
+    """An unsigned withdrawal of `claim_id`; sign it with `keys.sign_document`."""
+    doc: dict[str, Any] = {
+        "type": "ClaimWithdrawal",
+        "claimant": claimant,
+        "claim": claim_id,
+        "created": format_timestamp(created),
+        "nonce": nonce or new_nonce(),
+    }
+    if reason is not None:
+        doc["reason"] = reason
+    return doc

@@ -1,0 +1,77 @@
+"""Why the registry refuses something. The API renders each as RFC 9457 problem+json.
+
+    RegistryError                 base: HTTP status, stable slug, one-line detail, field errors
+    ├── MalformedJSON        400  not strict JSON (duplicate keys, NaN, lone surrogates, non-NFC, …)
+    ├── InvalidDocumentError 422  does not fit the schema (unknown type, use, kind; bad URL or hash)
+    ├── InvalidProofError    422  the Data Integrity proof is missing, malformed or does not verify
+    ├── WrongSigner          422  the proof is by a key other than the document's author
+    ├── OutsideClockWindow   422  `created` too far in the past or the future
+    ├── TooManyItems         422  a check batch over the item limit
+    ├── NotClaimant          403  only the claimant may withdraw a claim
+    ├── NotFound             404  no such claim
+    ├── NonceReused          409  (author, nonce) already used: a replay
+    ├── AlreadyWithdrawn     409  the claim was withdrawn before
+    └── BodyTooLarge         413  request body over the limit
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+
+class RegistryError(Exception):
+    """Base of every refusal; `errors` holds (JSON pointer, reason) pairs where fields are at fault."""
+
+    status: ClassVar[int] = 400
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str, errors: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+
+
+class MalformedJSON(RegistryError):
+    status, slug, title = 400, "malformed-json", "Body is not strict JSON"
+
+
+class InvalidDocumentError(RegistryError):
+    status, slug, title = 422, "invalid-document", "Document does not fit its schema"
+
+
+class InvalidProofError(RegistryError):
+    status, slug, title = 422, "invalid-proof", "Proof does not verify"
+
+
+class WrongSigner(RegistryError):
+    status, slug, title = 422, "wrong-signer", "Signed by a key other than the author's"
+
+
+class OutsideClockWindow(RegistryError):
+    status, slug, title = 422, "clock-window", "Created outside the accepted clock window"
+
+
+class TooManyItems(RegistryError):
+    status, slug, title = 422, "too-many-items", "Too many items in one request"
+
+
+class NotClaimant(RegistryError):
+    status, slug, title = 403, "not-claimant", "Only the claimant may do this"
+
+
+class NotFound(RegistryError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class NonceReused(RegistryError):
+    status, slug, title = 409, "nonce-reused", "Nonce already used"
+
+
+class AlreadyWithdrawn(RegistryError):
+    status, slug, title = 409, "already-withdrawn", "Claim already withdrawn"
+
+
+class BodyTooLarge(RegistryError):
+    status, slug, title = 413, "body-too-large", "Request body too large"

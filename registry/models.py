@@ -1,0 +1,64 @@
+"""Database tables (Tortoise ORM). One database URL serves SQLite and PostgreSQL alike.
+
+Signed documents are stored as their RFC 8785 canonical bytes and never rewritten; the columns
+beside them (received time, withdrawal, lookup keys) are what the registry adds.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class ClaimRecord(Model):
+    """An accepted claim: its canonical document and what the registry knows about it."""
+
+    id = fields.CharField(max_length=64, primary_key=True)
+    claimant = fields.CharField(max_length=128, db_index=True)
+    kind = fields.CharField(max_length=16)
+    document = fields.TextField()
+    received_at = fields.DatetimeField()
+    withdrawn_at = fields.DatetimeField(null=True)
+    withdrawal_id = fields.CharField(max_length=64, null=True)
+
+    class Meta:
+        table = "claims"
+
+
+class ClaimKey(Model):
+    """One lookup key of a claim (`url:example.com/gallery/`, `sha256:…`), indexed by its hash."""
+
+    id = fields.BigIntField(primary_key=True)
+    claim: fields.ForeignKeyRelation[ClaimRecord] = fields.ForeignKeyField(
+        "models.ClaimRecord", related_name="keys", on_delete=fields.CASCADE
+    )
+    key_hash = fields.CharField(max_length=64, db_index=True)
+    key = fields.TextField()
+
+    class Meta:
+        table = "claim_keys"
+
+
+class WithdrawalRecord(Model):
+    """An accepted withdrawal document."""
+
+    id = fields.CharField(max_length=64, primary_key=True)
+    claim_id = fields.CharField(max_length=64, unique=True)
+    document = fields.TextField()
+    received_at = fields.DatetimeField()
+
+    class Meta:
+        table = "withdrawals"
+
+
+class UsedNonce(Model):
+    """Every (author, nonce) pair ever accepted: the unique constraint refuses replays atomically."""
+
+    id = fields.BigIntField(primary_key=True)
+    author = fields.CharField(max_length=128)
+    nonce = fields.CharField(max_length=128)
+    document_id = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "used_nonces"
+        unique_together = (("author", "nonce"),)
