@@ -168,8 +168,13 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 async def api(db_url: str, tmp_path: Path, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to a registry application in this process (lifespan included)."""
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
     from api import Settings, create_app
 
+    # Tortoise caches insert SQL per connection *name*, not per dialect: a PostgreSQL test after a
+    # SQLite one would reuse `?` placeholders. One engine per process never meets this; tests do.
+    EXECUTOR_CACHE.clear()
     settings = Settings(data_dir=tmp_path / "data", db_url=db_url, max_body_bytes=256 * 1024, max_check_items=50)
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
