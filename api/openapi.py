@@ -21,7 +21,11 @@ def _json(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _operation(
-    summary: str, answer: type[BaseModel], status: str = "200", body: type[BaseModel] | None = None, **errors: str
+    summary: str,
+    answer: type[BaseModel],
+    status: str = "200",
+    body: type[BaseModel] | None = None,
+    **errors: str,
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
@@ -63,7 +67,12 @@ def openapi_document() -> dict[str, Any]:
     components = top.get("$defs", {})
     paths = {
         "/v1/registry": {"get": _operation("The registry's identity and limits", schemas.RegistryInfo)},
-        "/healthz": {"get": {"summary": "Liveness, including the database", "responses": {"200": {"description": "OK"}}}},
+        "/healthz": {
+            "get": {
+                "summary": "Liveness, including the database",
+                "responses": {"200": {"description": "OK"}},
+            }
+        },
         "/v1/claims": {
             "post": _operation(
                 "File a signed claim (the body is the claim document itself)",
@@ -75,7 +84,9 @@ def openapi_document() -> dict[str, Any]:
         },
         "/v1/claims/{claim_id}": {
             "get": {
-                **_operation("A claim as filed, with its status", schemas.ClaimEnvelope, e404="no such claim"),
+                **_operation(
+                    "A claim as filed, with its status", schemas.ClaimEnvelope, e404="no such claim"
+                ),
                 "parameters": _CLAIM_ID,
             }
         },

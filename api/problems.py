@@ -48,7 +48,13 @@ async def http_error(request: Request, exc: Exception) -> Response:
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     """A bug: log it with its traceback, answer without one."""
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return problem(500, "internal-error", "Internal error", "the registry failed; this is a bug and was logged")
+    return problem(
+        500, "internal-error", "Internal error", "the registry failed; this is a bug and was logged"
+    )
 
 
-HANDLERS: dict[Any, Any] = {RegistryError: registry_error, HTTPException: http_error, Exception: unexpected_error}
+HANDLERS: dict[Any, Any] = {
+    RegistryError: registry_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}

@@ -70,7 +70,9 @@ class Settings:
                 try:
                     values[name] = convert(env[variable])
                 except ValueError:
-                    raise ValueError(f"{variable}={env[variable]!r} is not a valid {convert.__name__}") from None
+                    raise ValueError(
+                        f"{variable}={env[variable]!r} is not a valid {convert.__name__}"
+                    ) from None
         values.update({name: value for name, value in overrides.items() if value is not None})
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"])

@@ -21,9 +21,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import keys  # noqa: E402
-from registry.documents import new_claim  # noqa: E402
-from tests.conftest import start_server, stop_server  # noqa: E402
+import keys
+from registry.documents import new_claim
+from tests.conftest import start_server, stop_server
 
 
 def raw_verify_rate(seconds: float = 1.0) -> float:
@@ -46,7 +46,11 @@ def make_claims(count: int) -> list[bytes]:
     bodies = []
     for n in range(count):
         document = new_claim(
-            key.did, "work", [("url", f"https://site{n % 97}.example/gallery/{n}/")], {"train-ai": "n"}, created=now
+            key.did,
+            "work",
+            [("url", f"https://site{n % 97}.example/gallery/{n}/")],
+            {"train-ai": "n"},
+            created=now,
         )
         bodies.append(keys.canonicalize(keys.sign_document(document, key, created=now)))
     return bodies
@@ -67,7 +71,10 @@ async def file_all(url: str, bodies: list[bytes], concurrency: int) -> float:
 
 
 def check_rate(url: str, rounds: int, batch: int) -> tuple[float, int]:
-    items = [{"scheme": "url", "value": f"https://www.site{n % 97}.example/gallery/{n}/img/{n}.png"} for n in range(batch)]
+    items = [
+        {"scheme": "url", "value": f"https://www.site{n % 97}.example/gallery/{n}/img/{n}.png"}
+        for n in range(batch)
+    ]
     reserved = 0
     with httpx.Client(base_url=url, timeout=120) as client:
         start = time.perf_counter()
@@ -79,7 +86,9 @@ def check_rate(url: str, rounds: int, batch: int) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--claims", type=int, default=2000)
     parser.add_argument("--checks", type=int, default=5, help="rounds of one full batch")
     parser.add_argument("--batch", type=int, default=10_000)
@@ -101,7 +110,9 @@ def main() -> None:
     print(f"database                       {backend}")
     print(f"raw Ed25519 verify (baseline)  {verify:12,.0f} /s")
     print(f"claims filed                   {filing:12,.0f} /s   = {filing / verify:.4f} x raw verify")
-    print(f"URL checks ({args.batch:,}/request)   {checking:12,.0f} /s   = {checking / verify:.4f} x raw verify")
+    print(
+        f"URL checks ({args.batch:,}/request)   {checking:12,.0f} /s   = {checking / verify:.4f} x raw verify"
+    )
     print(f"  (reserved in the last batch: {reserved:,} of {args.batch:,})")
 
 

@@ -53,7 +53,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         from api import Settings, create_app
     except ImportError as exc:
-        raise UsageError(f"the server is not installed ({exc.name}): pip install 'kotowari[server]'") from None
+        raise UsageError(
+            f"the server is not installed ({exc.name}): pip install 'kotowari[server]'"
+        ) from None
     try:
         settings = Settings.from_env(db_url=args.db, host=args.host, port=args.port, data_dir=args.data_dir)
         settings.database_url  # noqa: B018 - refuse an unsupported URL before starting
@@ -140,7 +142,9 @@ def cmd_claim_new(args: argparse.Namespace) -> int:
         uses,
         created=_now(),
         title=args.title,
-        on_behalf_of={"principal": args.on_behalf_of, "authority": args.authority} if args.on_behalf_of else None,
+        on_behalf_of={"principal": args.on_behalf_of, "authority": args.authority}
+        if args.on_behalf_of
+        else None,
         licence=licence or None,
         valid_from=_time(args.valid_from, "--valid-from"),
         valid_until=_time(args.valid_until, "--valid-until"),

@@ -69,13 +69,17 @@ class Client:
             body["territory"] = territory
         return self._request("POST", "/v1/check", document=body)
 
-    def _request(self, method: str, path: str, *, document: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def _request(
+        self, method: str, path: str, *, document: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         content = keys.canonicalize(document) if document is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else {}
         try:
             response = self._http.request(method, path, content=content, headers=headers)
         except httpx.TimeoutException as exc:
-            raise RegistryUnavailable(f"{self.registry} did not answer in time ({type(exc).__name__})") from exc
+            raise RegistryUnavailable(
+                f"{self.registry} did not answer in time ({type(exc).__name__})"
+            ) from exc
         except httpx.TransportError as exc:
             raise RegistryUnavailable(f"cannot reach {self.registry}: {exc}") from exc
         return _answer(response)
@@ -88,8 +92,10 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
         body = None
     if response.is_success and isinstance(body, dict):
         return body
-    if not response.is_success and isinstance(body, dict) and "application/problem+json" in response.headers.get(
-        "content-type", ""
+    if (
+        not response.is_success
+        and isinstance(body, dict)
+        and "application/problem+json" in response.headers.get("content-type", "")
     ):
         raise RegistryProblem(response.status_code, body)
     if not response.is_success:

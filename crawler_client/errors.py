@@ -1,9 +1,9 @@
 """Errors the client raises.
 
-    KotowariError                 base; `str(e)` is one line a person can act on
-    ├── RegistryUnavailable       no answer: connection refused, timeout, not HTTP
-    ├── RegistryProblem           the registry refused: carries the RFC 9457 problem details
-    └── UnexpectedAnswer          an answer that is not what the protocol promises
+KotowariError                 base; `str(e)` is one line a person can act on
+├── RegistryUnavailable       no answer: connection refused, timeout, not HTTP
+├── RegistryProblem           the registry refused: carries the RFC 9457 problem details
+└── UnexpectedAnswer          an answer that is not what the protocol promises
 """
 
 from __future__ import annotations

@@ -16,10 +16,16 @@ _CHUNK = 1 << 20
 
 def add_item_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("items (repeatable)")
-    group.add_argument("--url", action="append", default=[], metavar="URL", help="a page, file, path prefix or site")
+    group.add_argument(
+        "--url", action="append", default=[], metavar="URL", help="a page, file, path prefix or site"
+    )
     group.add_argument("--sha256", action="append", default=[], metavar="HEX", help="an exact file's SHA-256")
     group.add_argument(
-        "--file", action="append", default=[], metavar="PATH", help="a local file: its SHA-256 is computed here"
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a local file: its SHA-256 is computed here",
     )
 
 

@@ -82,7 +82,7 @@ class ClaimView:
             id=claim_id,
             claimant=claim.claimant,
             kind=claim.subject.kind,
-            uses=dict(claim.uses),
+            uses={use: value for use, value in claim.uses.items()},
             valid_from=parse_timestamp(claim.valid_from) if claim.valid_from else None,
             valid_until=parse_timestamp(claim.valid_until) if claim.valid_until else None,
             territories=frozenset(claim.territories) if claim.territories else None,
@@ -132,7 +132,9 @@ def decide(
     return answer
 
 
-def _reasons(per_claim: Sequence[tuple[ClaimView, str, Mapping[Use, Decision]]], uses: Sequence[Use]) -> list[str]:
+def _reasons(
+    per_claim: Sequence[tuple[ClaimView, str, Mapping[Use, Decision]]], uses: Sequence[Use]
+) -> list[str]:
     reasons = []
     for claim, key, effective in per_claim:
         for use in uses:
@@ -143,4 +145,3 @@ def _reasons(per_claim: Sequence[tuple[ClaimView, str, Mapping[Use, Decision]]],
             stated = "" if use in claim.uses else f" (through {PARENT.get(use, use)})"
             reasons.append(f"claim {claim.id[:16]}… by {claim.claimant} {verb} {use}{stated} for {key}")
     return reasons
-

@@ -175,9 +175,12 @@ class Claim(SignedDocument):
 
     @model_validator(mode="after")
     def _window_is_ordered(self) -> Claim:
-        if self.valid_from and self.valid_until:
-            if parse_timestamp(self.valid_until) <= parse_timestamp(self.valid_from):
-                raise ValueError("valid_until must be later than valid_from")
+        if (
+            self.valid_from
+            and self.valid_until
+            and parse_timestamp(self.valid_until) <= parse_timestamp(self.valid_from)
+        ):
+            raise ValueError("valid_until must be later than valid_from")
         return self
 
 
@@ -192,7 +195,10 @@ class ClaimWithdrawal(SignedDocument):
 
 T = TypeVar("T", bound=SignedDocument)
 
-DOCUMENT_TYPES: Final[Mapping[str, type[SignedDocument]]] = {"Claim": Claim, "ClaimWithdrawal": ClaimWithdrawal}
+DOCUMENT_TYPES: Final[Mapping[str, type[SignedDocument]]] = {
+    "Claim": Claim,
+    "ClaimWithdrawal": ClaimWithdrawal,
+}
 
 
 def json_pointer(location: Iterable[int | str]) -> str:
@@ -207,7 +213,7 @@ def validate_document(model: type[T], obj: object) -> T:
     if not isinstance(obj, dict):
         raise InvalidDocument([("", "a document must be a JSON object")])
     kind = obj.get("type")
-    if kind not in DOCUMENT_TYPES:
+    if not isinstance(kind, str) or kind not in DOCUMENT_TYPES:
         raise InvalidDocument([("/type", f"unknown document type {kind!r}")])
     if DOCUMENT_TYPES[kind] is not model:
         raise InvalidDocument([("/type", f"expected a {model.__name__} document here, got {kind!r}")])

@@ -1,17 +1,17 @@
 """Why the registry refuses something. The API renders each as RFC 9457 problem+json.
 
-    RegistryError                 base: HTTP status, stable slug, one-line detail, field errors
-    ├── MalformedJSON        400  not strict JSON (duplicate keys, NaN, lone surrogates, non-NFC, …)
-    ├── InvalidDocumentError 422  does not fit the schema (unknown type, use, kind; bad URL or hash)
-    ├── InvalidProofError    422  the Data Integrity proof is missing, malformed or does not verify
-    ├── WrongSigner          422  the proof is by a key other than the document's author
-    ├── OutsideClockWindow   422  `created` too far in the past or the future
-    ├── TooManyItems         422  a check batch over the item limit
-    ├── NotClaimant          403  only the claimant may withdraw a claim
-    ├── NotFound             404  no such claim
-    ├── NonceReused          409  (author, nonce) already used: a replay
-    ├── AlreadyWithdrawn     409  the claim was withdrawn before
-    └── BodyTooLarge         413  request body over the limit
+RegistryError                 base: HTTP status, stable slug, one-line detail, field errors
+├── MalformedJSON        400  not strict JSON (duplicate keys, NaN, lone surrogates, non-NFC, …)
+├── InvalidDocumentError 422  does not fit the schema (unknown type, use, kind; bad URL or hash)
+├── InvalidProofError    422  the Data Integrity proof is missing, malformed or does not verify
+├── WrongSigner          422  the proof is by a key other than the document's author
+├── OutsideClockWindow   422  `created` too far in the past or the future
+├── TooManyItems         422  a check batch over the item limit
+├── NotClaimant          403  only the claimant may withdraw a claim
+├── NotFound             404  no such claim
+├── NonceReused          409  (author, nonce) already used: a replay
+├── AlreadyWithdrawn     409  the claim was withdrawn before
+└── BodyTooLarge         413  request body over the limit
 """
 
 from __future__ import annotations

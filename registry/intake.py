@@ -13,7 +13,13 @@ from typing import Any, Generic, TypeVar
 
 import keys
 from registry.documents import InvalidDocument, SignedDocument, parse_timestamp, validate_document
-from registry.errors import InvalidDocumentError, InvalidProofError, MalformedJSON, OutsideClockWindow, WrongSigner
+from registry.errors import (
+    InvalidDocumentError,
+    InvalidProofError,
+    MalformedJSON,
+    OutsideClockWindow,
+    WrongSigner,
+)
 
 T = TypeVar("T", bound=SignedDocument)
 

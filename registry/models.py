@@ -62,3 +62,32 @@ class UsedNonce(Model):
     class Meta:
         table = "used_nonces"
         unique_together = (("author", "nonce"),)
+
+
+class LogEntry(Model):
+    """One leaf of the transparency log: an accepted document's canonical bytes."""
+
+    index = fields.BigIntField(primary_key=True)
+    document_id = fields.CharField(max_length=64, unique=True)
+    kind = fields.CharField(max_length=32)
+    entry = fields.BinaryField()
+    leaf_hash = fields.BinaryField()
+    leaf_hash_hex = fields.CharField(max_length=64, db_index=True)
+    appended_at = fields.DatetimeField()
+
+    class Meta:
+        table = "log_entries"
+
+
+class TreeNode(Model):
+    """The hash of a complete, aligned subtree: leaves [index·2^level, (index+1)·2^level).
+
+    Stored as the tree grows, in the same transaction as the leaf that completes it, so any proof
+    or tile is a handful of lookups. `id` packs (level, index) as `level << 56 | index`.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    hash = fields.BinaryField()
+
+    class Meta:
+        table = "tree_nodes"

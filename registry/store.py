@@ -74,7 +74,9 @@ class ClaimStore:
                 document=accepted.canonical.decode("utf-8"),
                 received_at=now,
             )
-            await ClaimKey.bulk_create([ClaimKey(claim=record, key_hash=key_digest(k), key=k) for k in lookup])
+            await ClaimKey.bulk_create(
+                [ClaimKey(claim=record, key_hash=key_digest(k), key=k) for k in lookup]
+            )
         return {"id": accepted.id, "received_at": format_timestamp(now), "keys": lookup}
 
     async def withdraw_claim(self, claim_id: str, raw: bytes) -> dict[str, Any]:
@@ -88,9 +90,13 @@ class ClaimStore:
             )
         record = await self._record(claim_id)
         if record.claimant != accepted.author:
-            raise NotClaimant(f"claim {claim_id} belongs to {record.claimant}; {accepted.author} may not withdraw it")
+            raise NotClaimant(
+                f"claim {claim_id} belongs to {record.claimant}; {accepted.author} may not withdraw it"
+            )
         if record.withdrawn_at is not None:
-            raise AlreadyWithdrawn(f"claim {claim_id} was withdrawn at {format_timestamp(record.withdrawn_at)}")
+            raise AlreadyWithdrawn(
+                f"claim {claim_id} was withdrawn at {format_timestamp(record.withdrawn_at)}"
+            )
         async with in_transaction():
             await self._use_nonce(accepted)
             changed = await ClaimRecord.filter(id=claim_id, withdrawn_at__isnull=True).update(
@@ -99,7 +105,10 @@ class ClaimStore:
             if changed != 1:
                 raise AlreadyWithdrawn(f"claim {claim_id} was withdrawn meanwhile")
             await WithdrawalRecord.create(
-                id=accepted.id, claim_id=claim_id, document=accepted.canonical.decode("utf-8"), received_at=now
+                id=accepted.id,
+                claim_id=claim_id,
+                document=accepted.canonical.decode("utf-8"),
+                received_at=now,
             )
         return {"id": accepted.id, "claim": claim_id, "received_at": format_timestamp(now)}
 
@@ -123,7 +132,11 @@ class ClaimStore:
 
     async def check(self, body: object) -> dict[str, Any]:
         """Decide every item of a check request against the claims in force."""
-        if isinstance(body, dict) and isinstance(body.get("items"), list) and len(body["items"]) > self.max_items:
+        if (
+            isinstance(body, dict)
+            and isinstance(body.get("items"), list)
+            and len(body["items"]) > self.max_items
+        ):
             raise TooManyItems(
                 f"{len(body['items'])} items in one request; the limit is {self.max_items}",
                 [("/items", f"at most {self.max_items} items")],
@@ -158,7 +171,9 @@ class ClaimStore:
             previous = await UsedNonce.get_or_none(author=accepted.author, nonce=nonce)
             same = previous is not None and previous.document_id == accepted.id
             detail = f"this document was already filed as {accepted.id}" if same else "nonce already used"
-            raise NonceReused(f"{detail}: sign a new document with a fresh nonce", [("/nonce", detail)]) from None
+            raise NonceReused(
+                f"{detail}: sign a new document with a fresh nonce", [("/nonce", detail)]
+            ) from None
 
     async def _record(self, claim_id: str) -> ClaimRecord:
         record = await ClaimRecord.get_or_none(id=claim_id) if _is_id(claim_id) else None

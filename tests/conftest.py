@@ -3,6 +3,7 @@ in-process application, a real `kotowari serve` process, keys and a controllable
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -21,8 +22,12 @@ import pytest
 
 import keys
 
-POSTGRES_ENV = "KOTOWARI_TEST_POSTGRES"  # use this server (postgres://user@host:port/db) instead of starting one
-REQUIRE_POSTGRES_ENV = "KOTOWARI_REQUIRE_POSTGRES"  # CI sets it: a missing PostgreSQL fails instead of skipping
+POSTGRES_ENV = (
+    "KOTOWARI_TEST_POSTGRES"  # use this server (postgres://user@host:port/db) instead of starting one
+)
+REQUIRE_POSTGRES_ENV = (
+    "KOTOWARI_REQUIRE_POSTGRES"  # CI sets it: a missing PostgreSQL fails instead of skipping
+)
 
 
 # ------------------------------------------------------------------ time and keys
@@ -92,19 +97,21 @@ class ThrowawayPostgres:
     def start(self) -> str:
         if self._as_postgres:
             shutil.chown(self.root, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.datadir), "-U", "kotowari", "--auth=trust", "-E", "UTF8", "--no-locale")
+        self._run(
+            "initdb", "-D", str(self.datadir), "-U", "kotowari", "--auth=trust", "-E", "UTF8", "--no-locale"
+        )
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self.root / "log"), "-w", "start")
+        self._run(
+            "pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self.root / "log"), "-w", "start"
+        )
         return f"postgres://kotowari@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
             self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "-w", "stop")
-        except (subprocess.SubprocessError, OSError):
-            pass
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -158,7 +165,9 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if admin is None:
         if os.environ.get(REQUIRE_POSTGRES_ENV):
             pytest.fail("PostgreSQL is required here but no server could be started")
-        pytest.skip("PostgreSQL is not installed: install it (apt-get install postgresql) for the PostgreSQL pass")
+        pytest.skip(
+            "PostgreSQL is not installed: install it (apt-get install postgresql) for the PostgreSQL pass"
+        )
     return await _create_database(admin)
 
 
@@ -175,7 +184,9 @@ async def api(db_url: str, tmp_path: Path, clock: Clock) -> AsyncIterator[httpx.
     # Tortoise caches insert SQL per connection *name*, not per dialect: a PostgreSQL test after a
     # SQLite one would reuse `?` placeholders. One engine per process never meets this; tests do.
     EXECUTOR_CACHE.clear()
-    settings = Settings(data_dir=tmp_path / "data", db_url=db_url, max_body_bytes=256 * 1024, max_check_items=50)
+    settings = Settings(
+        data_dir=tmp_path / "data", db_url=db_url, max_body_bytes=256 * 1024, max_check_items=50
+    )
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

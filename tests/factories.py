@@ -32,7 +32,9 @@ def signed_claim(
 def signed_withdrawal(
     key: keys.SigningKey, claim_id: str, created: datetime, *, claimant: str | None = None
 ) -> dict[str, Any]:
-    return keys.sign_document(new_withdrawal(claimant or key.did, claim_id, created=created), key, created=created)
+    return keys.sign_document(
+        new_withdrawal(claimant or key.did, claim_id, created=created), key, created=created
+    )
 
 
 def body(document: Any) -> bytes:

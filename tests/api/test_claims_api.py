@@ -50,7 +50,9 @@ def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str
     return problem
 
 
-async def test_filed_claim_is_stored_exactly_as_signed(api: httpx.AsyncClient, alice: keys.SigningKey, clock: Clock):
+async def test_filed_claim_is_stored_exactly_as_signed(
+    api: httpx.AsyncClient, alice: keys.SigningKey, clock: Clock
+):
     claim = signed_claim(alice, clock.now)
     response = await file(api, claim)
     assert response.status_code == 201, response.text
@@ -88,7 +90,10 @@ async def test_check_finds_the_claim_through_canonicalisation(
 async def test_sha256_items_match_exactly(api: httpx.AsyncClient, alice: keys.SigningKey, clock: Clock):
     digest = "ab" * 32
     await file(api, signed_claim(alice, clock.now, urls=(), sha256=(digest.upper(),), deny=("train-ai",)))
-    request = {"purpose": "train-ai", "items": [{"scheme": "sha256", "value": digest}, {"scheme": "sha256", "value": "cd" * 32}]}
+    request = {
+        "purpose": "train-ai",
+        "items": [{"scheme": "sha256", "value": digest}, {"scheme": "sha256", "value": "cd" * 32}],
+    }
     answer = (await api.post("/v1/check", json=request)).json()
     assert [item["decision"] for item in answer["items"]] == ["n", "unknown"]
 
@@ -121,7 +126,9 @@ async def test_validity_window_and_territories_limit_a_claim(
     assert (await api.post("/v1/check", json=request)).json()["items"][0]["decision"] == "n"
 
 
-async def test_withdrawn_claim_no_longer_decides(api: httpx.AsyncClient, alice: keys.SigningKey, clock: Clock):
+async def test_withdrawn_claim_no_longer_decides(
+    api: httpx.AsyncClient, alice: keys.SigningKey, clock: Clock
+):
     claim_id = (await file(api, signed_claim(alice, clock.now))).json()["id"]
     withdrawal = signed_withdrawal(alice, claim_id, clock.now)
     response = await api.post(f"/v1/claims/{claim_id}/withdraw", content=body(withdrawal))
@@ -133,7 +140,9 @@ async def test_withdrawn_claim_no_longer_decides(api: httpx.AsyncClient, alice: 
     assert stored.withdrawal is not None and stored.withdrawal.document == withdrawal
 
     again = signed_withdrawal(alice, claim_id, clock.now)
-    assert_problem(await api.post(f"/v1/claims/{claim_id}/withdraw", content=body(again)), 409, "already-withdrawn")
+    assert_problem(
+        await api.post(f"/v1/claims/{claim_id}/withdraw", content=body(again)), 409, "already-withdrawn"
+    )
 
 
 # ---------------------------------------------------------------- bad input changes nothing
@@ -222,10 +231,19 @@ def _resigned(key: keys.SigningKey, document: dict[str, Any]) -> dict[str, Any]:
         (lambda d: d.update(uses={"train-everything": "n"}), "/uses/train-everything"),
         (lambda d: d.update(uses={"train-ai": "maybe"}), "/uses/train-ai"),
         (lambda d: d["subject"].update(kind="song"), "/subject/kind"),
-        (lambda d: d["subject"]["identifiers"][0].update(value="ftp://example.com/x"), "/subject/identifiers/0"),
+        (
+            lambda d: d["subject"]["identifiers"][0].update(value="ftp://example.com/x"),
+            "/subject/identifiers/0",
+        ),
         (lambda d: d["subject"]["identifiers"][0].update(value="https://"), "/subject/identifiers/0"),
-        (lambda d: d["subject"]["identifiers"].append({"scheme": "sha256", "value": "00"}), "/subject/identifiers/1"),
-        (lambda d: d["subject"]["identifiers"].append({"scheme": "md5", "value": "00"}), "/subject/identifiers/1/scheme"),
+        (
+            lambda d: d["subject"]["identifiers"].append({"scheme": "sha256", "value": "00"}),
+            "/subject/identifiers/1",
+        ),
+        (
+            lambda d: d["subject"]["identifiers"].append({"scheme": "md5", "value": "00"}),
+            "/subject/identifiers/1/scheme",
+        ),
         (lambda d: d.update(type="Manifesto"), "/type"),
         (lambda d: d.update(extra="field"), "/extra"),
         (lambda d: d.update(nonce=1.5), "/nonce"),
@@ -360,6 +378,14 @@ async def test_registry_identity_health_and_openapi(api: httpx.AsyncClient):
     spec = (await api.get("/openapi.json")).json()
     assert spec["openapi"].startswith("3.1")
     claim_schema = spec["components"]["schemas"]["Claim"]
-    assert set(claim_schema["required"]) >= {"type", "claimant", "subject", "uses", "created", "nonce", "proof"}
+    assert set(claim_schema["required"]) >= {
+        "type",
+        "claimant",
+        "subject",
+        "uses",
+        "created",
+        "nonce",
+        "proof",
+    }
     assert claim_schema["additionalProperties"] is False
     assert "/v1/check" in spec["paths"] and "/v1/claims/{claim_id}/withdraw" in spec["paths"]

@@ -12,7 +12,7 @@ import pytest
 import keys
 from crawler_client.cli import main
 
-VECTORS = Path(__file__).resolve().parents[1] / "keys" / "vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "keys" / "vectors" / "vc-di-eddsa" / "eddsa-jcs-2022"
 W3C_KEY = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
 
 
@@ -87,7 +87,9 @@ def test_claim_new_builds_a_signed_claim(capsys: pytest.CaptureFixture[str], in_
         (["--url", "https://example.com/", "--deny", "train-ai", "--on-behalf-of", "X"], "--authority"),
     ],
 )
-def test_claim_new_refuses_bad_input_in_one_line(capsys: pytest.CaptureFixture[str], extra: list[str], needle: str):
+def test_claim_new_refuses_bad_input_in_one_line(
+    capsys: pytest.CaptureFixture[str], extra: list[str], needle: str
+):
     main(["keys", "new", "--out", "me.key"])
     capsys.readouterr()
     line = one_line_error(capsys, ["claim", "new", "--key", "me.key", "--kind", "work", *extra])
@@ -96,7 +98,19 @@ def test_claim_new_refuses_bad_input_in_one_line(capsys: pytest.CaptureFixture[s
 
 def test_claim_new_without_a_key_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]):
     assert "nope.key" in one_line_error(
-        capsys, ["claim", "new", "--key", "nope.key", "--kind", "work", "--url", "https://a.example/", "--deny", "search"]
+        capsys,
+        [
+            "claim",
+            "new",
+            "--key",
+            "nope.key",
+            "--kind",
+            "work",
+            "--url",
+            "https://a.example/",
+            "--deny",
+            "search",
+        ],
     )
 
 
@@ -105,7 +119,9 @@ def test_unknown_kind_and_purpose_are_usage_errors(capsys: pytest.CaptureFixture
         main(["claim", "new", "--key", "k", "--kind", "song", "--deny", "search"])
     assert exit_.value.code == 2
     with pytest.raises(SystemExit) as exit_:
-        main(["check", "--registry", "http://127.0.0.1:9", "--purpose", "sell", "--url", "https://a.example/"])
+        main(
+            ["check", "--registry", "http://127.0.0.1:9", "--purpose", "sell", "--url", "https://a.example/"]
+        )
     assert exit_.value.code == 2
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
 SERVER_ONLY = ["starlette", "tortoise", "uvicorn", "aiosqlite", "asyncpg"]
 
 
@@ -32,10 +34,15 @@ def test_client_and_cli_run_without_server_packages(tmp_path):
         assert not loaded, loaded
         """
     )
+    environment = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-        env={"PYTHONPATH": str(__import__("pathlib").Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+    )
     assert result.returncode == 0, result.stderr
     assert "example.com/b" in result.stdout
     assert "pip install 'kotowari[server]'" in result.stderr

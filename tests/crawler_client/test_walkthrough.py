@@ -16,7 +16,12 @@ QUERY = "https://WWW.Example.com:443/gallery/2024/a.png#x"
 
 def kotowari(*argv: str, cwd: Path, check_status: int | None = 0) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [*kotowari_command(), *argv], cwd=cwd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+        [*kotowari_command(), *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     if check_status is not None:
         assert result.returncode == check_status, (argv, result.returncode, result.stdout, result.stderr)
@@ -46,7 +51,15 @@ def test_creator_walkthrough(server: ServerProcess, tmp_path: Path):
     assert len(claim_id) == 64
 
     reserved = kotowari(
-        "check", "--registry", server.url, "--purpose", "train-ai", "--url", QUERY, cwd=tmp_path, check_status=1
+        "check",
+        "--registry",
+        server.url,
+        "--purpose",
+        "train-ai",
+        "--url",
+        QUERY,
+        cwd=tmp_path,
+        check_status=1,
     )
     assert reserved.stdout.startswith("n ") and claim_id[:16] in reserved.stdout
     as_json = kotowari(
@@ -81,7 +94,15 @@ def test_cli_reports_refusals_in_one_line(server: ServerProcess, tmp_path: Path)
     replay = kotowari("claim", "file", "claim.json", "--registry", server.url, cwd=tmp_path, check_status=2)
     assert "409" in replay.stderr and replay.stderr.count("\n") == 1
     stranger = kotowari(
-        "claim", "withdraw", claim_id, "--key", "other.key", "--registry", server.url, cwd=tmp_path, check_status=2
+        "claim",
+        "withdraw",
+        claim_id,
+        "--key",
+        "other.key",
+        "--registry",
+        server.url,
+        cwd=tmp_path,
+        check_status=2,
     )
     assert "403" in stranger.stderr and stranger.stderr.count("\n") == 1
 
@@ -89,7 +110,9 @@ def test_cli_reports_refusals_in_one_line(server: ServerProcess, tmp_path: Path)
     tampered["uses"]["generate"] = "y"
     (tmp_path / "tampered.json").write_text(json.dumps(tampered))
     assert kotowari("verify", "tampered.json", cwd=tmp_path, check_status=1).stdout.startswith("INVALID")
-    refused = kotowari("claim", "file", "tampered.json", "--registry", server.url, cwd=tmp_path, check_status=2)
+    refused = kotowari(
+        "claim", "file", "tampered.json", "--registry", server.url, cwd=tmp_path, check_status=2
+    )
     assert "422" in refused.stderr and "does not verify" in refused.stderr and refused.stderr.count("\n") == 1
 
     down = kotowari("check", "--registry", "http://127.0.0.1:9", "--purpose", "train-ai", "--url", "https://a.example/",
