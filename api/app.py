@@ -14,7 +14,8 @@ from api.problems import HANDLERS
 from api.routes import ROUTES
 from api.settings import Settings
 from api.state import RegistryState
-from registry.identity import load_or_create_registry_key
+from registry.identity import default_origin, load_or_create_registry_key, note_signer
+from registry.log import TransparencyLog
 from registry.store import ClaimStore, utcnow
 
 MODELS = ["registry.models"]
@@ -38,10 +39,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         key, created = load_or_create_registry_key(settings.data_dir)
+        origin = settings.log_origin or default_origin(key)
         async with RegisterTortoise(app, db_url=settings.database_url, modules={"models": MODELS}):
             await Tortoise.generate_schemas(safe=True)
-            claims = ClaimStore(clock=clock, window=settings.clock_window, max_items=settings.max_check_items)
-            app.state.registry = RegistryState(settings=settings, key=key, claims=claims)
+            log = TransparencyLog(origin, note_signer(key, origin))
+            claims = ClaimStore(
+                log, key, clock=clock, window=settings.clock_window, max_items=settings.max_check_items
+            )
+            app.state.registry = RegistryState(settings=settings, key=key, claims=claims, log=log)
             if on_ready is not None:
                 on_ready(key.did, created)
             yield

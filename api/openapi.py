@@ -58,6 +58,8 @@ def openapi_document() -> dict[str, Any]:
         schemas.ClaimEnvelope,
         schemas.CheckAnswer,
         schemas.RegistryInfo,
+        schemas.InclusionProof,
+        schemas.ConsistencyProof,
         schemas.Problem,
     ]
     inputs = {Claim, ClaimWithdrawal, CheckRequest}
@@ -114,6 +116,52 @@ def openapi_document() -> dict[str, Any]:
                 e413="body too large",
                 e422="invalid items, or too many",
             )
+        },
+    }
+    number = {"type": "integer", "minimum": 0}
+    binary = {"description": "OK", "content": {"application/octet-stream": {}}}
+    paths |= {
+        "/log/checkpoint": {
+            "get": {
+                "summary": "The latest C2SP checkpoint, signed as a C2SP note",
+                "responses": {"200": {"description": "OK", "content": {"text/plain": {}}}},
+            }
+        },
+        "/log/tile/{path}": {
+            "get": {
+                "summary": "C2SP tlog-tiles: {L}/{N}[.p/{W}] hash tiles and entries/{N}[.p/{W}] entry bundles",
+                "parameters": [
+                    {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": binary,
+                    "400": {"description": "not a tile path", "content": _PROBLEM},
+                    "404": {"description": "beyond the log", "content": _PROBLEM},
+                },
+            }
+        },
+        "/v1/log/proof/inclusion": {
+            "get": {
+                **_operation(
+                    "RFC 9162 inclusion proof",
+                    schemas.InclusionProof,
+                    e400="bad parameter",
+                    e404="no such leaf",
+                ),
+                "parameters": [
+                    {"name": "hash", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "tree_size", "in": "query", "required": True, "schema": number},
+                ],
+            }
+        },
+        "/v1/log/proof/consistency": {
+            "get": {
+                **_operation("RFC 9162 consistency proof", schemas.ConsistencyProof, e400="bad parameter"),
+                "parameters": [
+                    {"name": "first", "in": "query", "required": True, "schema": number},
+                    {"name": "second", "in": "query", "required": True, "schema": number},
+                ],
+            }
         },
     }
     return {

@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.bodies import read_body, read_json
+from api.log_routes import LOG_ROUTES
 from api.openapi import openapi_document
 from api.state import RegistryState
 from registry.vocabulary import DESCRIPTIONS, USES
@@ -22,6 +23,7 @@ async def registry_info(request: Request) -> Response:
     return JSONResponse(
         {
             "did": state.key.did,
+            "log": {"origin": state.log.origin, "note_verifier_key": state.log.verifier_key},
             "uses": [{"use": use, "description": DESCRIPTIONS[use]} for use in USES],
             "limits": {
                 "max_body_bytes": state.settings.max_body_bytes,
@@ -64,6 +66,7 @@ async def openapi(request: Request) -> Response:
 
 
 ROUTES = [
+    *LOG_ROUTES,
     Route("/v1/registry", registry_info, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),

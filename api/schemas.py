@@ -14,21 +14,35 @@ class _Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class LogReceipt(_Answer):
+    """Where a document went in the transparency log, with the proof that it is there."""
+
+    origin: str
+    index: int
+    tree_size: int
+    leaf_hash: str
+    inclusion_proof: list[str]
+    checkpoint: str
+
+
 class Receipt(_Answer):
     id: str
     received_at: str
     keys: list[str]
+    log: LogReceipt
 
 
 class WithdrawalReceipt(_Answer):
     id: str
     claim: str
     received_at: str
+    log: LogReceipt
 
 
 class StoredDocument(_Answer):
     id: str
     received_at: str
+    log_index: int
     document: dict[str, object]
 
 
@@ -36,6 +50,7 @@ class ClaimEnvelope(_Answer):
     id: str
     status: Literal["active", "withdrawn"]
     received_at: str
+    log_index: int
     document: dict[str, object]
     withdrawal: StoredDocument | None = None
 
@@ -57,12 +72,36 @@ class ItemAnswer(_Answer):
     reasons: list[str]
 
 
+class CheckpointRef(_Answer):
+    origin: str
+    tree_size: int
+    root_hash: str
+
+
 class CheckAnswer(_Answer):
+    """Signed by the registry (Data Integrity, eddsa-jcs-2022), computed at `checkpoint`."""
+
+    type: Literal["CheckAnswer"]
+    registry: str
     checked_at: str
     at: str
+    checkpoint: CheckpointRef
     purpose: Use | None = None
     territory: str | None = None
     items: list[ItemAnswer]
+    proof: dict[str, object]
+
+
+class InclusionProof(_Answer):
+    leaf_index: int
+    tree_size: int
+    inclusion_proof: list[str]
+
+
+class ConsistencyProof(_Answer):
+    first: int
+    second: int
+    consistency_proof: list[str]
 
 
 class UseInfo(_Answer):
@@ -70,8 +109,14 @@ class UseInfo(_Answer):
     description: str
 
 
+class LogInfo(_Answer):
+    origin: str
+    note_verifier_key: str
+
+
 class RegistryInfo(_Answer):
     did: str
+    log: LogInfo
     uses: list[UseInfo]
     limits: dict[str, int]
 

@@ -10,6 +10,7 @@
 | max_check_items | KOTOWARI_MAX_CHECK_ITEMS | 10000 |
 | max_age_seconds | KOTOWARI_MAX_AGE_SECONDS | 86400: how old a document's `created` may be |
 | max_skew_seconds | KOTOWARI_MAX_SKEW_SECONDS | 300: how far ahead of the registry clock |
+| log_origin | KOTOWARI_LOG_ORIGIN | kotowari.local/<key fingerprint>: the checkpoint origin line |
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Settings:
     max_check_items: int = 10_000
     max_age_seconds: int = 86_400
     max_skew_seconds: int = 300
+    log_origin: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -63,6 +65,7 @@ class Settings:
             "max_check_items": ("KOTOWARI_MAX_CHECK_ITEMS", int),
             "max_age_seconds": ("KOTOWARI_MAX_AGE_SECONDS", int),
             "max_skew_seconds": ("KOTOWARI_MAX_SKEW_SECONDS", int),
+            "log_origin": ("KOTOWARI_LOG_ORIGIN", str),
         }
         values: dict[str, Any] = {}
         for name, (variable, convert) in names.items():

@@ -8,6 +8,7 @@ from tortoise import connections
 
 import keys
 from api.settings import Settings
+from registry.log import TransparencyLog
 from registry.store import ClaimStore
 
 
@@ -16,6 +17,7 @@ class RegistryState:
     settings: Settings
     key: keys.SigningKey
     claims: ClaimStore
+    log: TransparencyLog
 
     async def ping(self) -> None:
         """Touch the database so /healthz fails when it is unreachable."""

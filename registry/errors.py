@@ -37,6 +37,10 @@ class MalformedJSON(RegistryError):
     status, slug, title = 400, "malformed-json", "Body is not strict JSON"
 
 
+class InvalidParameter(RegistryError):
+    status, slug, title = 400, "invalid-parameter", "Invalid parameter"
+
+
 class InvalidDocumentError(RegistryError):
     status, slug, title = 422, "invalid-document", "Document does not fit its schema"
 

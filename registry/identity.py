@@ -1,14 +1,18 @@
-"""The registry's own signing key, created in the data directory on first start.
+"""The registry's own signing key, created in the data directory on first start, and the names it
+signs under: a `did:key` for documents, a C2SP note key for log checkpoints.
 
-The key file is written 0600 by `keys.write_key_file` and never leaves the data directory; what
-the registry publishes is its DID.
+The key file is written 0600 by `keys.write_key_file` and never leaves the data directory.
 """
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 import keys
+from keys.note import NoteSigner
 
 KEY_FILE = "registry.key"
 
@@ -25,3 +29,14 @@ def load_or_create_registry_key(data_dir: Path) -> tuple[keys.SigningKey, bool]:
     key = keys.SigningKey.generate()
     keys.write_key_file(path, key)
     return key, True
+
+
+def default_origin(key: keys.SigningKey) -> str:
+    """A log origin unique to this registry key, for registries not given one."""
+    return f"kotowari.local/{key.public.multibase[4:20]}"
+
+
+def note_signer(key: keys.SigningKey, origin: str) -> NoteSigner:
+    """The same Ed25519 key, named by the log origin, for signing checkpoints as C2SP notes."""
+    seed = base64.urlsafe_b64decode(str(key.to_jwk()["d"]) + "==")
+    return NoteSigner(origin, Ed25519PrivateKey.from_private_bytes(seed))

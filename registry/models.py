@@ -18,8 +18,10 @@ class ClaimRecord(Model):
     kind = fields.CharField(max_length=16)
     document = fields.TextField()
     received_at = fields.DatetimeField()
+    log_index = fields.BigIntField(unique=True)
     withdrawn_at = fields.DatetimeField(null=True)
     withdrawal_id = fields.CharField(max_length=64, null=True)
+    withdrawal_log_index = fields.BigIntField(null=True)
 
     class Meta:
         table = "claims"
@@ -46,6 +48,7 @@ class WithdrawalRecord(Model):
     claim_id = fields.CharField(max_length=64, unique=True)
     document = fields.TextField()
     received_at = fields.DatetimeField()
+    log_index = fields.BigIntField(unique=True)
 
     class Meta:
         table = "withdrawals"

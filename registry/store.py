@@ -1,12 +1,13 @@
 """Claims in the database: file, withdraw, fetch and check.
 
-Every state change runs in one transaction whose unique constraints (document id, author+nonce,
-one withdrawal per claim) refuse replays and races atomically, on SQLite and PostgreSQL alike;
-no row locks are relied upon.
+Every state change runs in one transaction with its transparency-log append; unique constraints
+(document id, author+nonce, leaf index, one withdrawal per claim) refuse replays and races
+atomically, on SQLite and PostgreSQL alike; no row locks are relied upon.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -14,8 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+import keys
 from registry.checking import DEFAULT_MAX_ITEMS, ClaimView, decide, validate_check_request
 from registry.documents import Claim, ClaimWithdrawal, InvalidDocument, format_timestamp, parse_timestamp
 from registry.errors import (
@@ -28,6 +31,7 @@ from registry.errors import (
 )
 from registry.identifiers import claim_keys
 from registry.intake import Accepted, ClockWindow, accept
+from registry.log import Appended, TransparencyLog
 from registry.models import ClaimKey, ClaimRecord, UsedNonce, WithdrawalRecord
 
 #: Keys per `IN (…)` query: well under SQLite's and asyncpg's parameter limits.
@@ -40,6 +44,10 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -49,35 +57,42 @@ class ClaimStore:
 
     def __init__(
         self,
+        log: TransparencyLog,
+        signer: keys.SigningKey,
         *,
         clock: Callable[[], datetime] = utcnow,
         window: ClockWindow | None = None,
         max_items: int = DEFAULT_MAX_ITEMS,
     ) -> None:
+        self.log = log
+        self.signer = signer
         self.clock = clock
         self.window = window or ClockWindow()
         self.max_items = max_items
         self._views: dict[str, ClaimView] = {}
 
     async def file_claim(self, raw: bytes) -> dict[str, Any]:
-        """Accept a signed claim; returns its id and the time the registry received it."""
+        """Accept a signed claim; returns its id, lookup keys and log receipt."""
         now = self.clock()
         accepted = accept(raw, Claim, now=now, window=self.window)
         identifiers = accepted.model.subject.identifiers
         lookup = sorted({key for i in identifiers for key in claim_keys(i.scheme, i.value)})
         async with in_transaction():
             await self._use_nonce(accepted)
+            appended = await self.log.append("Claim", accepted.id, accepted.canonical, now)
             record = await ClaimRecord.create(
                 id=accepted.id,
                 claimant=accepted.author,
                 kind=accepted.model.subject.kind,
                 document=accepted.canonical.decode("utf-8"),
                 received_at=now,
+                log_index=appended.index,
             )
             await ClaimKey.bulk_create(
                 [ClaimKey(claim=record, key_hash=key_digest(k), key=k) for k in lookup]
             )
-        return {"id": accepted.id, "received_at": format_timestamp(now), "keys": lookup}
+            receipt = await self._log_receipt(appended)
+        return {"id": accepted.id, "received_at": format_timestamp(now), "keys": lookup, "log": receipt}
 
     async def withdraw_claim(self, claim_id: str, raw: bytes) -> dict[str, Any]:
         """Accept the claimant's signed withdrawal of `claim_id`."""
@@ -99,8 +114,9 @@ class ClaimStore:
             )
         async with in_transaction():
             await self._use_nonce(accepted)
+            appended = await self.log.append("ClaimWithdrawal", accepted.id, accepted.canonical, now)
             changed = await ClaimRecord.filter(id=claim_id, withdrawn_at__isnull=True).update(
-                withdrawn_at=now, withdrawal_id=accepted.id
+                withdrawn_at=now, withdrawal_id=accepted.id, withdrawal_log_index=appended.index
             )
             if changed != 1:
                 raise AlreadyWithdrawn(f"claim {claim_id} was withdrawn meanwhile")
@@ -109,8 +125,10 @@ class ClaimStore:
                 claim_id=claim_id,
                 document=accepted.canonical.decode("utf-8"),
                 received_at=now,
+                log_index=appended.index,
             )
-        return {"id": accepted.id, "claim": claim_id, "received_at": format_timestamp(now)}
+            receipt = await self._log_receipt(appended)
+        return {"id": accepted.id, "claim": claim_id, "received_at": format_timestamp(now), "log": receipt}
 
     async def get_claim(self, claim_id: str) -> dict[str, Any]:
         """The signed claim exactly as accepted, with what the registry adds beside it."""
@@ -119,6 +137,7 @@ class ClaimStore:
             "id": record.id,
             "status": "withdrawn" if record.withdrawn_at else "active",
             "received_at": format_timestamp(record.received_at),
+            "log_index": record.log_index,
             "document": json.loads(record.document),
         }
         if record.withdrawn_at is not None:
@@ -126,12 +145,13 @@ class ClaimStore:
             answer["withdrawal"] = {
                 "id": withdrawal.id,
                 "received_at": format_timestamp(withdrawal.received_at),
+                "log_index": withdrawal.log_index,
                 "document": json.loads(withdrawal.document),
             }
         return answer
 
     async def check(self, body: object) -> dict[str, Any]:
-        """Decide every item of a check request against the claims in force."""
+        """Decide every item against the claims in force at the log's current checkpoint; signed."""
         if (
             isinstance(body, dict)
             and isinstance(body.get("items"), list)
@@ -147,20 +167,40 @@ class ClaimStore:
             raise InvalidDocumentError(str(exc), exc.errors) from None
         now = self.clock()
         at = parse_timestamp(request.at) if request.at else now
+        tree_size = await self.log.size()
+        root = await self.log.root(tree_size)
         item_keys = [item.keys() for item in request.items]
-        hits = await self._lookup({key for keys in item_keys for key in keys})
+        hits = await self._lookup({key for keys_ in item_keys for key in keys_}, tree_size)
         views = await self._claim_views({claim_id for ids in hits.values() for claim_id in ids})
         items = []
-        for item, keys in zip(request.items, item_keys, strict=True):
-            matches = [(views[claim_id], key) for key in keys for claim_id in hits.get(key, ())]
+        for item, keys_ in zip(request.items, item_keys, strict=True):
+            matches = [(views[claim_id], key) for key in keys_ for claim_id in hits.get(key, ())]
             items.append(decide(item, matches, at=at, purpose=request.purpose, territory=request.territory))
-        answer: dict[str, Any] = {"checked_at": format_timestamp(now), "at": format_timestamp(at)}
+        answer: dict[str, Any] = {
+            "type": "CheckAnswer",
+            "registry": self.signer.did,
+            "checked_at": format_timestamp(now),
+            "at": format_timestamp(at),
+            "checkpoint": {"origin": self.log.origin, "tree_size": tree_size, "root_hash": b64(root)},
+        }
         if request.purpose:
             answer["purpose"] = request.purpose
         if request.territory:
             answer["territory"] = request.territory
         answer["items"] = items
-        return answer
+        return keys.sign_document(answer, self.signer, created=now)
+
+    async def _log_receipt(self, appended: Appended) -> dict[str, Any]:
+        """Where the entry is, proven: index, inclusion proof and a signed checkpoint that includes it."""
+        proof = await self.log.inclusion_proof(appended.index, appended.tree_size)
+        return {
+            "origin": self.log.origin,
+            "index": appended.index,
+            "tree_size": appended.tree_size,
+            "leaf_hash": b64(appended.leaf_hash),
+            "inclusion_proof": [b64(node) for node in proof],
+            "checkpoint": self.log.checkpoint_note(appended.tree_size, appended.root),
+        }
 
     async def _use_nonce(self, accepted: Accepted[Any]) -> None:
         nonce = accepted.model.nonce
@@ -181,15 +221,17 @@ class ClaimStore:
             raise NotFound(f"no claim with id {claim_id}")
         return record
 
-    async def _lookup(self, keys: Iterable[str]) -> dict[str, list[str]]:
-        """Map each key that some active claim is stored under to those claims' ids."""
-        by_digest = {key_digest(key): key for key in keys}
+    async def _lookup(self, lookup_keys: Iterable[str], tree_size: int) -> dict[str, list[str]]:
+        """Map each key to the claims stored under it that were in force at `tree_size`."""
+        by_digest = {key_digest(key): key for key in lookup_keys}
         digests = sorted(by_digest)
+        in_force = Q(claim__log_index__lt=tree_size) & (
+            Q(claim__withdrawal_log_index__isnull=True) | Q(claim__withdrawal_log_index__gte=tree_size)
+        )
         hits: dict[str, list[str]] = {}
         for start in range(0, len(digests), LOOKUP_CHUNK):
-            rows = await ClaimKey.filter(
-                key_hash__in=digests[start : start + LOOKUP_CHUNK], claim__withdrawn_at__isnull=True
-            ).values_list("key_hash", "claim_id")
+            chunk = digests[start : start + LOOKUP_CHUNK]
+            rows = await ClaimKey.filter(in_force, key_hash__in=chunk).values_list("key_hash", "claim_id")
             for digest, claim_id in rows:
                 hits.setdefault(by_digest[str(digest)], []).append(str(claim_id))
         return hits

@@ -1,0 +1,202 @@
+"""The transparency log: every accepted document, append-only, RFC 9162 hashing, in the database.
+
+Appends run inside the caller's transaction, so a state change and its log entry commit or vanish
+together. They are serialised by the database: on PostgreSQL a transaction-scoped advisory lock,
+on SQLite the single connection's transaction lock; the leaf index is also the primary key, so two
+appends can never take the same index even if that serialisation were lost.
+
+Complete aligned subtrees are stored as they complete (`TreeNode`), so a root, a proof or a tile
+is one query for a few dozen hashes, whatever the size of the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise import connections
+
+from keys import merkle
+from keys.note import Checkpoint, NoteSigner, sign_note
+from registry.models import LogEntry, TreeNode
+
+ADVISORY_LOCK = 0x6B6F746F77617269  # "kotowari"
+TILE_HEIGHT = 8
+TILE_WIDTH = 1 << TILE_HEIGHT
+MAX_ENTRY_BYTES = 0xFFFF  # entry bundles prefix each entry with a big-endian uint16 length
+_LEVEL_SHIFT = 56
+
+
+def node_id(level: int, index: int) -> int:
+    return (level << _LEVEL_SHIFT) | index
+
+
+def _perfect_cover(start: int, end: int) -> Iterable[tuple[int, int]]:
+    """The complete aligned subtrees whose hashes make up the RFC 9162 hash of leaves [start, end)."""
+    size = end - start
+    if size & (size - 1) == 0 and start % size == 0:
+        level = size.bit_length() - 1
+        yield level, start >> level
+        return
+    split = 1 << ((size - 1).bit_length() - 1)
+    yield from _perfect_cover(start, start + split)
+    yield from _perfect_cover(start + split, end)
+
+
+class _Nodes:
+    """Subtree hashes from stored complete subtrees; `needed` collects what a computation asks for."""
+
+    def __init__(self) -> None:
+        self.hashes: dict[int, bytes] = {}
+        self.needed: set[int] = set()
+
+    def record(self, start: int, end: int) -> bytes:
+        self.needed.update(node_id(level, index) for level, index in _perfect_cover(start, end))
+        return bytes(merkle.HASH_SIZE)
+
+    def subtree_hash(self, start: int, end: int) -> bytes:
+        size = end - start
+        if size & (size - 1) == 0 and start % size == 0:
+            level = size.bit_length() - 1
+            return self.hashes[node_id(level, start >> level)]
+        split = 1 << ((size - 1).bit_length() - 1)
+        return merkle.node_hash(
+            self.subtree_hash(start, start + split), self.subtree_hash(start + split, end)
+        )
+
+    async def load(self) -> None:
+        missing = sorted(self.needed - self.hashes.keys())
+        for begin in range(0, len(missing), 900):
+            rows = await TreeNode.filter(id__in=missing[begin : begin + 900]).values_list("id", "hash")
+            self.hashes.update({int(node): bytes(digest) for node, digest in rows})
+        if not self.needed <= self.hashes.keys():
+            raise LookupError("the log is missing subtree hashes it should have")
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where an entry went: its index, and the tree just after it (size and root)."""
+
+    index: int
+    tree_size: int
+    root: bytes
+    leaf_hash: bytes
+
+
+class LogOutOfRange(ValueError):
+    """A tree size, index or tile beyond the log as it is."""
+
+
+class TransparencyLog:
+    """The registry's log, named by its `origin` and signed with the registry's note key."""
+
+    def __init__(self, origin: str, signer: NoteSigner) -> None:
+        self.origin = origin
+        self.signer = signer
+
+    @property
+    def verifier_key(self) -> str:
+        """The note verifier key in the `name+keyid+base64` form clients pin."""
+        from keys.note import verifier_key
+
+        return verifier_key(self.signer.name, self.signer.private_key.public_key())
+
+    async def size(self) -> int:
+        last = await LogEntry.all().order_by("-index").first().values_list("index", flat=True)
+        return 0 if last is None else int(str(last)) + 1
+
+    async def append(self, kind: str, document_id: str, entry: bytes, now: datetime) -> Appended:
+        """Append `entry`; call inside the transaction that makes the matching state change."""
+        if len(entry) > MAX_ENTRY_BYTES:
+            raise ValueError(f"log entries are at most {MAX_ENTRY_BYTES} bytes")
+        connection = connections.get("default")
+        if connection.capabilities.dialect == "postgres":
+            await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [ADVISORY_LOCK])
+        index = await self.size()
+        leaf = merkle.leaf_hash(entry)
+        await LogEntry.create(
+            index=index,
+            document_id=document_id,
+            kind=kind,
+            entry=entry,
+            leaf_hash=leaf,
+            leaf_hash_hex=leaf.hex(),
+            appended_at=now,
+        )
+        completed = [TreeNode(id=node_id(0, index), hash=leaf)]
+        level, position, digest = 0, index, leaf
+        while position & 1:
+            left = await TreeNode.get(id=node_id(level, position - 1)).values_list("hash", flat=True)
+            digest = merkle.node_hash(bytes(left), digest)  # type: ignore[arg-type]
+            level, position = level + 1, position >> 1
+            completed.append(TreeNode(id=node_id(level, position), hash=digest))
+        await TreeNode.bulk_create(completed)
+        return Appended(index=index, tree_size=index + 1, root=await self.root(index + 1), leaf_hash=leaf)
+
+    async def root(self, tree_size: int) -> bytes:
+        if tree_size == 0:
+            return merkle.EMPTY_ROOT
+        nodes = _Nodes()
+        nodes.record(0, tree_size)
+        await nodes.load()
+        return nodes.subtree_hash(0, tree_size)
+
+    async def _check_size(self, tree_size: int) -> int:
+        current = await self.size()
+        if not 0 <= tree_size <= current:
+            raise LogOutOfRange(f"tree_size {tree_size} is beyond the log's size {current}")
+        return current
+
+    async def inclusion_proof(self, index: int, tree_size: int) -> list[bytes]:
+        await self._check_size(tree_size)
+        if not 0 <= index < tree_size:
+            raise LogOutOfRange(f"leaf index {index} is not in a tree of size {tree_size}")
+        nodes = _Nodes()
+        merkle.inclusion_proof_from(nodes.record, index, tree_size)
+        await nodes.load()
+        return merkle.inclusion_proof_from(nodes.subtree_hash, index, tree_size)
+
+    async def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        await self._check_size(second)
+        if not 0 <= first <= second:
+            raise LogOutOfRange(f"first {first} must lie between 0 and second {second}")
+        if first in (0, second):
+            return []
+        nodes = _Nodes()
+        merkle.consistency_proof_from(nodes.record, first, second)
+        await nodes.load()
+        return merkle.consistency_proof_from(nodes.subtree_hash, first, second)
+
+    async def index_of(self, leaf_hash: bytes) -> int | None:
+        found = await LogEntry.filter(leaf_hash_hex=leaf_hash.hex()).first().values_list("index", flat=True)
+        return None if found is None else int(str(found))
+
+    def checkpoint_note(self, tree_size: int, root: bytes) -> str:
+        """The C2SP checkpoint for (size, root), signed as a C2SP signed note."""
+        return sign_note(Checkpoint(self.origin, tree_size, root).to_text(), [self.signer])
+
+    async def latest_checkpoint(self) -> str:
+        size = await self.size()
+        return self.checkpoint_note(size, await self.root(size))
+
+    async def hash_tile(self, level: int, index: int, width: int) -> bytes:
+        """C2SP tlog-tiles hash tile: `width` hashes at tree level 8·level from 256·index."""
+        first = index * TILE_WIDTH
+        if ((first + width) << (TILE_HEIGHT * level)) > await self.size():
+            raise LogOutOfRange("that tile lies beyond the log")
+        ids = [node_id(TILE_HEIGHT * level, first + offset) for offset in range(width)]
+        rows = dict(await TreeNode.filter(id__in=ids).values_list("id", "hash"))
+        return b"".join(bytes(rows[node]) for node in ids)  # type: ignore[arg-type]
+
+    async def entry_bundle(self, index: int, width: int) -> bytes:
+        """C2SP tlog-tiles entry bundle: each entry prefixed by its big-endian uint16 length."""
+        first = index * TILE_WIDTH
+        if first + width > await self.size():
+            raise LogOutOfRange("that entry bundle lies beyond the log")
+        rows = await (
+            LogEntry.filter(index__gte=first, index__lt=first + width)
+            .order_by("index")
+            .values_list("entry", flat=True)
+        )
+        return b"".join(len(entry).to_bytes(2, "big") + bytes(entry) for entry in rows)  # type: ignore[arg-type]
