@@ -129,7 +129,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "/log/tile/{path}": {
             "get": {
-                "summary": "C2SP tlog-tiles: {L}/{N}[.p/{W}] hash tiles and entries/{N}[.p/{W}] entry bundles",
+                "summary": "C2SP tlog-tiles: hash tiles {L}/{N}[.p/{W}], entry bundles entries/{N}[.p/{W}]",
                 "parameters": [
                     {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}
                 ],
