@@ -17,6 +17,7 @@ class _Answer(BaseModel):
 class LogReceipt(_Answer):
     """Where a document went in the transparency log, with the proof that it is there."""
 
+    registry: str
     origin: str
     index: int
     tree_size: int

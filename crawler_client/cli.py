@@ -7,6 +7,7 @@ Exit status: 0 success; 1 a negative result (a reserved use, a document that doe
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
@@ -19,6 +20,16 @@ import keys
 from crawler_client.client import Client
 from crawler_client.errors import KotowariError
 from crawler_client.items import add_item_flags, items_from_args
+from crawler_client.verification import (
+    VerificationFailed,
+    check_against_registry,
+    note_verifier,
+    open_checkpoint,
+    verify_answer,
+    verify_receipt,
+)
+from keys import merkle
+from keys.note import Checkpoint, verifier_key
 from registry import urls
 from registry.documents import (
     SUBJECT_KINDS,
@@ -161,7 +172,7 @@ def cmd_claim_file(args: argparse.Namespace) -> int:
     with Client(args.registry) as registry:
         receipt = registry.file_claim(document)
     if args.json:
-        _print_json(receipt)
+        _print_json({**receipt, "document": document})
     else:
         print(receipt["id"])
     return 0
@@ -175,7 +186,7 @@ def cmd_claim_withdraw(args: argparse.Namespace) -> int:
     with Client(args.registry) as registry:
         receipt = registry.withdraw_claim(args.id, withdrawal)
     if args.json:
-        _print_json(receipt)
+        _print_json({**receipt, "document": withdrawal})
     else:
         print(f"withdrew {args.id}")
     return 0
@@ -186,32 +197,128 @@ def cmd_claim_withdraw(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     document = _read_document(args.file)
-    key = None
-    if args.key:
-        try:
-            key = keys.VerifyingKey.from_multibase(args.key)
-        except keys.KeysError as exc:
-            raise UsageError(f"--key: {exc}") from None
     try:
-        verified = keys.verify_document(document, key=key)
-    except keys.InvalidProof as exc:
-        print(f"INVALID: {exc}")
-        raise Negative from None
-    except keys.KeysError as exc:
+        if isinstance(document.get("log"), dict) and "document" in document:
+            lines = _verify_receipt(document, args.registry)
+        elif document.get("type") == "CheckAnswer":
+            lines = _verify_answer(document, args.registry)
+        else:
+            lines = _verify_signed(document, args.key)
+    except (VerificationFailed, keys.KeysError) as exc:
         print(f"INVALID: {exc}")
         raise Negative from None
     if args.json:
-        _print_json(
-            {
-                "valid": True,
-                "verificationMethod": verified.verification_method,
-                "key": verified.key.multibase,
-                "id": keys.document_id(document),
-            }
-        )
+        _print_json({"valid": True, "details": lines})
     else:
-        print(f"valid: signed by {verified.verification_method}")
+        print("\n  ".join(lines))
     return 0
+
+
+def _verify_signed(document: dict[str, Any], key_text: str | None) -> list[str]:
+    key = None
+    if key_text:
+        try:
+            key = keys.VerifyingKey.from_multibase(key_text)
+        except keys.KeysError as exc:
+            raise UsageError(f"--key: {exc}") from None
+    verified = keys.verify_document(document, key=key)
+    return [f"valid: signed by {verified.verification_method}", f"id {keys.document_id(document)}"]
+
+
+def _verify_receipt(receipt: dict[str, Any], registry_url: str | None) -> list[str]:
+    checkpoint, _, leaf = verify_receipt(receipt)
+    log = receipt["log"]
+    lines = [
+        f"valid receipt: document {keys.document_id(receipt['document'])}",
+        f"signed by {keys.verify_document(receipt['document']).verification_method}",
+        f"entry {log['index']} of log {checkpoint.origin}, in its checkpoint of size {checkpoint.size}",
+        f"checkpoint signed by registry {log['registry']}",
+    ]
+    if registry_url:
+        with Client(registry_url) as client:
+            current = check_against_registry(client, str(log["registry"]), checkpoint, leaf)
+        lines.append(f"{registry_url} still includes it at size {current.size}, consistent with the receipt")
+    return lines
+
+
+def _verify_answer(answer: dict[str, Any], registry_url: str | None) -> list[str]:
+    verify_answer(answer)
+    point = answer.get("checkpoint") or {}
+    lines = [
+        f"valid check answer signed by registry {answer['registry']}",
+        f"computed at size {point.get('tree_size')} of log {point.get('origin')}",
+    ]
+    if registry_url:
+        try:
+            checkpoint = Checkpoint(
+                str(point["origin"]), int(point["tree_size"]), base64.b64decode(point["root_hash"])
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise VerificationFailed(f"the answer's checkpoint is malformed: {exc}") from None
+        with Client(registry_url) as client:
+            current = check_against_registry(client, str(answer["registry"]), checkpoint, None)
+        lines.append(f"{registry_url}'s log at size {current.size} extends that checkpoint")
+    return lines
+
+
+# ---------------------------------------------------------------- log
+
+
+def cmd_log_verify(args: argparse.Namespace) -> int:
+    state_path = Path(args.state) if args.state else None
+    state = _read_state(state_path) if state_path and state_path.exists() else None
+    with Client(args.registry) as client:
+        info = client.info()
+        try:
+            did, origin, published = info["did"], info["log"]["origin"], info["log"]["note_verifier_key"]
+            verifier = note_verifier(did, origin)
+            if published != verifier_key(origin, verifier.public_key):
+                raise VerificationFailed("the published note verifier key is not the registry's did:key")
+            if state and (state["registry"], state["origin"]) != (did, origin):
+                raise VerificationFailed(
+                    f"the registry's identity changed: was {state['registry']} ({state['origin']}), "
+                    f"now {did} ({origin})"
+                )
+            current = open_checkpoint(client.checkpoint(), verifier)
+            message = (
+                f"ok: {origin} at size {current.size}, root {base64.b64encode(current.root_hash).decode()}"
+            )
+            if state:
+                seen = Checkpoint(origin, int(state["size"]), base64.b64decode(state["root_hash"]))
+                if current.size < seen.size:
+                    raise VerificationFailed(f"the log shrank from {seen.size} to {current.size} entries")
+                proof = client.consistency_proof(seen.size, current.size)
+                merkle.verify_consistency(seen.size, current.size, seen.root_hash, current.root_hash, proof)
+                message += f"; consistent with size {seen.size} seen before"
+        except (VerificationFailed, merkle.InvalidMerkleProof, KeyError, TypeError) as exc:
+            print(f"INCONSISTENT: {exc}")
+            raise Negative from None
+    if state_path:
+        _write_state(
+            state_path,
+            {
+                "registry": did,
+                "origin": origin,
+                "size": current.size,
+                "root_hash": base64.b64encode(current.root_hash).decode(),
+            },
+        )
+    print(message)
+    return 0
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    state = _read_document(str(path))
+    if not {"registry", "origin", "size", "root_hash"} <= state.keys():
+        raise UsageError(f"--state {path}: not a kotowari log state file")
+    return state
+
+
+def _write_state(path: Path, state: dict[str, Any]) -> None:
+    """Replace the state file atomically, so a crash never leaves half a state behind."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
 
 
 # ---------------------------------------------------------------- check
@@ -399,11 +506,26 @@ def build_parser() -> argparse.ArgumentParser:
     withdraw.add_argument("--json", action="store_true")
     withdraw.set_defaults(run=cmd_claim_withdraw)
 
-    verify = commands.add_parser("verify", help="verify a signed document")
-    verify.add_argument("file", metavar="FILE")
-    verify.add_argument("--key", metavar="MULTIBASE", help="verify with this Ed25519 key (z6Mk…)")
+    verify = commands.add_parser("verify", help="verify a signed document, receipt or check answer")
+    verify.add_argument(
+        "file", metavar="FILE", help="a signed document, a receipt (claim file --json) or a check answer"
+    )
+    verify.add_argument("--key", metavar="MULTIBASE", help="verify a document with this Ed25519 key (z6Mk…)")
+    verify.add_argument(
+        "--registry", metavar="URL", help="also check the registry's log still holds it, consistently"
+    )
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(run=cmd_verify)
+
+    log = commands.add_parser("log", help="audit the registry's transparency log").add_subparsers(
+        dest="log_command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+    log_verify = log.add_parser(
+        "verify", help="verify the checkpoint and its consistency with the last one seen"
+    )
+    _registry_flag(log_verify)
+    log_verify.add_argument("--state", metavar="FILE", help="where the last verified checkpoint is kept")
+    log_verify.set_defaults(run=cmd_log_verify)
 
     check = commands.add_parser("check", help="ask the registry what is reserved")
     _registry_flag(check)

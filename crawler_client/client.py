@@ -9,6 +9,7 @@ signed. Every refusal comes back as `RegistryProblem` with the registry's proble
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -69,23 +70,58 @@ class Client:
             body["territory"] = territory
         return self._request("POST", "/v1/check", document=body)
 
-    def _request(
-        self, method: str, path: str, *, document: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
+    def checkpoint(self) -> str:
+        """The latest checkpoint, as the signed note text the registry serves."""
+        response = self._send("GET", "/log/checkpoint")
+        if not response.is_success:
+            _answer(response)
+        return response.text
+
+    def inclusion_proof(self, leaf_hash: bytes, tree_size: int) -> tuple[int, list[bytes]]:
+        """(leaf index, RFC 9162 inclusion proof) of a leaf in the tree of `tree_size`."""
+        leaf = base64.b64encode(leaf_hash).decode("ascii")
+        answer = self._request(
+            "GET", "/v1/log/proof/inclusion", params={"hash": leaf, "tree_size": tree_size}
+        )
+        return int(answer["leaf_index"]), [base64.b64decode(node) for node in answer["inclusion_proof"]]
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """RFC 9162 consistency proof between two tree sizes."""
+        answer = self._request("GET", "/v1/log/proof/consistency", params={"first": first, "second": second})
+        return [base64.b64decode(node) for node in answer["consistency_proof"]]
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        document: Mapping[str, Any] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> httpx.Response:
         content = keys.canonicalize(document) if document is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else {}
         try:
-            response = self._http.request(method, path, content=content, headers=headers)
+            return self._http.request(method, path, content=content, headers=headers, params=params)
         except httpx.TimeoutException as exc:
             raise RegistryUnavailable(
                 f"{self.registry} did not answer in time ({type(exc).__name__})"
             ) from exc
         except httpx.TransportError as exc:
             raise RegistryUnavailable(f"cannot reach {self.registry}: {exc}") from exc
-        return _answer(response)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        document: Mapping[str, Any] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> dict[str, Any]:
+        return _answer(self._send(method, path, document=document, params=params))
 
 
 def _answer(response: httpx.Response) -> dict[str, Any]:
+    """The JSON object of a successful answer; a refusal raises `RegistryProblem`."""
     try:
         body = response.json()
     except ValueError:

@@ -194,6 +194,7 @@ class ClaimStore:
         """Where the entry is, proven: index, inclusion proof and a signed checkpoint that includes it."""
         proof = await self.log.inclusion_proof(appended.index, appended.tree_size)
         return {
+            "registry": self.signer.did,
             "origin": self.log.origin,
             "index": appended.index,
             "tree_size": appended.tree_size,
