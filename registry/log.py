@@ -128,7 +128,7 @@ class TransparencyLog:
         level, position, digest = 0, index, leaf
         while position & 1:
             left = await TreeNode.get(id=node_id(level, position - 1)).values_list("hash", flat=True)
-            digest = merkle.node_hash(bytes(left), digest)  # type: ignore[arg-type]
+            digest = merkle.node_hash(bytes(left), digest)
             level, position = level + 1, position >> 1
             completed.append(TreeNode(id=node_id(level, position), hash=digest))
         await TreeNode.bulk_create(completed)
@@ -187,7 +187,7 @@ class TransparencyLog:
             raise LogOutOfRange("that tile lies beyond the log")
         ids = [node_id(TILE_HEIGHT * level, first + offset) for offset in range(width)]
         rows = dict(await TreeNode.filter(id__in=ids).values_list("id", "hash"))
-        return b"".join(bytes(rows[node]) for node in ids)  # type: ignore[arg-type]
+        return b"".join(bytes(rows[node]) for node in ids)
 
     async def entry_bundle(self, index: int, width: int) -> bytes:
         """C2SP tlog-tiles entry bundle: each entry prefixed by its big-endian uint16 length."""
@@ -199,4 +199,4 @@ class TransparencyLog:
             .order_by("index")
             .values_list("entry", flat=True)
         )
-        return b"".join(len(entry).to_bytes(2, "big") + bytes(entry) for entry in rows)  # type: ignore[arg-type]
+        return b"".join(len(entry).to_bytes(2, "big") + bytes(entry) for entry in rows)

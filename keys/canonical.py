@@ -1,0 +1,250 @@
+"""Strict JSON in, RFC 8785 canonical bytes out: the two ends of every signature.
+
+A signature covers canonical bytes, not the text a filer sent, so everything that could make
+two parties read the same text differently is refused at parse time: duplicate keys (which
+value wins?), NaN and infinities (no canonical form), lone surrogates (no UTF-8 form), strings
+not in Unicode NFC (visually equal, byte-different), integers beyond ±(2**53 - 1) (I-JSON,
+RFC 7493: not exact in every parser), numbers whose canonical form would be such an integer,
+and absurd nesting. Each refusal names the JSON pointer of the offending value.
+
+>>> parse_strict_json(b'{"b": [1, 2.5], "a": "x"}')
+{'b': [1, 2.5], 'a': 'x'}
+>>> canonicalize({"b": [1, 2.5], "a": "x"})
+b'{"a":"x","b":[1,2.5]}'
+>>> parse_strict_json(b'{"a": 1, "a": 2}')
+Traceback (most recent call last):
+    ...
+keys.errors.InvalidJSON: duplicate key "a" at /a
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from typing import Any
+
+import rfc8785
+
+from keys.errors import InvalidJSON
+
+__all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "canonicalize", "parse_strict_json"]
+
+MAX_DEPTH = 64
+"""Deepest nesting of arrays and objects accepted; the top-level container is depth 1."""
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""Largest integer magnitude that RFC 8785 (and every IEEE 754 JSON parser) represents exactly."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{},:]', re.DOTALL)
+
+
+class _Members(list[tuple[str, Any]]):
+    """An object's members in document order, before duplicates are checked."""
+
+
+class _NonFinite(str):
+    """NaN, Infinity or -Infinity as written; refused once its path is known."""
+
+
+class _BigInteger(str):
+    """An integer literal too long to be in range; kept as text so it is never converted."""
+
+
+def canonicalize(obj: object) -> bytes:
+    """The RFC 8785 (JCS) canonical UTF-8 bytes of a JSON value.
+
+    Accepts dict, list, tuple, str, int, float, bool and None. A value with no canonical form
+    (non-string key, NaN, integer beyond ±(2**53 - 1), lone surrogate, other types) raises
+    `InvalidJSON` naming its path.
+    """
+    try:
+        return rfc8785.dumps(obj)  # type: ignore[arg-type]
+    except (ValueError, RecursionError) as exc:  # CanonicalizationError and UnicodeEncodeError
+        found = _first_uncanonical(obj, "", 0)
+        path, reason = found if found is not None else ("", f"no canonical form: {exc}")
+        raise InvalidJSON(reason, path) from None
+
+
+def parse_strict_json(data: bytes | str) -> Any:
+    """Parse JSON text, refusing anything that has no single meaning; objects become dicts.
+
+    Integers stay `int` and numbers with a fraction or exponent stay `float`, so a caller
+    that wants an integer can refuse `1.0`. Raises `InvalidJSON` with a JSON pointer.
+    """
+    if isinstance(data, str):
+        text = data
+    elif isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = raw.decode("utf-8", "surrogateescape")
+            at = len(raw[: exc.start].decode("utf-8"))
+            raise InvalidJSON(
+                f"invalid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", _path_at(text, at)
+            ) from None
+    else:
+        raise TypeError(f"parse_strict_json takes bytes or str, not {type(data).__name__}")
+    try:
+        parsed = json.loads(
+            text,
+            object_pairs_hook=_Members,
+            parse_constant=_NonFinite,
+            parse_int=_parse_int,
+        )
+    except json.JSONDecodeError as exc:
+        reason = f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        raise InvalidJSON(reason, _path_at(text, exc.pos)) from None
+    except RecursionError:
+        raise InvalidJSON(f"nesting deeper than {MAX_DEPTH}", _too_deep_path(text)) from None
+    return _checked(parsed, "", 0)
+
+
+def _parse_int(literal: str) -> int | _BigInteger:
+    # 17 characters hold every safe integer ("-9007199254740991"); longer ones are refused later
+    # without converting them, so a megabyte of digits costs nothing.
+    return int(literal) if len(literal) <= 17 else _BigInteger(literal)
+
+
+def _checked(value: Any, path: str, depth: int) -> Any:
+    """Apply every strictness rule to a parsed value, building dicts from checked members."""
+    if isinstance(value, _Members | list):
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise InvalidJSON(f"nesting deeper than {MAX_DEPTH}", path)
+        if isinstance(value, _Members):
+            result: dict[str, Any] = {}
+            for key, member in value:
+                member_path = f"{path}/{_escape(key)}"
+                _check_string(key, member_path, "key")
+                if key in result:
+                    raise InvalidJSON(f"duplicate key {json.dumps(key, ensure_ascii=False)}", member_path)
+                result[key] = _checked(member, member_path, depth)
+            return result
+        return [_checked(item, f"{path}/{index}", depth) for index, item in enumerate(value)]
+    if isinstance(value, _NonFinite):
+        raise InvalidJSON(f"{value} is not a JSON number", path)
+    if isinstance(value, _BigInteger) or (
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER
+    ):
+        raise InvalidJSON("integer outside ±(2**53 - 1), the range JSON numbers hold exactly", path)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidJSON("number too large for a 64-bit float", path)
+        if MAX_SAFE_INTEGER < abs(value) < 1e21:
+            # RFC 8785 writes these as integer literals beyond ±(2**53 - 1), which this parser
+            # refuses; refusing them here keeps every canonical form strict JSON again.
+            raise InvalidJSON("number between 2**53 and 1e21: its canonical form is an unsafe integer", path)
+    if isinstance(value, str):
+        _check_string(value, path, "string")
+    return value
+
+
+def _check_string(text: str, path: str, what: str) -> None:
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:
+        raise InvalidJSON(f"{what} contains a lone surrogate U+{ord(surrogate.group()):04X}", path)
+    if not unicodedata.is_normalized("NFC", text):
+        raise InvalidJSON(f"{what} is not in Unicode NFC", path)
+
+
+def _first_uncanonical(value: object, path: str, depth: int) -> tuple[str, str] | None:
+    """Where and why `value` has no RFC 8785 form; None if the failure is elsewhere."""
+    if depth > 200:  # well inside Python's recursion limit, which rfc8785 may have hit
+        return path, "nesting too deep to canonicalize"
+    if isinstance(value, dict):
+        for key, member in value.items():
+            if not isinstance(key, str):
+                return path, f"object key {key!r} is not a string"
+            member_path = f"{path}/{_escape(key)}"
+            if _SURROGATE.search(key):
+                return member_path, "key contains a lone surrogate"
+            found = _first_uncanonical(member, member_path, depth + 1)
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _first_uncanonical(item, f"{path}/{index}", depth + 1)
+            if found is not None:
+                return found
+        return None
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            return path, "integer outside ±(2**53 - 1), the range JSON numbers hold exactly"
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, f"{value} is not a JSON number")
+    if isinstance(value, str):
+        return (path, "string contains a lone surrogate") if _SURROGATE.search(value) else None
+    return path, f"{type(value).__name__} is not a JSON type"
+
+
+def _escape(key: str) -> str:
+    """One RFC 6901 reference token."""
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _path_at(text: str, position: int) -> str:
+    """The JSON pointer of the value being read at `position` (for syntax and UTF-8 errors)."""
+    return _scan(text, stop=position, max_depth=None)
+
+
+def _too_deep_path(text: str) -> str:
+    """The JSON pointer of the first container nested deeper than MAX_DEPTH."""
+    return _scan(text, stop=len(text), max_depth=MAX_DEPTH)
+
+
+def _scan(text: str, *, stop: int, max_depth: int | None) -> str:
+    """Follow brackets, commas and keys up to `stop` without building values.
+
+    Used only after `json.loads` has failed, to say where: each frame is
+    [is_object, key or index, seen the colon].
+    """
+    stack: list[list[Any]] = []
+    for token in _TOKEN.finditer(text):
+        if token.start() >= stop:
+            break
+        char = token.group()[0]
+        if char in "[{":
+            if max_depth is not None and len(stack) >= max_depth:
+                return _pointer(stack)
+            stack.append([char == "{", None if char == "{" else 0, False])
+        elif char in "]}":
+            if stack:
+                stack.pop()
+        elif char == "," and stack:
+            frame = stack[-1]
+            if frame[0]:
+                frame[1], frame[2] = None, False
+            else:
+                frame[1] += 1
+        elif char == ":" and stack:
+            stack[-1][2] = True
+        elif char == '"' and stack and stack[-1][0] and not stack[-1][2]:
+            if token.end() > stop:
+                break  # the error is inside this key: point at the object
+            stack[-1][1] = _unquote(token.group())
+    return _pointer(stack)
+
+
+def _pointer(stack: list[list[Any]]) -> str:
+    parts: list[str] = []
+    for is_object, key, _colon in stack:
+        if is_object and key is None:
+            break
+        parts.append(_escape(key) if is_object else str(key))
+    return "".join(f"/{part}" for part in parts)
+
+
+def _unquote(token: str) -> str:
+    try:
+        key = json.loads(token)
+    except ValueError:
+        return token[1:-1] if token.endswith('"') and len(token) > 1 else token[1:]
+    return key if isinstance(key, str) else token

@@ -1,0 +1,243 @@
+"""W3C Data Integrity proofs, cryptosuite eddsa-jcs-2022: how every Kotowari document is signed.
+
+The signature covers SHA-256(JCS(proof options)) || SHA-256(JCS(document without proof))
+(vc-di-eddsa §3.3), so any change to the document or to the proof's own fields breaks it.
+Only a single proof object is supported; proof sets and chains are refused.
+
+Note the spec's @context rule (§3.3.2 step 4): when the proof carries "@context", the document's
+"@context" must *start with* it, and only that prefix is signed. A verifier that cares about
+extra trailing contexts must check them itself; `document_id` always covers the whole document.
+
+>>> from datetime import UTC, datetime
+>>> from keys.ed25519 import SigningKey
+>>> key = SigningKey.generate()
+>>> signed = sign_document({"claim": "no-train"}, key, created=datetime(2025, 1, 1, tzinfo=UTC))
+>>> signed["proof"]["created"]
+'2025-01-01T00:00:00Z'
+>>> verify_document(signed).key == key.public
+True
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from keys.base58 import b58decode, b58encode
+from keys.canonical import canonicalize
+from keys.didkey import PREFIX as DID_KEY_PREFIX
+from keys.didkey import key_for_verification_method, verification_method_for
+from keys.ed25519 import SIGNATURE_SIZE, SigningKey, VerifyingKey
+from keys.errors import InvalidJSON, InvalidKey, InvalidProof, InvalidSignature
+
+__all__ = ["CRYPTOSUITE", "PROOF_TYPE", "VerifiedProof", "document_id", "sign_document", "verify_document"]
+
+PROOF_TYPE = "DataIntegrityProof"
+CRYPTOSUITE = "eddsa-jcs-2022"
+_PROOF_VALUE_MAX = 100  # "z" + base58 of 64 bytes is at most 89 characters
+_XSD_DATETIME = re.compile(
+    r"(?P<year>-?\d{4,})-(?P<month>\d{2})-(?P<day>\d{2})"
+    r"T(?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})(?P<fraction>\.\d+)?"
+    r"(?:Z|[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00))?"
+)
+
+
+@dataclass(frozen=True)
+class VerifiedProof:
+    """What a valid proof established: who signed (method and key), when they said, and why."""
+
+    verification_method: str
+    key: VerifyingKey
+    created: str | None
+    proof_purpose: str
+
+
+def sign_document(
+    document: Mapping[str, Any],
+    key: SigningKey,
+    *,
+    created: datetime | None = None,
+    proof_purpose: str = "assertionMethod",
+    verification_method: str | None = None,
+) -> dict[str, Any]:
+    """A new dict: a deep copy of `document` plus an eddsa-jcs-2022 "proof".
+
+    `created` (timezone-aware; defaults to now) is written as RFC 3339 UTC seconds. The
+    verification method defaults to the key's did:key method; a did:key method naming another
+    key is refused, as it could never verify. If the document has "@context", the proof
+    repeats it, as the spec advises. A document that already has "proof" is refused.
+    """
+    if not isinstance(document, Mapping):
+        raise TypeError(f"a document is a mapping, not {type(document).__name__}")
+    if "proof" in document:
+        raise InvalidProof("document already has a proof; proof sets and chains are not supported")
+    if created is None:
+        created = datetime.now(UTC)
+    if created.tzinfo is None or created.utcoffset() is None:
+        raise ValueError("created must be timezone-aware, so the signed time is unambiguous")
+    if not isinstance(proof_purpose, str) or not proof_purpose:
+        raise ValueError("proof_purpose must be a non-empty string")
+    method = verification_method or verification_method_for(key.did)
+    if method.startswith(DID_KEY_PREFIX) and key_for_verification_method(method) != key.public:
+        raise ValueError("verification_method is a did:key for a different key than the signing key")
+    unsecured = copy.deepcopy(dict(document))
+    proof: dict[str, Any] = {
+        "type": PROOF_TYPE,
+        "cryptosuite": CRYPTOSUITE,
+        "created": created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "verificationMethod": method,
+        "proofPurpose": proof_purpose,
+    }
+    if "@context" in unsecured:
+        proof["@context"] = copy.deepcopy(unsecured["@context"])
+    proof["proofValue"] = "z" + b58encode(key.sign(_hash_data(proof, unsecured)))
+    return {**unsecured, "proof": proof}
+
+
+def verify_document(
+    document: Mapping[str, Any],
+    *,
+    key: VerifyingKey | None = None,
+    expected_purpose: str | None = "assertionMethod",
+) -> VerifiedProof:
+    """Check the document's single eddsa-jcs-2022 proof; raise `InvalidProof` saying why not.
+
+    Without `key`, the verificationMethod must be a did:key URL and is resolved offline. With
+    `key`, the proof must verify under that key, which is how methods that cannot be resolved
+    offline (e.g. "https://issuer.example/keys#z6Mk…") are checked; a did:key method must
+    still name that same key. `expected_purpose=None` accepts any proofPurpose.
+    """
+    if not isinstance(document, Mapping):
+        raise InvalidProof("a signed document is a JSON object")
+    if "proof" not in document:
+        raise InvalidProof("document has no proof")
+    proof = document["proof"]
+    if isinstance(proof, list):
+        raise InvalidProof("proof sets (a list of proofs) are not supported; expected one proof object")
+    if not isinstance(proof, Mapping):
+        raise InvalidProof("proof is not a JSON object")
+    if proof.get("type") != PROOF_TYPE:
+        raise InvalidProof(f"proof type {_show(proof.get('type'))} is not {PROOF_TYPE}")
+    if proof.get("cryptosuite") != CRYPTOSUITE:
+        raise InvalidProof(f"cryptosuite {_show(proof.get('cryptosuite'))} is not {CRYPTOSUITE}")
+    signature = _decode_proof_value(proof.get("proofValue"))
+    method = proof.get("verificationMethod")
+    if not isinstance(method, str) or not method:
+        raise InvalidProof("proof has no verificationMethod")
+    purpose = proof.get("proofPurpose")
+    if not isinstance(purpose, str) or not purpose:
+        raise InvalidProof("proof has no proofPurpose")
+    if expected_purpose is not None and purpose != expected_purpose:
+        raise InvalidProof(f"proofPurpose {purpose!r} is not the expected {expected_purpose!r}")
+    created = proof.get("created")
+    if created is not None and not _is_xsd_datetime(created):
+        raise InvalidProof(f"proof created {_show(created)} is not an XML Schema dateTime")
+
+    options = {name: value for name, value in proof.items() if name != "proofValue"}
+    unsecured = {name: value for name, value in document.items() if name != "proof"}
+    if "@context" in options:
+        if not _starts_with(unsecured.get("@context"), options["@context"]):
+            raise InvalidProof("the document's @context does not start with the proof's @context")
+        unsecured["@context"] = options["@context"]
+
+    if key is None or method.startswith(DID_KEY_PREFIX):
+        try:
+            named = key_for_verification_method(method)
+        except InvalidKey as exc:
+            raise InvalidProof(f"cannot resolve verificationMethod: {exc}") from exc
+        if key is not None and named != key:
+            raise InvalidProof("verificationMethod is a did:key for a different key than the one given")
+        key = named
+    try:
+        hash_data = _hash_data(options, unsecured)
+    except InvalidJSON as exc:
+        raise InvalidProof(f"document has no canonical form: {exc}") from exc
+    try:
+        key.verify(signature, hash_data)
+    except InvalidSignature as exc:
+        raise InvalidProof(f"proof signature does not verify with {key.multibase}") from exc
+    return VerifiedProof(verification_method=method, key=key, created=created, proof_purpose=purpose)
+
+
+def document_id(document: Mapping[str, Any]) -> str:
+    """Lowercase hex SHA-256 of the document's canonical form, proof included: its registry id."""
+    return hashlib.sha256(canonicalize(dict(document))).hexdigest()
+
+
+def _hash_data(proof_options: Mapping[str, Any], unsecured: Mapping[str, Any]) -> bytes:
+    """vc-di-eddsa §3.3.4: SHA-256 of the canonical proof configuration, then of the document."""
+    return (
+        hashlib.sha256(canonicalize(dict(proof_options))).digest()
+        + hashlib.sha256(canonicalize(dict(unsecured))).digest()
+    )
+
+
+def _decode_proof_value(value: object) -> bytes:
+    if not isinstance(value, str) or not value:
+        raise InvalidProof("proof has no proofValue")
+    if not value.startswith("z"):
+        raise InvalidProof("proofValue is not multibase base58btc (it must start with 'z')")
+    if len(value) > _PROOF_VALUE_MAX:
+        raise InvalidProof("proofValue is too long for an Ed25519 signature")
+    try:
+        signature = b58decode(value[1:])
+    except InvalidKey as exc:
+        raise InvalidProof(f"proofValue is not base58btc: {exc}") from exc
+    if len(signature) != SIGNATURE_SIZE:
+        raise InvalidProof(f"proofValue holds {len(signature)} bytes, a signature is {SIGNATURE_SIZE}")
+    return signature
+
+
+def _starts_with(document_context: object, proof_context: object) -> bool:
+    """Whether the document's @context begins with the proof's, value by value (§3.3.2 step 4).
+
+    A list in the proof needs a list in the document, so a document cannot swap ["X"] for "X"
+    and still verify; a single value in the proof may head a list in the document.
+    """
+    if isinstance(proof_context, list):
+        if not isinstance(document_context, list) or len(document_context) < len(proof_context):
+            return False
+        pairs = list(zip(document_context, proof_context, strict=False))
+    elif isinstance(document_context, list):
+        pairs = [(document_context[0], proof_context)] if document_context else []
+        if not pairs:
+            return False
+    else:
+        pairs = [(document_context, proof_context)]
+    try:
+        return all(canonicalize(ours) == canonicalize(theirs) for ours, theirs in pairs)
+    except InvalidJSON:
+        return False
+
+
+def _is_xsd_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    match = _XSD_DATETIME.fullmatch(value)
+    if match is None:
+        return False
+    fraction = match.group("fraction") or ""
+    parts = {name: int(match.group(name)) for name in ("year", "month", "day", "hour", "minute", "second")}
+    if parts["hour"] == 24:  # XSD allows 24:00:00 as the end of a day, and nothing later
+        return parts["minute"] == parts["second"] == 0 and fraction.strip(".0") == ""
+    try:
+        datetime(2000, parts["month"], parts["day"])  # leap-year-agnostic month/day check
+    except ValueError:
+        return False
+    if parts["month"] == 2 and parts["day"] == 29 and not _is_leap(parts["year"]):
+        return False
+    return parts["hour"] < 24 and parts["minute"] < 60 and parts["second"] < 60
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
