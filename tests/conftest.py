@@ -161,6 +161,16 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty database: every test that uses it runs once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite://{tmp_path / 'registry.sqlite3'}"
+    return await _fresh_postgres(request)
+
+
+@pytest.fixture
+async def postgres_db_url(request: pytest.FixtureRequest) -> str:
+    """A fresh PostgreSQL database, for what only PostgreSQL can do (several workers on one log)."""
+    return await _fresh_postgres(request)
+
+
+async def _fresh_postgres(request: pytest.FixtureRequest) -> str:
     admin = request.getfixturevalue("postgres_server")
     if admin is None:
         if os.environ.get(REQUIRE_POSTGRES_ENV):

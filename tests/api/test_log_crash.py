@@ -119,3 +119,48 @@ def test_restart_keeps_the_registry_identity(server: ServerProcess, db_url: str,
         assert "created its signing key" not in again.banner
     finally:
         stop_server(again)
+
+
+def test_two_workers_on_one_postgresql_database_share_one_log(postgres_db_url: str, tmp_path: Path):
+    """Appends are serialised in the database, not in a process: two servers, one consistent log."""
+    db_url = postgres_db_url
+    first = start_server(tmp_path / "worker", db_url)
+    second = start_server(tmp_path / "worker", db_url)
+    try:
+        key = keys.SigningKey.generate()
+        now = datetime.now(UTC)
+        documents = [
+            keys.sign_document(
+                new_claim(
+                    key.did, "work", [("url", f"https://example.com/{n}/")], {"train-ai": "n"}, created=now
+                ),
+                key,
+                created=now,
+            )
+            for n in range(120)
+        ]
+        indexes: list[int] = []
+
+        def writer(url: str, share: list[dict]) -> None:
+            with httpx.Client(base_url=url, timeout=30) as client:
+                for document in share:
+                    response = client.post("/v1/claims", content=keys.canonicalize(document))
+                    assert response.status_code == 201, response.text
+                    indexes.append(response.json()["log"]["index"])
+
+        threads = [
+            threading.Thread(target=writer, args=(url, documents[n::4]))
+            for n, url in enumerate([first.url, second.url, first.url, second.url])
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert sorted(indexes) == list(range(120))
+        head, entries = read_log(second.url)
+        assert head == read_log(first.url)[0]
+        assert sorted(entries) == sorted(keys.canonicalize(d) for d in documents)
+        assert merkle.root_from_leaf_hashes([merkle.leaf_hash(e) for e in entries]) == head.root_hash
+    finally:
+        stop_server(first)
+        stop_server(second)
