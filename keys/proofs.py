@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -85,7 +86,9 @@ def sign_document(
     method = verification_method or verification_method_for(key.did)
     if method.startswith(DID_KEY_PREFIX) and key_for_verification_method(method) != key.public:
         raise ValueError("verification_method is a did:key for a different key than the signing key")
-    unsecured = copy.deepcopy(dict(document))
+    # Canonical bytes once: they are both what is hashed and, parsed back, the detached copy returned.
+    canonical_document = canonicalize(dict(document))
+    unsecured: dict[str, Any] = json.loads(canonical_document)
     proof: dict[str, Any] = {
         "type": PROOF_TYPE,
         "cryptosuite": CRYPTOSUITE,
@@ -95,7 +98,8 @@ def sign_document(
     }
     if "@context" in unsecured:
         proof["@context"] = copy.deepcopy(unsecured["@context"])
-    proof["proofValue"] = "z" + b58encode(key.sign(_hash_data(proof, unsecured)))
+    hash_data = hashlib.sha256(canonicalize(proof)).digest() + hashlib.sha256(canonical_document).digest()
+    proof["proofValue"] = "z" + b58encode(key.sign(hash_data))
     return {**unsecured, "proof": proof}
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from registry.documents import Claim, InvalidDocument, Territory, Timestamp, json_pointer, parse_timestamp
 from registry.identifiers import InvalidIdentifier, Scheme, query_keys
@@ -28,14 +28,6 @@ class CheckItem(BaseModel):
 
     scheme: Scheme
     value: Annotated[str, Field(min_length=1, max_length=8192)]
-
-    @model_validator(mode="after")
-    def _value_fits_scheme(self) -> CheckItem:
-        try:
-            query_keys(self.scheme, self.value)
-        except InvalidIdentifier as exc:
-            raise ValueError(str(exc)) from exc
-        return self
 
     def keys(self) -> list[str]:
         """The lookup keys of this item (for a URL, every Safe Browsing expression)."""
@@ -53,15 +45,26 @@ class CheckRequest(BaseModel):
     at: Timestamp | None = None
 
 
-def validate_check_request(obj: object) -> CheckRequest:
-    """Validate a parsed body; `InvalidDocument` names every bad field by JSON pointer."""
+def validate_check_request(obj: object) -> tuple[CheckRequest, list[list[str]]]:
+    """Validate a parsed body and derive each item's lookup keys (once: for URLs that is the costly
+    part); `InvalidDocument` names every bad field by JSON pointer."""
     if not isinstance(obj, dict):
         raise InvalidDocument([("", "the body must be a JSON object")])
     try:
-        return CheckRequest.model_validate(obj)
+        request = CheckRequest.model_validate(obj)
     except ValidationError as exc:
         errors = [(json_pointer(error["loc"]), error["msg"]) for error in exc.errors(include_url=False)]
         raise InvalidDocument(errors) from None
+    item_keys: list[list[str]] = []
+    errors = []
+    for number, item in enumerate(request.items):
+        try:
+            item_keys.append(item.keys())
+        except InvalidIdentifier as exc:
+            errors.append((f"/items/{number}/value", str(exc)))
+    if errors:
+        raise InvalidDocument(errors)
+    return request, item_keys
 
 
 @dataclass(frozen=True)

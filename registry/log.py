@@ -76,12 +76,13 @@ class _Nodes:
 
 @dataclass(frozen=True)
 class Appended:
-    """Where an entry went: its index, and the tree just after it (size and root)."""
+    """Where an entry went: its index, the tree just after it (size, root) and its inclusion proof."""
 
     index: int
     tree_size: int
     root: bytes
     leaf_hash: bytes
+    inclusion_proof: list[bytes]
 
 
 class LogOutOfRange(ValueError):
@@ -107,14 +108,33 @@ class TransparencyLog:
         return 0 if last is None else int(str(last)) + 1
 
     async def append(self, kind: str, document_id: str, entry: bytes, now: datetime) -> Appended:
-        """Append `entry`; call inside the transaction that makes the matching state change."""
+        """Append `entry`; call inside the transaction that makes the matching state change.
+
+        One read fetches every stored hash the append needs (left siblings of the new subtrees,
+        and the rest of the new root and of the entry's inclusion proof); one write each stores
+        the entry and the subtrees it completes.
+        """
         if len(entry) > MAX_ENTRY_BYTES:
             raise ValueError(f"log entries are at most {MAX_ENTRY_BYTES} bytes")
         connection = connections.get("default")
         if connection.capabilities.dialect == "postgres":
             await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [ADVISORY_LOCK])
         index = await self.size()
+        tree_size = index + 1
+        chain = [(level, index >> level) for level in range((index ^ tree_size).bit_length())]
+        created = {node_id(level, position) for level, position in chain}
+        nodes = _Nodes()
+        nodes.record(0, tree_size)
+        merkle.inclusion_proof_from(nodes.record, index, tree_size)
+        nodes.needed -= created
+        nodes.needed.update(node_id(level, position - 1) for level, position in chain[:-1])
+        await nodes.load()
+
         leaf = merkle.leaf_hash(entry)
+        digest = nodes.hashes[node_id(0, index)] = leaf
+        for level, position in chain[:-1]:
+            digest = merkle.node_hash(nodes.hashes[node_id(level, position - 1)], digest)
+            nodes.hashes[node_id(level + 1, position >> 1)] = digest
         await LogEntry.create(
             index=index,
             document_id=document_id,
@@ -124,15 +144,14 @@ class TransparencyLog:
             leaf_hash_hex=leaf.hex(),
             appended_at=now,
         )
-        completed = [TreeNode(id=node_id(0, index), hash=leaf)]
-        level, position, digest = 0, index, leaf
-        while position & 1:
-            left = await TreeNode.get(id=node_id(level, position - 1)).values_list("hash", flat=True)
-            digest = merkle.node_hash(bytes(left), digest)
-            level, position = level + 1, position >> 1
-            completed.append(TreeNode(id=node_id(level, position), hash=digest))
-        await TreeNode.bulk_create(completed)
-        return Appended(index=index, tree_size=index + 1, root=await self.root(index + 1), leaf_hash=leaf)
+        await TreeNode.bulk_create([TreeNode(id=node, hash=nodes.hashes[node]) for node in sorted(created)])
+        return Appended(
+            index=index,
+            tree_size=tree_size,
+            root=nodes.subtree_hash(0, tree_size),
+            leaf_hash=leaf,
+            inclusion_proof=merkle.inclusion_proof_from(nodes.subtree_hash, index, tree_size),
+        )
 
     async def root(self, tree_size: int) -> bytes:
         if tree_size == 0:

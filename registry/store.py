@@ -77,21 +77,27 @@ class ClaimStore:
         accepted = accept(raw, Claim, now=now, window=self.window)
         identifiers = accepted.model.subject.identifiers
         lookup = sorted({key for i in identifiers for key in claim_keys(i.scheme, i.value)})
-        async with in_transaction():
-            await self._use_nonce(accepted)
-            appended = await self.log.append("Claim", accepted.id, accepted.canonical, now)
-            record = await ClaimRecord.create(
-                id=accepted.id,
-                claimant=accepted.author,
-                kind=accepted.model.subject.kind,
-                document=accepted.canonical.decode("utf-8"),
-                received_at=now,
-                log_index=appended.index,
-            )
-            await ClaimKey.bulk_create(
-                [ClaimKey(claim=record, key_hash=key_digest(k), key=k) for k in lookup]
-            )
-            receipt = await self._log_receipt(appended)
+        try:
+            async with in_transaction():
+                await self._use_nonce(accepted)
+                appended = await self.log.append("Claim", accepted.id, accepted.canonical, now)
+                record = await ClaimRecord.create(
+                    id=accepted.id,
+                    claimant=accepted.author,
+                    kind=accepted.model.subject.kind,
+                    document=accepted.canonical.decode("utf-8"),
+                    received_at=now,
+                    log_index=appended.index,
+                )
+                await ClaimKey.bulk_create(
+                    [ClaimKey(claim=record, key_hash=key_digest(k), key=k) for k in lookup]
+                )
+        except IntegrityError:
+            replay = await self._replay_problem(accepted)
+            if replay is None:
+                raise
+            raise replay from None
+        receipt = self._log_receipt(appended)
         return {"id": accepted.id, "received_at": format_timestamp(now), "keys": lookup, "log": receipt}
 
     async def withdraw_claim(self, claim_id: str, raw: bytes) -> dict[str, Any]:
@@ -112,22 +118,28 @@ class ClaimStore:
             raise AlreadyWithdrawn(
                 f"claim {claim_id} was withdrawn at {format_timestamp(record.withdrawn_at)}"
             )
-        async with in_transaction():
-            await self._use_nonce(accepted)
-            appended = await self.log.append("ClaimWithdrawal", accepted.id, accepted.canonical, now)
-            changed = await ClaimRecord.filter(id=claim_id, withdrawn_at__isnull=True).update(
-                withdrawn_at=now, withdrawal_id=accepted.id, withdrawal_log_index=appended.index
-            )
-            if changed != 1:
-                raise AlreadyWithdrawn(f"claim {claim_id} was withdrawn meanwhile")
-            await WithdrawalRecord.create(
-                id=accepted.id,
-                claim_id=claim_id,
-                document=accepted.canonical.decode("utf-8"),
-                received_at=now,
-                log_index=appended.index,
-            )
-            receipt = await self._log_receipt(appended)
+        try:
+            async with in_transaction():
+                await self._use_nonce(accepted)
+                appended = await self.log.append("ClaimWithdrawal", accepted.id, accepted.canonical, now)
+                changed = await ClaimRecord.filter(id=claim_id, withdrawn_at__isnull=True).update(
+                    withdrawn_at=now, withdrawal_id=accepted.id, withdrawal_log_index=appended.index
+                )
+                if changed != 1:
+                    raise AlreadyWithdrawn(f"claim {claim_id} was withdrawn meanwhile")
+                await WithdrawalRecord.create(
+                    id=accepted.id,
+                    claim_id=claim_id,
+                    document=accepted.canonical.decode("utf-8"),
+                    received_at=now,
+                    log_index=appended.index,
+                )
+        except IntegrityError:
+            replay = await self._replay_problem(accepted)
+            if replay is None:
+                raise AlreadyWithdrawn(f"claim {claim_id} was withdrawn meanwhile") from None
+            raise replay from None
+        receipt = self._log_receipt(appended)
         return {"id": accepted.id, "claim": claim_id, "received_at": format_timestamp(now), "log": receipt}
 
     async def get_claim(self, claim_id: str) -> dict[str, Any]:
@@ -162,14 +174,13 @@ class ClaimStore:
                 [("/items", f"at most {self.max_items} items")],
             )
         try:
-            request = validate_check_request(body)
+            request, item_keys = validate_check_request(body)
         except InvalidDocument as exc:
             raise InvalidDocumentError(str(exc), exc.errors) from None
         now = self.clock()
         at = parse_timestamp(request.at) if request.at else now
         tree_size = await self.log.size()
         root = await self.log.root(tree_size)
-        item_keys = [item.keys() for item in request.items]
         hits = await self._lookup({key for keys_ in item_keys for key in keys_}, tree_size)
         views = await self._claim_views({claim_id for ids in hits.values() for claim_id in ids})
         items = []
@@ -190,31 +201,30 @@ class ClaimStore:
         answer["items"] = items
         return keys.sign_document(answer, self.signer, created=now)
 
-    async def _log_receipt(self, appended: Appended) -> dict[str, Any]:
+    def _log_receipt(self, appended: Appended) -> dict[str, Any]:
         """Where the entry is, proven: index, inclusion proof and a signed checkpoint that includes it."""
-        proof = await self.log.inclusion_proof(appended.index, appended.tree_size)
         return {
             "registry": self.signer.did,
             "origin": self.log.origin,
             "index": appended.index,
             "tree_size": appended.tree_size,
             "leaf_hash": b64(appended.leaf_hash),
-            "inclusion_proof": [b64(node) for node in proof],
+            "inclusion_proof": [b64(node) for node in appended.inclusion_proof],
             "checkpoint": self.log.checkpoint_note(appended.tree_size, appended.root),
         }
 
     async def _use_nonce(self, accepted: Accepted[Any]) -> None:
-        nonce = accepted.model.nonce
-        try:
-            async with in_transaction():
-                await UsedNonce.create(author=accepted.author, nonce=nonce, document_id=accepted.id)
-        except IntegrityError:
-            previous = await UsedNonce.get_or_none(author=accepted.author, nonce=nonce)
-            same = previous is not None and previous.document_id == accepted.id
-            detail = f"this document was already filed as {accepted.id}" if same else "nonce already used"
-            raise NonceReused(
-                f"{detail}: sign a new document with a fresh nonce", [("/nonce", detail)]
-            ) from None
+        """Record (author, nonce); the unique constraint refuses a replay inside the transaction."""
+        await UsedNonce.create(author=accepted.author, nonce=accepted.model.nonce, document_id=accepted.id)
+
+    async def _replay_problem(self, accepted: Accepted[Any]) -> NonceReused | None:
+        """After an IntegrityError (its transaction rolled back): was it this (author, nonce)?"""
+        previous = await UsedNonce.get_or_none(author=accepted.author, nonce=accepted.model.nonce)
+        if previous is None:
+            return None
+        same = previous.document_id == accepted.id
+        detail = f"this document was already filed as {accepted.id}" if same else "nonce already used"
+        return NonceReused(f"{detail}: sign a new document with a fresh nonce", [("/nonce", detail)])
 
     async def _record(self, claim_id: str) -> ClaimRecord:
         record = await ClaimRecord.get_or_none(id=claim_id) if _is_id(claim_id) else None

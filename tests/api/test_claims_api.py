@@ -351,8 +351,8 @@ async def test_check_batches_over_the_limit_are_refused(api: httpx.AsyncClient):
     ("request_body", "pointer"),
     [
         ({"items": []}, "/items"),
-        ({"items": [{"scheme": "url", "value": "javascript:alert(1)"}]}, "/items/0"),
-        ({"items": [{"scheme": "sha256", "value": "xyz"}]}, "/items/0"),
+        ({"items": [{"scheme": "url", "value": "javascript:alert(1)"}]}, "/items/0/value"),
+        ({"items": [{"scheme": "sha256", "value": "xyz"}]}, "/items/0/value"),
         ({"items": [{"scheme": "url", "value": "https://a.example/"}], "purpose": "sell"}, "/purpose"),
         ({"items": [{"scheme": "url", "value": "https://a.example/"}], "limit": 3}, "/limit"),
         ([1, 2], ""),
