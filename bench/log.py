@@ -30,6 +30,7 @@ from keys import merkle
 from registry.identity import note_signer
 from registry.log import TransparencyLog, node_id
 from registry.models import LogEntry, TreeNode
+from tests.conftest import ThrowawayPostgres, postgres_bindir
 
 ENTRY = b'{"type":"Claim","n":%d,"pad":"' + b"x" * 180 + b'"}'
 
@@ -141,7 +142,17 @@ def main() -> None:
     parser.add_argument("--appends", type=int, default=500)
     parser.add_argument("--proofs", type=int, default=200)
     parser.add_argument("--db", help="a PostgreSQL admin URL (bench databases are created there)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="start a throwaway PostgreSQL cluster and use it"
+    )
     args = parser.parse_args()
+    cluster = None
+    if args.postgres:
+        bindir = postgres_bindir()
+        if bindir is None:
+            parser.error("--postgres needs the PostgreSQL server binaries (apt-get install postgresql)")
+        cluster = ThrowawayPostgres(bindir)
+        args.db = cluster.start()
     workdir = Path(tempfile.mkdtemp(prefix="kotowari-logbench-"))
     try:
         results = []
@@ -153,6 +164,8 @@ def main() -> None:
             results.append(asyncio.run(run(url, entries, args.appends, args.proofs)))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        if cluster is not None:
+            cluster.stop()
     small, large = results
     print(f"database: {'postgresql' if args.db else 'sqlite'}")
     print(f"{'':28}{'small log':>14}{'large log':>14}{'large/small':>13}")

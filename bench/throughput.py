@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keys
 from registry.documents import new_claim
-from tests.conftest import start_server, stop_server
+from tests.conftest import ThrowawayPostgres, postgres_bindir, start_server, stop_server
 
 
 def raw_verify_rate(seconds: float = 1.0) -> float:
@@ -94,7 +94,17 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--db", help="a PostgreSQL URL; default: SQLite in a temporary data directory")
+    parser.add_argument(
+        "--postgres", action="store_true", help="start a throwaway PostgreSQL cluster and use it"
+    )
     args = parser.parse_args()
+    cluster = None
+    if args.postgres:
+        bindir = postgres_bindir()
+        if bindir is None:
+            parser.error("--postgres needs the PostgreSQL server binaries (apt-get install postgresql)")
+        cluster = ThrowawayPostgres(bindir)
+        args.db = cluster.start()
 
     verify = raw_verify_rate()
     bodies = make_claims(args.claims)
@@ -106,6 +116,8 @@ def main() -> None:
     finally:
         stop_server(server)
         shutil.rmtree(data_dir, ignore_errors=True)
+        if cluster is not None:
+            cluster.stop()
     backend = "postgresql" if args.db else "sqlite"
     print(f"database                       {backend}")
     print(f"raw Ed25519 verify (baseline)  {verify:12,.0f} /s")

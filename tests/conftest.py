@@ -70,7 +70,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _postgres_bindir() -> Path | None:
+def postgres_bindir() -> Path | None:
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
     if candidates:
         return candidates[0].parent
@@ -121,7 +121,7 @@ def postgres_server() -> Iterator[str | None]:
     if os.environ.get(POSTGRES_ENV):
         yield os.environ[POSTGRES_ENV]
         return
-    bindir = _postgres_bindir()
+    bindir = postgres_bindir()
     if bindir is None:
         yield None
         return
