@@ -77,5 +77,9 @@ class AlreadyWithdrawn(RegistryError):
     status, slug, title = 409, "already-withdrawn", "Claim already withdrawn"
 
 
+class DocumentTooLarge(RegistryError):
+    status, slug, title = 413, "document-too-large", "Document too large for one log entry"
+
+
 class BodyTooLarge(RegistryError):
     status, slug, title = 413, "body-too-large", "Request body too large"

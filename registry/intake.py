@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 import keys
 from registry.documents import InvalidDocument, SignedDocument, parse_timestamp, validate_document
 from registry.errors import (
+    DocumentTooLarge,
     InvalidDocumentError,
     InvalidProofError,
     MalformedJSON,
@@ -22,6 +23,9 @@ from registry.errors import (
 )
 
 T = TypeVar("T", bound=SignedDocument)
+
+#: A document is one log entry, and C2SP entry bundles length-prefix entries with a uint16.
+MAX_DOCUMENT_BYTES = 0xFFFF
 
 
 @dataclass(frozen=True)
@@ -93,4 +97,9 @@ def accept(raw: bytes, model: type[T], *, now: datetime, window: ClockWindow) ->
         raise InvalidProofError(f"the proof does not verify: {exc}", [("/proof", str(exc))]) from None
     window.check(parse_timestamp(doc.created), now)
     canonical = keys.canonicalize(obj)
+    if len(canonical) > MAX_DOCUMENT_BYTES:
+        raise DocumentTooLarge(
+            f"the document is {len(canonical)} bytes in canonical form; one log entry holds at most "
+            f"{MAX_DOCUMENT_BYTES}: split it into several documents"
+        )
     return Accepted(model=doc, document=obj, canonical=canonical, id=keys.document_id(obj), author=author)

@@ -389,3 +389,13 @@ async def test_registry_identity_health_and_openapi(api: httpx.AsyncClient):
     }
     assert claim_schema["additionalProperties"] is False
     assert "/v1/check" in spec["paths"] and "/v1/claims/{claim_id}/withdraw" in spec["paths"]
+
+
+async def test_a_document_larger_than_one_log_entry_is_refused(
+    api: httpx.AsyncClient, alice: keys.SigningKey, clock: Clock
+):
+    urls = tuple(f"https://example.com/{n}/{'x' * 60}/" for n in range(1000))
+    claim = signed_claim(alice, clock.now, urls=urls)
+    assert 0xFFFF < len(body(claim)) < 256 * 1024
+    problem = await refused(api, file(api, claim), 413, "document-too-large")
+    assert "split it" in problem["detail"]
