@@ -15,6 +15,7 @@ from api.routes import ROUTES
 from api.settings import Settings
 from api.state import RegistryState
 from registry.identity import default_origin, load_or_create_registry_key, note_signer
+from registry.index import ClaimIndex
 from registry.log import TransparencyLog
 from registry.store import ClaimStore, utcnow
 
@@ -44,8 +45,14 @@ def create_app(
             await Tortoise.generate_schemas(safe=True)
             log = TransparencyLog(origin, note_signer(key, origin))
             claims = ClaimStore(
-                log, key, clock=clock, window=settings.clock_window, max_items=settings.max_check_items
+                log,
+                key,
+                clock=clock,
+                window=settings.clock_window,
+                max_items=settings.max_check_items,
+                index=ClaimIndex(settings.embedding_spaces),
             )
+            await claims.catch_up()
             app.state.registry = RegistryState(settings=settings, key=key, claims=claims, log=log)
             if on_ready is not None:
                 on_ready(key.did, created)

@@ -24,6 +24,7 @@ async def registry_info(request: Request) -> Response:
         {
             "did": state.key.did,
             "log": {"origin": state.log.origin, "note_verifier_key": state.log.verifier_key},
+            "embedding_spaces": dict(state.settings.embedding_spaces),
             "uses": [{"use": use, "description": DESCRIPTIONS[use]} for use in USES],
             "limits": {
                 "max_body_bytes": state.settings.max_body_bytes,

@@ -6,7 +6,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from registry.checking import CheckItem
 from registry.vocabulary import Decision, Use
 
 
@@ -63,10 +62,12 @@ class Match(_Answer):
     match: str
     key: str
     uses: dict[str, str]
+    distance: int | None = None
+    similarity: float | None = None
 
 
 class ItemAnswer(_Answer):
-    item: CheckItem
+    item: dict[str, object]
     decision: Decision | None = None
     decisions: dict[Use, Decision]
     matches: list[Match]
@@ -118,6 +119,7 @@ class LogInfo(_Answer):
 class RegistryInfo(_Answer):
     did: str
     log: LogInfo
+    embedding_spaces: dict[str, int]
     uses: list[UseInfo]
     limits: dict[str, int]
 

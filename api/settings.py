@@ -11,17 +11,19 @@
 | max_age_seconds | KOTOWARI_MAX_AGE_SECONDS | 86400: how old a document's `created` may be |
 | max_skew_seconds | KOTOWARI_MAX_SKEW_SECONDS | 300: how far ahead of the registry clock |
 | log_origin | KOTOWARI_LOG_ORIGIN | kotowari.local/<key fingerprint>: the checkpoint origin line |
+| embedding_spaces | KOTOWARI_EMBEDDING_SPACES | the defaults in registry.index, as `name:dimensions,…` |
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from registry.index import DEFAULT_EMBEDDING_SPACES
 from registry.intake import ClockWindow
 
 
@@ -36,7 +38,7 @@ class Settings:
     max_age_seconds: int = 86_400
     max_skew_seconds: int = 300
     log_origin: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    embedding_spaces: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_EMBEDDING_SPACES))
 
     @property
     def database_url(self) -> str:
@@ -56,7 +58,7 @@ class Settings:
         """Defaults, then `KOTOWARI_*` variables, then explicit overrides (CLI flags) that are not None."""
         env = os.environ if environ is None else environ
         settings = cls()
-        names = {
+        names: dict[str, tuple[str, Callable[[str], Any]]] = {
             "data_dir": ("KOTOWARI_DATA_DIR", Path),
             "db_url": ("KOTOWARI_DB", str),
             "host": ("KOTOWARI_HOST", str),
@@ -66,20 +68,30 @@ class Settings:
             "max_age_seconds": ("KOTOWARI_MAX_AGE_SECONDS", int),
             "max_skew_seconds": ("KOTOWARI_MAX_SKEW_SECONDS", int),
             "log_origin": ("KOTOWARI_LOG_ORIGIN", str),
+            "embedding_spaces": ("KOTOWARI_EMBEDDING_SPACES", parse_spaces),
         }
         values: dict[str, Any] = {}
         for name, (variable, convert) in names.items():
             if variable in env and env[variable] != "":
                 try:
                     values[name] = convert(env[variable])
-                except ValueError:
-                    raise ValueError(
-                        f"{variable}={env[variable]!r} is not a valid {convert.__name__}"
-                    ) from None
+                except ValueError as exc:
+                    raise ValueError(f"{variable}={env[variable]!r}: {exc}") from None
         values.update({name: value for name, value in overrides.items() if value is not None})
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"])
         return replace(settings, **values)
+
+
+def parse_spaces(text: str) -> dict[str, int]:
+    """`speaker/ecapa-tdnn-voxceleb:192,face/arcface-r100:512` → {name: dimensions}."""
+    spaces: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, dimensions = part.rpartition(":")
+        if not name or not dimensions.isdigit() or not 0 < int(dimensions) <= 4096:
+            raise ValueError(f"embedding space {part!r} is not name:dimensions")
+        spaces[name] = int(dimensions)
+    return spaces
 
 
 def normalize_db_url(url: str) -> str:

@@ -135,9 +135,9 @@ def cmd_url(args: argparse.Namespace) -> int:
 
 def cmd_claim_new(args: argparse.Namespace) -> int:
     key = _read_key(args.key)
-    items = _items(args)
+    items = _items(args, query=False)
     if not items:
-        raise UsageError("name at least one item (--url, --sha256 or --file)")
+        raise UsageError("name at least one item (--url, --file, --name, --isni, …)")
     if not args.deny and not args.allow:
         raise UsageError("say which uses you reserve (--deny) or allow (--allow)")
     uses = _uses(args.deny, "n") | _uses(args.allow, "y")
@@ -325,22 +325,29 @@ def _write_state(path: Path, state: dict[str, Any]) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    items = _items(args)
+    items = _items(args, query=True)
     if not items:
-        raise UsageError("name at least one item to check (--url, --sha256 or --file)")
+        raise UsageError("name at least one item to check (--url, --file, --text, --name, …)")
     with Client(args.registry) as registry:
-        answer = registry.check([{"scheme": s, "value": v} for s, v in items], purpose=args.purpose)
+        answer = registry.check(items, purpose=args.purpose)
     if args.json:
         _print_json(answer)
     else:
         for item in answer["items"]:
-            print(f"{item['decision']:<8} {item['item']['value']}")
+            print(f"{item['decision']:<8} {_shown(item['item'])}")
             for reason in item["reasons"]:
                 print(f"         {reason}")
     return 1 if any(item["decision"] == "n" for item in answer["items"]) else 0
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _shown(item: dict[str, Any]) -> str:
+    if item.get("scheme") == "embedding":
+        return f"embedding in {item.get('space')} ({item.get('dimensions')} dimensions)"
+    value = str(item.get("value", ""))
+    return f"{item.get('scheme')} {value[:77] + '…' if len(value) > 80 else value}"
 
 
 def _print_json(value: Any) -> None:
@@ -354,9 +361,9 @@ def _read_key(path: str) -> keys.SigningKey:
         raise UsageError(f"--key {path}: {exc}") from None
 
 
-def _items(args: argparse.Namespace) -> list[tuple[str, str]]:
+def _items(args: argparse.Namespace, *, query: bool) -> list[dict[str, Any]]:
     try:
-        return items_from_args(args)
+        return items_from_args(args, query=query)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -478,7 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
     new = claim.add_parser("new", help="build and sign a claim offline")
     new.add_argument("--key", required=True, metavar="FILE")
     new.add_argument("--kind", required=True, choices=SUBJECT_KINDS)
-    add_item_flags(new)
+    add_item_flags(new, query=False)
     new.add_argument("--deny", metavar="USES", help=f"uses to reserve, comma-separated: {','.join(USES)}")
     new.add_argument("--allow", metavar="USES", help="uses to allow explicitly")
     new.add_argument("--title", help="a title for the subject")
@@ -530,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="ask the registry what is reserved")
     _registry_flag(check)
     check.add_argument("--purpose", required=True, choices=USES)
-    add_item_flags(check)
+    add_item_flags(check, query=True)
     check.add_argument("--json", action="store_true", help="print every item's decision per use")
     check.set_defaults(run=cmd_check)
     return parser

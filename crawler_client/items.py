@@ -1,54 +1,102 @@
-"""The ITEMS flags shared by `claim new` and `check`: each becomes a typed identifier.
+"""The ITEMS flags shared by `claim new` and `check`: each becomes a typed identifier object.
 
-`--file PATH` is hashed locally, so the file never leaves the machine.
+`--file PATH` is fingerprinted locally (SHA-256, ISCC and, for images, PDQ with its dihedral
+variants), so the file never leaves the machine. `--embedding SPACE:FILE` reads a JSON array.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
-from registry.identifiers import InvalidIdentifier, normalize_sha256
+from pydantic import ValidationError
 
-_CHUNK = 1 << 20
+from crawler_client.fingerprint import FingerprintError, fingerprint_file
+from registry.documents import error_message, error_pointer
+from registry.schemes import identifier
+
+_FLAGS = (
+    ("url", "URL", "a page, file, path prefix or site"),
+    ("sha256", "HEX", "an exact file's SHA-256"),
+    ("iscc", "CODE", "an ISO 24138 ISCC code"),
+    ("pdq", "HEX", "an image's 256-bit PDQ hash (64 hex digits)"),
+    ("isni", "ID", "an ISNI (ISO 27729)"),
+    ("wikidata", "QID", "a Wikidata item, e.g. Q42"),
+    ("name", "NAME", "a person's name or reading (repeat for each script and variant)"),
+)
 
 
-def add_item_flags(parser: argparse.ArgumentParser) -> None:
+def add_item_flags(parser: argparse.ArgumentParser, *, query: bool) -> None:
     group = parser.add_argument_group("items (repeatable)")
-    group.add_argument(
-        "--url", action="append", default=[], metavar="URL", help="a page, file, path prefix or site"
-    )
-    group.add_argument("--sha256", action="append", default=[], metavar="HEX", help="an exact file's SHA-256")
+    for flag, metavar, text in _FLAGS:
+        group.add_argument(f"--{flag}", action="append", default=[], metavar=metavar, help=text)
     group.add_argument(
         "--file",
         action="append",
         default=[],
         metavar="PATH",
-        help="a local file: its SHA-256 is computed here",
+        help="a local file: its SHA-256, ISCC and (images) PDQ are computed here; the file is not sent",
     )
+    group.add_argument(
+        "--embedding",
+        action="append",
+        default=[],
+        metavar="SPACE:FILE",
+        help="a JSON array of numbers in SPACE",
+    )
+    if query:
+        group.add_argument(
+            "--text", action="append", default=[], metavar="TEXT", help="free text, e.g. a prompt"
+        )
 
 
-def sha256_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def items_from_args(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """(scheme, value) pairs in the order the flags name them; raises ValueError on bad input."""
-    items: list[tuple[str, str]] = [("url", url) for url in args.url]
-    for value in args.sha256:
-        try:
-            items.append(("sha256", normalize_sha256(value)))
-        except InvalidIdentifier as exc:
-            raise ValueError(f"--sha256 {value!r}: {exc}") from None
+def items_from_args(args: argparse.Namespace, *, query: bool) -> list[dict[str, Any]]:
+    """Identifier objects in the order the flags name them, each validated; ValueError on bad input."""
+    items: list[dict[str, Any]] = []
+    for flag, _, _ in _FLAGS:
+        items += [{"scheme": flag, "value": value} for value in getattr(args, flag)]
     for name in args.file:
-        path = Path(name)
         try:
-            items.append(("sha256", sha256_of_file(path)))
-        except OSError as exc:
-            raise ValueError(f"--file {name!r}: {exc.strerror or exc}") from None
+            found = fingerprint_file(name)
+        except FingerprintError as exc:
+            raise ValueError(f"--file {name!r}: {exc}") from None
+        items += [item for item in found if query or item["scheme"] != "pdq" or "quality" in item]
+    for spec in args.embedding:
+        items.append(_embedding(spec))
+    if query:
+        items += [{"scheme": "text", "value": text} for text in args.text]
+    for item in items:
+        if item["scheme"] == "text":
+            if not item["value"].strip():
+                raise ValueError("--text is empty")
+            continue
+        try:
+            identifier(item)
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            where = error_pointer(error).lstrip("/")
+            shown = item.get("value", item.get("space"))
+            reason = error_message(error)
+            raise ValueError(
+                f"--{item['scheme']} {shown!r}: {reason}{f' ({where})' if where else ''}"
+            ) from None
     return items
+
+
+def _embedding(spec: str) -> dict[str, Any]:
+    space, sep, filename = spec.rpartition(":")
+    if not sep or not space:
+        raise ValueError(f"--embedding {spec!r}: expected SPACE:FILE")
+    try:
+        vector = json.loads(Path(filename).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"--embedding {spec!r}: {exc.strerror or exc}") from None
+    except ValueError:
+        raise ValueError(f"--embedding {spec!r}: {filename} is not JSON") from None
+    if not isinstance(vector, list) or not all(
+        isinstance(x, int | float) and not isinstance(x, bool) for x in vector
+    ):
+        raise ValueError(f"--embedding {spec!r}: {filename} must hold a JSON array of numbers")
+    return {"scheme": "embedding", "space": space, "vector": [float(x) for x in vector]}

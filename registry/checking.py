@@ -1,8 +1,9 @@
 """What a check asks and how its answer is decided, given the claims that matched.
 
-Pure: the server feeds it claims found in the database, an offline client claims found in a
-snapshot; both then decide identically. Per use, the claims that match an item combine as the
-vocabulary says (any `n` wins, then any `y`, else unknown).
+Pure: the server feeds it hits from its matching index, an offline client hits from a snapshot;
+both then decide identically. Per use, the claims that match an item combine as the vocabulary
+says (any `n` wins, then any `y`, else unknown). A name found in text is reported as a `name`
+match, never as a content match, but it counts for the decision like any other match.
 """
 
 from __future__ import annotations
@@ -14,24 +15,19 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from registry.documents import Claim, InvalidDocument, Territory, Timestamp, json_pointer, parse_timestamp
-from registry.identifiers import InvalidIdentifier, Scheme, query_keys
+from registry.documents import (
+    Claim,
+    InvalidDocument,
+    Territory,
+    Timestamp,
+    error_message,
+    error_pointer,
+    parse_timestamp,
+)
+from registry.schemes import CheckItem, EmbeddingId
 from registry.vocabulary import PARENT, USES, Decision, Use, combine, effective_uses
 
 DEFAULT_MAX_ITEMS = 10_000
-
-
-class CheckItem(BaseModel):
-    """One thing to check, named like a claim's identifier: `{"scheme": "url", "value": "…"}`."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    scheme: Scheme
-    value: Annotated[str, Field(min_length=1, max_length=8192)]
-
-    def keys(self) -> list[str]:
-        """The lookup keys of this item (for a URL, every Safe Browsing expression)."""
-        return query_keys(self.scheme, self.value)
 
 
 class CheckRequest(BaseModel):
@@ -45,26 +41,15 @@ class CheckRequest(BaseModel):
     at: Timestamp | None = None
 
 
-def validate_check_request(obj: object) -> tuple[CheckRequest, list[list[str]]]:
-    """Validate a parsed body and derive each item's lookup keys (once: for URLs that is the costly
-    part); `InvalidDocument` names every bad field by JSON pointer."""
+def validate_check_request(obj: object) -> CheckRequest:
+    """Validate a parsed body; `InvalidDocument` names every bad field by JSON pointer."""
     if not isinstance(obj, dict):
         raise InvalidDocument([("", "the body must be a JSON object")])
     try:
-        request = CheckRequest.model_validate(obj)
+        return CheckRequest.model_validate(obj)
     except ValidationError as exc:
-        errors = [(json_pointer(error["loc"]), error["msg"]) for error in exc.errors(include_url=False)]
+        errors = [(error_pointer(error), error_message(error)) for error in exc.errors(include_url=False)]
         raise InvalidDocument(errors) from None
-    item_keys: list[list[str]] = []
-    errors = []
-    for number, item in enumerate(request.items):
-        try:
-            item_keys.append(item.keys())
-        except InvalidIdentifier as exc:
-            errors.append((f"/items/{number}/value", str(exc)))
-    if errors:
-        raise InvalidDocument(errors)
-    return request, item_keys
 
 
 @dataclass(frozen=True)
@@ -100,51 +85,88 @@ class ClaimView:
         return territory is None or self.territories is None or territory in self.territories
 
 
+@dataclass(frozen=True)
+class Hit:
+    """One way an item matched a claim: the scheme, the key or name matched, and how closely."""
+
+    claim: ClaimView
+    match: str  # the scheme matched: url, sha256, iscc-instance, iscc-data, pdq, name, embedding, …
+    key: str
+    distance: int | None = None
+    similarity: float | None = None
+
+    def closeness(self) -> tuple[int, float]:
+        """Sort key: exact before near, nearer before farther."""
+        return (self.distance or 0, -(self.similarity if self.similarity is not None else 1.0))
+
+
+def describe(item: Any) -> dict[str, Any]:
+    """The item as echoed in the answer (an embedding's vector is summarised, not repeated)."""
+    if isinstance(item, EmbeddingId):
+        return {"scheme": "embedding", "space": item.space, "dimensions": len(item.vector)}
+    described: dict[str, Any] = item.model_dump(exclude_none=True)
+    return described
+
+
 def decide(
-    item: CheckItem,
-    matches: Iterable[tuple[ClaimView, str]],
+    item: Any,
+    hits: Iterable[Hit],
     *,
     at: datetime,
     purpose: Use | None = None,
     territory: str | None = None,
 ) -> dict[str, Any]:
-    """The answer for one item given `(claim, matched key)` pairs: decisions per use, matches, reasons."""
-    seen: dict[str, tuple[ClaimView, str]] = {}
-    for claim, key in matches:
-        if claim.applies(at, territory) and claim.id not in seen:
-            seen[claim.id] = (claim, key)
-    ordered = sorted(seen.values(), key=lambda pair: pair[0].id)
-    per_claim = [(claim, key, effective_uses(claim.uses)) for claim, key in ordered]
-    decisions: dict[Use, Decision] = {use: combine(uses[use] for _, _, uses in per_claim) for use in USES}
-    answer: dict[str, Any] = {"item": item.model_dump()}
+    """The answer for one item given its hits: decisions per use, matches and reasons."""
+    best: dict[str, Hit] = {}
+    for hit in hits:
+        if not hit.claim.applies(at, territory):
+            continue
+        known = best.get(hit.claim.id)
+        if known is None or hit.closeness() < known.closeness():
+            best[hit.claim.id] = hit
+    ordered = sorted(best.values(), key=lambda hit: (hit.closeness(), hit.claim.id))
+    per_claim = [(hit, effective_uses(hit.claim.uses)) for hit in ordered]
+    decisions: dict[Use, Decision] = {use: combine(uses[use] for _, uses in per_claim) for use in USES}
+    answer: dict[str, Any] = {"item": describe(item)}
     if purpose is not None:
         answer["decision"] = decisions[purpose]
     answer["decisions"] = decisions
-    answer["matches"] = [
-        {
-            "claim": claim.id,
-            "claimant": claim.claimant,
-            "kind": claim.kind,
-            "match": key.split(":", 1)[0],
-            "key": key.split(":", 1)[1],
-            "uses": dict(claim.uses),
-        }
-        for claim, key, _ in per_claim
-    ]
+    answer["matches"] = [_match(hit) for hit, _ in per_claim]
     answer["reasons"] = _reasons(per_claim, [purpose] if purpose else list(USES))
     return answer
 
 
-def _reasons(
-    per_claim: Sequence[tuple[ClaimView, str, Mapping[Use, Decision]]], uses: Sequence[Use]
-) -> list[str]:
+def _match(hit: Hit) -> dict[str, Any]:
+    match: dict[str, Any] = {
+        "claim": hit.claim.id,
+        "claimant": hit.claim.claimant,
+        "kind": hit.claim.kind,
+        "match": hit.match,
+        "key": hit.key,
+        "uses": dict(hit.claim.uses),
+    }
+    if hit.distance is not None:
+        match["distance"] = hit.distance
+    if hit.similarity is not None:
+        match["similarity"] = round(hit.similarity, 6)
+    return match
+
+
+def _reasons(per_claim: Sequence[tuple[Hit, Mapping[Use, Decision]]], uses: Sequence[Use]) -> list[str]:
     reasons = []
-    for claim, key, effective in per_claim:
+    for hit, effective in per_claim:
         for use in uses:
             value = effective[use]
             if value == "unknown":
                 continue
             verb = "reserves" if value == "n" else "allows"
-            stated = "" if use in claim.uses else f" (through {PARENT.get(use, use)})"
-            reasons.append(f"claim {claim.id[:16]}… by {claim.claimant} {verb} {use}{stated} for {key}")
+            stated = "" if use in hit.claim.uses else f" (through {PARENT.get(use, use)})"
+            how = f"{hit.match} {hit.key}"
+            if hit.distance is not None:
+                how += f" at distance {hit.distance}"
+            if hit.similarity is not None:
+                how += f" at similarity {hit.similarity:.3f}"
+            reasons.append(
+                f"claim {hit.claim.id[:16]}… by {hit.claim.claimant} {verb} {use}{stated} for {how}"
+            )
     return reasons

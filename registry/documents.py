@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, Final, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from registry.identifiers import InvalidIdentifier, Scheme, claim_keys
+from registry.schemes import ITEM_SCHEMES, Identifier
 from registry.vocabulary import Use, Value
 
 SubjectKind = Literal["work", "voice", "likeness"]
@@ -95,21 +95,6 @@ Text = Annotated[str, Field(min_length=1, max_length=4000)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Identifier(_Strict):
-    """One typed identifier of a subject, e.g. `{"scheme": "url", "value": "https://example.com/"}`."""
-
-    scheme: Scheme
-    value: Annotated[str, Field(min_length=1, max_length=8192)]
-
-    @model_validator(mode="after")
-    def _value_fits_scheme(self) -> Identifier:
-        try:
-            claim_keys(self.scheme, self.value)
-        except InvalidIdentifier as exc:
-            raise ValueError(str(exc)) from exc
-        return self
 
 
 class Subject(_Strict):
@@ -202,10 +187,31 @@ DOCUMENT_TYPES: Final[Mapping[str, type[SignedDocument]]] = {
 
 
 def json_pointer(location: Iterable[int | str]) -> str:
-    """RFC 6901 pointer for a pydantic error location, without pydantic's own markers."""
-    fields = [str(part) for part in location if not str(part).startswith("function-") and part != "[key]"]
-    parts = [part.replace("~", "~0").replace("/", "~1") for part in fields]
-    return "".join(f"/{part}" for part in parts)
+    """RFC 6901 pointer for a pydantic error location, without pydantic's own markers
+    (validator names, `[key]`, and the scheme tag it adds after a list index of a tagged union)."""
+    fields: list[str] = []
+    previous: int | str | None = None
+    for part in location:
+        text = str(part)
+        marker = text.startswith("function-") or text == "[key]"
+        union_tag = isinstance(previous, int) and text in ITEM_SCHEMES
+        if not (marker or union_tag):
+            fields.append(text)
+        previous = part
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in fields)
+
+
+def error_message(error: Mapping[str, Any]) -> str:
+    """Pydantic's message without its "Value error, " prefix: the reason is the message."""
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def error_pointer(error: Mapping[str, Any]) -> str:
+    """The pointer of one pydantic error; an unknown or missing union tag points at `scheme`."""
+    location = list(error["loc"])
+    if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        location.append("scheme")
+    return json_pointer(location)
 
 
 def validate_document(model: type[T], obj: object) -> T:
@@ -222,7 +228,7 @@ def validate_document(model: type[T], obj: object) -> T:
     except ValidationError as exc:
         errors = []
         for error in exc.errors(include_url=False):
-            errors.append((json_pointer(error["loc"]), error["msg"]))
+            errors.append((error_pointer(error), error_message(error)))
         raise InvalidDocument(errors) from None
 
 
@@ -234,7 +240,7 @@ def new_nonce() -> str:
 def new_claim(
     claimant: str,
     kind: str,
-    identifiers: Iterable[tuple[str, str]],
+    identifiers: Iterable[tuple[str, str] | Mapping[str, Any]],
     uses: Mapping[str, str],
     *,
     created: datetime,
@@ -246,10 +252,17 @@ def new_claim(
     valid_until: datetime | None = None,
     territories: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """An unsigned claim document; sign it with `keys.sign_document`."""
+    """An unsigned claim document; sign it with `keys.sign_document`.
+
+    `identifiers` are wire-format objects (`{"scheme": "pdq", "value": …, "quality": …}`), or
+    `(scheme, value)` pairs for the schemes that need nothing else.
+    """
     subject: dict[str, Any] = {
         "kind": kind,
-        "identifiers": [{"scheme": scheme, "value": value} for scheme, value in identifiers],
+        "identifiers": [
+            dict(item) if isinstance(item, Mapping) else {"scheme": item[0], "value": item[1]}
+            for item in identifiers
+        ],
     }
     if title is not None:
         subject["title"] = title

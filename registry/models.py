@@ -27,20 +27,6 @@ class ClaimRecord(Model):
         table = "claims"
 
 
-class ClaimKey(Model):
-    """One lookup key of a claim (`url:example.com/gallery/`, `sha256:…`), indexed by its hash."""
-
-    id = fields.BigIntField(primary_key=True)
-    claim: fields.ForeignKeyRelation[ClaimRecord] = fields.ForeignKeyField(
-        "models.ClaimRecord", related_name="keys", on_delete=fields.CASCADE
-    )
-    key_hash = fields.CharField(max_length=64, db_index=True)
-    key = fields.TextField()
-
-    class Meta:
-        table = "claim_keys"
-
-
 class WithdrawalRecord(Model):
     """An accepted withdrawal document."""
 

@@ -7,19 +7,18 @@ atomically, on SQLite and PostgreSQL alike; no row locks are relied upon.
 
 from __future__ import annotations
 
+import asyncio
 import base64
-import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import keys
-from registry.checking import DEFAULT_MAX_ITEMS, ClaimView, decide, validate_check_request
+from registry.checking import DEFAULT_MAX_ITEMS, decide, validate_check_request
 from registry.documents import Claim, ClaimWithdrawal, InvalidDocument, format_timestamp, parse_timestamp
 from registry.errors import (
     AlreadyWithdrawn,
@@ -29,19 +28,14 @@ from registry.errors import (
     NotFound,
     TooManyItems,
 )
-from registry.identifiers import claim_keys
+from registry.index import ClaimIndex, UnknownEmbeddingSpace
 from registry.intake import Accepted, ClockWindow, accept
 from registry.log import Appended, TransparencyLog
-from registry.models import ClaimKey, ClaimRecord, UsedNonce, WithdrawalRecord
+from registry.models import ClaimRecord, LogEntry, UsedNonce, WithdrawalRecord
+from registry.schemes import exact_keys
 
-#: Keys per `IN (…)` query: well under SQLite's and asyncpg's parameter limits.
-LOOKUP_CHUNK = 900
-_CACHE_LIMIT = 100_000
-
-
-def key_digest(key: str) -> str:
-    """The indexed form of a lookup key: fixed width, whatever the URL's length."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+#: Log entries read per query while the index catches up with the log.
+REPLAY_CHUNK = 2_000
 
 
 def b64(raw: bytes) -> str:
@@ -63,34 +57,38 @@ class ClaimStore:
         clock: Callable[[], datetime] = utcnow,
         window: ClockWindow | None = None,
         max_items: int = DEFAULT_MAX_ITEMS,
+        index: ClaimIndex | None = None,
     ) -> None:
         self.log = log
+        self.index = index or ClaimIndex()
+        self._replay = asyncio.Lock()
         self.signer = signer
         self.clock = clock
         self.window = window or ClockWindow()
         self.max_items = max_items
-        self._views: dict[str, ClaimView] = {}
 
     async def file_claim(self, raw: bytes) -> dict[str, Any]:
         """Accept a signed claim; returns its id, lookup keys and log receipt."""
         now = self.clock()
         accepted = accept(raw, Claim, now=now, window=self.window)
         identifiers = accepted.model.subject.identifiers
-        lookup = sorted({key for i in identifiers for key in claim_keys(i.scheme, i.value)})
+        for number, identifier in enumerate(identifiers):
+            try:
+                self.index.check_query(identifier)
+            except UnknownEmbeddingSpace as exc:
+                raise InvalidDocumentError(str(exc), [(f"/subject/identifiers/{number}", str(exc))]) from None
+        lookup = sorted({key for identifier in identifiers for key in exact_keys(identifier, query=False)})
         try:
             async with in_transaction():
                 await self._use_nonce(accepted)
                 appended = await self.log.append("Claim", accepted.id, accepted.canonical, now)
-                record = await ClaimRecord.create(
+                await ClaimRecord.create(
                     id=accepted.id,
                     claimant=accepted.author,
                     kind=accepted.model.subject.kind,
                     document=accepted.canonical.decode("utf-8"),
                     received_at=now,
                     log_index=appended.index,
-                )
-                await ClaimKey.bulk_create(
-                    [ClaimKey(claim=record, key_hash=key_digest(k), key=k) for k in lookup]
                 )
         except IntegrityError:
             replay = await self._replay_problem(accepted)
@@ -174,19 +172,26 @@ class ClaimStore:
                 [("/items", f"at most {self.max_items} items")],
             )
         try:
-            request, item_keys = validate_check_request(body)
+            request = validate_check_request(body)
         except InvalidDocument as exc:
             raise InvalidDocumentError(str(exc), exc.errors) from None
+        for number, item in enumerate(request.items):
+            try:
+                self.index.check_query(item)
+            except UnknownEmbeddingSpace as exc:
+                raise InvalidDocumentError(str(exc), [(f"/items/{number}", str(exc))]) from None
         now = self.clock()
         at = parse_timestamp(request.at) if request.at else now
-        tree_size = await self.log.size()
+        async with self._replay:
+            await self.catch_up()
+            tree_size = self.index.position
+            items = [
+                decide(
+                    item, self.index.match(item), at=at, purpose=request.purpose, territory=request.territory
+                )
+                for item in request.items
+            ]
         root = await self.log.root(tree_size)
-        hits = await self._lookup({key for keys_ in item_keys for key in keys_}, tree_size)
-        views = await self._claim_views({claim_id for ids in hits.values() for claim_id in ids})
-        items = []
-        for item, keys_ in zip(request.items, item_keys, strict=True):
-            matches = [(views[claim_id], key) for key in keys_ for claim_id in hits.get(key, ())]
-            items.append(decide(item, matches, at=at, purpose=request.purpose, territory=request.territory))
         answer: dict[str, Any] = {
             "type": "CheckAnswer",
             "registry": self.signer.did,
@@ -232,33 +237,19 @@ class ClaimStore:
             raise NotFound(f"no claim with id {claim_id}")
         return record
 
-    async def _lookup(self, lookup_keys: Iterable[str], tree_size: int) -> dict[str, list[str]]:
-        """Map each key to the claims stored under it that were in force at `tree_size`."""
-        by_digest = {key_digest(key): key for key in lookup_keys}
-        digests = sorted(by_digest)
-        in_force = Q(claim__log_index__lt=tree_size) & (
-            Q(claim__withdrawal_log_index__isnull=True) | Q(claim__withdrawal_log_index__gte=tree_size)
-        )
-        hits: dict[str, list[str]] = {}
-        for start in range(0, len(digests), LOOKUP_CHUNK):
-            chunk = digests[start : start + LOOKUP_CHUNK]
-            rows = await ClaimKey.filter(in_force, key_hash__in=chunk).values_list("key_hash", "claim_id")
-            for digest, claim_id in rows:
-                hits.setdefault(by_digest[str(digest)], []).append(str(claim_id))
-        return hits
-
-    async def _claim_views(self, claim_ids: Sequence[str] | set[str]) -> dict[str, ClaimView]:
-        missing = sorted(set(claim_ids) - self._views.keys())
-        if len(self._views) + len(missing) > _CACHE_LIMIT:
-            self._views = {k: v for k, v in self._views.items() if k in claim_ids}
-        for start in range(0, len(missing), LOOKUP_CHUNK):
-            rows = await ClaimRecord.filter(id__in=missing[start : start + LOOKUP_CHUNK]).values_list(
-                "id", "document"
+    async def catch_up(self) -> int:
+        """Replay log entries the index has not seen yet (filed by any worker); returns its position."""
+        while True:
+            rows = await (
+                LogEntry.filter(index__gte=self.index.position)
+                .order_by("index")
+                .limit(REPLAY_CHUNK)
+                .values_list("index", "entry")
             )
-            for claim_id, document in rows:
-                claim = Claim.model_validate(json.loads(str(document)))
-                self._views[str(claim_id)] = ClaimView.of(str(claim_id), claim)
-        return {claim_id: self._views[claim_id] for claim_id in claim_ids}
+            for index, entry in rows:
+                self.index.apply(int(str(index)), bytes(entry))
+            if len(rows) < REPLAY_CHUNK:
+                return self.index.position
 
 
 def _is_id(value: str) -> bool:

@@ -21,7 +21,9 @@ def signed_claim(
     document = new_claim(
         claimant or key.did,
         options.pop("kind", "work"),
-        [("url", url) for url in urls] + [("sha256", h) for h in options.pop("sha256", ())],
+        [("url", url) for url in urls]
+        + [("sha256", h) for h in options.pop("sha256", ())]
+        + list(options.pop("identifiers", ())),
         {use: "n" for use in deny} | options.pop("allow", {}),
         created=created,
         **options,

@@ -11,7 +11,7 @@ import pytest
 
 import keys
 from api import schemas
-from registry.models import ClaimKey, ClaimRecord, UsedNonce, WithdrawalRecord
+from registry.models import ClaimRecord, LogEntry, UsedNonce, WithdrawalRecord
 from tests.conftest import Clock
 from tests.factories import body, signed_claim, signed_withdrawal
 
@@ -34,7 +34,7 @@ async def check(api: httpx.AsyncClient, *urls: str, purpose: str | None = "train
 async def row_counts() -> tuple[int, int, int, int]:
     return (
         await ClaimRecord.all().count(),
-        await ClaimKey.all().count(),
+        await LogEntry.all().count(),
         await UsedNonce.all().count(),
         await WithdrawalRecord.all().count(),
     )
@@ -233,12 +233,12 @@ def _resigned(key: keys.SigningKey, document: dict[str, Any]) -> dict[str, Any]:
         (lambda d: d["subject"].update(kind="song"), "/subject/kind"),
         (
             lambda d: d["subject"]["identifiers"][0].update(value="ftp://example.com/x"),
-            "/subject/identifiers/0",
+            "/subject/identifiers/0/value",
         ),
-        (lambda d: d["subject"]["identifiers"][0].update(value="https://"), "/subject/identifiers/0"),
+        (lambda d: d["subject"]["identifiers"][0].update(value="https://"), "/subject/identifiers/0/value"),
         (
             lambda d: d["subject"]["identifiers"].append({"scheme": "sha256", "value": "00"}),
-            "/subject/identifiers/1",
+            "/subject/identifiers/1/value",
         ),
         (
             lambda d: d["subject"]["identifiers"].append({"scheme": "md5", "value": "00"}),

@@ -17,7 +17,7 @@ import httpx
 import keys
 from keys import merkle
 from keys.note import Checkpoint, open_note, parse_verifier_key
-from registry.documents import new_claim
+from registry.documents import new_claim, new_withdrawal
 from tests.api.test_log_api import parse_bundle, tile_path
 from tests.conftest import ServerProcess, start_server, stop_server
 
@@ -161,6 +161,27 @@ def test_two_workers_on_one_postgresql_database_share_one_log(postgres_db_url: s
         assert head == read_log(first.url)[0]
         assert sorted(entries) == sorted(keys.canonicalize(d) for d in documents)
         assert merkle.root_from_leaf_hashes([merkle.leaf_hash(e) for e in entries]) == head.root_hash
+
+        # Each worker's matching index replays the shared log, so a claim filed through one worker
+        # decides checks on the other at once; withdrawn through the second, it is gone on the first.
+        late = keys.sign_document(
+            new_claim(key.did, "voice", [("name", "Koichi Yamadera")], {"generate": "n"}, created=now),
+            key,
+            created=now,
+        )
+        claim_id = httpx.post(f"{first.url}/v1/claims", content=keys.canonicalize(late)).json()["id"]
+        request = {
+            "purpose": "generate",
+            "items": [{"scheme": "text", "value": "in the voice of Koichi Yamadera"}],
+        }
+        answer = httpx.post(f"{second.url}/v1/check", json=request).json()
+        assert answer["items"][0]["decision"] == "n" and answer["checkpoint"]["tree_size"] == 121
+        withdrawal = keys.sign_document(new_withdrawal(key.did, claim_id, created=now), key, created=now)
+        response = httpx.post(
+            f"{second.url}/v1/claims/{claim_id}/withdraw", content=keys.canonicalize(withdrawal)
+        )
+        assert response.status_code == 200, response.text
+        assert httpx.post(f"{first.url}/v1/check", json=request).json()["items"][0]["decision"] == "unknown"
     finally:
         stop_server(first)
         stop_server(second)

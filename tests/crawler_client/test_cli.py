@@ -81,7 +81,7 @@ def test_claim_new_builds_a_signed_claim(capsys: pytest.CaptureFixture[str], in_
         (["--url", "https://example.com/", "--deny", "search", "--allow", "search"], "both"),
         (["--sha256", "12ab", "--deny", "train-ai"], "sha256"),
         (["--file", "missing.bin", "--deny", "train-ai"], "missing.bin"),
-        (["--url", "ftp://example.com/", "--deny", "train-ai"], "refused"),
+        (["--url", "ftp://example.com/", "--deny", "train-ai"], "invalid URL"),
         (["--url", "https://example.com/", "--deny", "train-ai", "--territory", "japan"], "territor"),
         (["--url", "https://example.com/", "--deny", "train-ai", "--valid-from", "tomorrow"], "--valid-from"),
         (["--url", "https://example.com/", "--deny", "train-ai", "--on-behalf-of", "X"], "--authority"),

@@ -1,0 +1,227 @@
+"""The matching index: every claim in force, searchable by every identifier scheme at once.
+
+Exact keys (URL expressions, SHA-256, ISCC Instance, ISNI, Wikidata) sit in hash tables; PDQ
+hashes and ISCC similarity units in multi-index Hamming indexes that return exactly what a brute
+force scan would (`registry.hamming`); names and readings in an Aho–Corasick automaton
+(`registry.names`); embeddings per named space, compared by normalised dot product.
+
+The index is a pure function of the transparency log: `apply()` replays entries in order, and
+`position` is the tree size it reflects. Every registry worker replays the same shared log, so
+all workers converge, and a check answer computed from the index is exactly the answer at the
+checkpoint of size `position`. An offline client can rebuild the same index from the same log.
+
+>>> index = ClaimIndex()
+>>> index.position
+0
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from registry import content_ids
+from registry.checking import ClaimView, Hit
+from registry.documents import Claim
+from registry.hamming import HammingIndex
+from registry.names import NameIndex
+from registry.schemes import (
+    DEFAULT_EMBEDDING_THRESHOLD,
+    EmbeddingId,
+    IsccId,
+    NameId,
+    PdqId,
+    TextItem,
+    exact_keys,
+)
+
+PDQ_RADIUS: Final = 31
+#: Embedding spaces the registry accepts by default, with their dimensions (configurable).
+DEFAULT_EMBEDDING_SPACES: Final[Mapping[str, int]] = {
+    "speaker/ecapa-tdnn-voxceleb": 192,
+    "speaker/wavlm-base-plus-sv": 512,
+    "face/arcface-r100": 512,
+}
+
+
+class UnknownEmbeddingSpace(ValueError):
+    """An embedding in a space the registry does not know, or with the wrong dimension for it."""
+
+
+@dataclass
+class _Space:
+    """The embeddings of one space: unit vectors, their claims and thresholds."""
+
+    dimensions: int
+    refs: list[int] = field(default_factory=list)
+    vectors: list[npt.NDArray[np.float32]] = field(default_factory=list)
+    thresholds: list[float] = field(default_factory=list)
+    _matrix: npt.NDArray[np.float32] | None = None
+
+    def add(self, ref: int, vector: list[float], threshold: float) -> None:
+        array = np.asarray(vector, dtype=np.float64)
+        self.vectors.append((array / np.linalg.norm(array)).astype(np.float32))
+        self.refs.append(ref)
+        self.thresholds.append(threshold)
+        self._matrix = None
+
+    def remove(self, ref: int) -> None:
+        keep = [n for n, r in enumerate(self.refs) if r != ref]
+        self.refs = [self.refs[n] for n in keep]
+        self.vectors = [self.vectors[n] for n in keep]
+        self.thresholds = [self.thresholds[n] for n in keep]
+        self._matrix = None
+
+    def search(self, vector: list[float]) -> list[tuple[int, float]]:
+        if not self.refs:
+            return []
+        if self._matrix is None:
+            self._matrix = np.vstack(self.vectors)
+        query = np.asarray(vector, dtype=np.float64)
+        similarities = self._matrix @ (query / np.linalg.norm(query)).astype(np.float32)
+        found = np.nonzero(similarities >= np.asarray(self.thresholds, dtype=np.float32) - 1e-6)[0]
+        return [(self.refs[n], float(similarities[n])) for n in found]
+
+
+class ClaimIndex:
+    """Claims in force, by every scheme; rebuilt by replaying the log (see the module docstring)."""
+
+    def __init__(self, spaces: Mapping[str, int] | None = None) -> None:
+        self.position = 0
+        self.spaces = dict(DEFAULT_EMBEDDING_SPACES if spaces is None else spaces)
+        self._refs: dict[str, int] = {}
+        self._views: dict[int, ClaimView] = {}
+        self._exact: dict[str, set[int]] = {}
+        self._exact_of: dict[int, list[str]] = {}
+        self._names: NameIndex[int] = NameIndex()
+        self._pdq = HammingIndex(256, PDQ_RADIUS)
+        self._iscc: dict[str, HammingIndex] = {}
+        self._embeddings: dict[str, _Space] = {}
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    # ---------------------------------------------------------------- replay
+
+    def apply(self, index: int, entry: bytes) -> None:
+        """Replay log entry `index` (which must be the next one)."""
+        if index != self.position:
+            raise ValueError(f"log entry {index} applied at position {self.position}")
+        document = json.loads(entry)
+        kind = document.get("type") if isinstance(document, dict) else None
+        if kind == "Claim":
+            self.add(hashlib.sha256(entry).hexdigest(), Claim.model_validate(document))
+        elif kind == "ClaimWithdrawal":
+            self.remove(str(document["claim"]))
+        self.position += 1
+
+    def _space_of(self, identifier: EmbeddingId) -> _Space:
+        dimensions = self.spaces.get(identifier.space)
+        if dimensions is None:
+            known = ", ".join(sorted(self.spaces)) or "none"
+            raise UnknownEmbeddingSpace(f"unknown embedding space {identifier.space!r} (known: {known})")
+        if len(identifier.vector) != dimensions:
+            raise UnknownEmbeddingSpace(
+                f"{identifier.space} embeddings have {dimensions} dimensions, not {len(identifier.vector)}"
+            )
+        return self._embeddings.setdefault(identifier.space, _Space(dimensions))
+
+    def add(self, claim_id: str, claim: Claim) -> None:
+        if claim_id in self._refs:
+            return
+        ref = len(self._refs)
+        self._refs[claim_id] = ref
+        self._views[ref] = ClaimView.of(claim_id, claim)
+        keys: list[str] = []
+        for identifier in claim.subject.identifiers:
+            for key in exact_keys(identifier, query=False):
+                self._exact.setdefault(key, set()).add(ref)
+                keys.append(key)
+            if isinstance(identifier, PdqId):
+                for code in identifier.hashes():
+                    self._pdq.add(code, ref)
+            elif isinstance(identifier, IsccId):
+                for unit in content_ids.iscc_units(identifier.value):
+                    if unit.kind != "instance":
+                        self._iscc_index(unit.kind).add(unit.body, ref)
+            elif isinstance(identifier, NameId):
+                self._names.add(identifier.value, ref)
+            elif isinstance(identifier, EmbeddingId):
+                try:
+                    space = self._space_of(identifier)
+                except UnknownEmbeddingSpace:
+                    continue  # accepted under another configuration; cannot be compared here
+                space.add(ref, identifier.vector, identifier.threshold or DEFAULT_EMBEDDING_THRESHOLD)
+        self._exact_of[ref] = keys
+
+    def remove(self, claim_id: str) -> None:
+        ref = self._refs.get(claim_id)
+        if ref is None or ref not in self._views:
+            return
+        del self._views[ref]
+        for key in self._exact_of.pop(ref, []):
+            refs = self._exact.get(key)
+            if refs is not None:
+                refs.discard(ref)
+                if not refs:
+                    del self._exact[key]
+        self._pdq.remove(ref)
+        for unit_index in self._iscc.values():
+            unit_index.remove(ref)
+        self._names.remove(ref)
+        for space in self._embeddings.values():
+            space.remove(ref)
+
+    def _iscc_index(self, kind: str) -> HammingIndex:
+        if kind not in self._iscc:
+            family = kind.split("-", 1)[0]
+            self._iscc[kind] = HammingIndex(64, content_ids.ISCC_THRESHOLDS[family])
+        return self._iscc[kind]
+
+    # ---------------------------------------------------------------- matching
+
+    def match(self, item: Any) -> list[Hit]:
+        """Every claim in force that `item` matches, with how it matched."""
+        hits: list[Hit] = []
+        for key in exact_keys(item, query=True):
+            scheme, _, value = key.partition(":")
+            hits += [Hit(self._views[ref], scheme, value) for ref in self._exact.get(key, ())]
+        if isinstance(item, PdqId):
+            best: dict[int, int] = {}
+            for code in item.hashes():
+                for ref, distance in self._pdq.search(code):
+                    best[ref] = min(distance, best.get(ref, distance))
+            hits += [Hit(self._views[ref], "pdq", item.value, distance=d) for ref, d in best.items()]
+        elif isinstance(item, IsccId):
+            for unit in content_ids.iscc_units(item.value):
+                unit_index = self._iscc.get(unit.kind)
+                if unit.kind == "instance" or unit_index is None:
+                    continue
+                hits += [
+                    Hit(self._views[ref], f"iscc-{unit.kind}", item.value, distance=distance)
+                    for ref, distance in unit_index.search(unit.body)
+                ]
+        elif isinstance(item, NameId | TextItem):
+            hits += [Hit(self._views[hit.ref], "name", hit.name) for hit in self._names.find(item.value)]
+        elif isinstance(item, EmbeddingId):
+            space = self._embeddings.get(item.space)
+            if space is not None and len(item.vector) == space.dimensions:
+                hits += [
+                    Hit(self._views[ref], "embedding", item.space, similarity=similarity)
+                    for ref, similarity in space.search(item.vector)
+                ]
+        return hits
+
+    def check_query(self, item: Any) -> None:
+        """An embedding (claimed or queried) must be in a known space, with its dimension."""
+        if isinstance(item, EmbeddingId):
+            self._space_of(item)
+
+    def views(self) -> Iterable[ClaimView]:
+        return self._views.values()
