@@ -74,7 +74,9 @@ def test_names_texts_and_embeddings_from_the_command_line(server: ServerProcess,
     kotowari("keys", "new", "--out", "me.key", cwd=tmp_path)
     kotowari(
         "claim", "new", "--key", "me.key", "--kind", "voice",
-        "--name", "山寺宏一", "--name", "やまでら こういち", "--name", "Koichi Yamadera", "--embedding", "speaker/ecapa-tdnn-voxceleb:voice.json",
+        "--name", "山寺宏一",
+        "--name", "やまでら こういち",
+        "--name", "Koichi Yamadera", "--embedding", "speaker/ecapa-tdnn-voxceleb:voice.json",
         "--isni", "0000 0001 2103 2683", "--deny", "generate", "--out", "voice-claim.json", cwd=tmp_path,
     )  # fmt: skip
     kotowari("claim", "file", "voice-claim.json", "--registry", server.url, cwd=tmp_path)
