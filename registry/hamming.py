@@ -105,7 +105,7 @@ class _Plan:
     def radii(self, radius: int) -> tuple[int, ...]:
         """Per-substring probe radii that the pigeonhole argument guarantees for `radius`."""
         s, a = divmod(radius, len(self.widths))
-        return tuple(s if k < a else s - 1 for k in range(len(self.widths)))
+        return tuple(s if k <= a else s - 1 for k in range(len(self.widths)))
 
     def cost(self, radius: int, size: int = _DESIGN_SIZE) -> float:
         """Expected work per query at `size` codes: probes plus random candidates."""
@@ -146,6 +146,9 @@ class _Probes:
     substring: Ints  # which substring each probe reads
     mask: Words
     base: Words  # the substring's offset in the key space
+    word: npt.NDArray[np.intp]  # per substring: its word, shift and width mask
+    shift: Words
+    width_mask: Words
 
 
 def _distances(codes: Words, queries: Words) -> npt.NDArray[np.uint16]:
@@ -181,6 +184,8 @@ def _empty3() -> tuple[Ints, Ints, Ints]:
 
 
 def _concat3(parts: Sequence[tuple[Ints, Ints, Ints]]) -> tuple[Ints, Ints, Ints]:
+    if len(parts) == 1:
+        return parts[0]
     if not parts:
         return _empty3()
     a, b, c = zip(*parts, strict=True)
@@ -189,6 +194,8 @@ def _concat3(parts: Sequence[tuple[Ints, Ints, Ints]]) -> tuple[Ints, Ints, Ints
 
 def _collect(queries: int, qidx: Ints, refs: Ints, dists: Ints) -> list[list[tuple[int, int]]]:
     """Per query: one (ref, minimum distance) per ref, sorted by (distance, ref)."""
+    if len(qidx) == 0:
+        return [[] for _ in range(queries)]
     order = np.lexsort((dists, refs, qidx))
     qidx, refs, dists = qidx[order], refs[order], dists[order]
     first = np.ones(len(qidx), dtype=bool)
@@ -384,12 +391,7 @@ class HammingIndex:
 
     def _lookup(self, queries: Words, probes: _Probes, radius: int, q0: int) -> tuple[Ints, Ints, Ints]:
         """Candidates from the postings of every probe, verified by popcount."""
-        assert self._plan is not None
-        plan = self._plan
-        word = np.array(plan.word, dtype=np.intp)
-        shift = np.array(plan.shift, dtype=np.uint64)
-        width_mask = np.array([(1 << w) - 1 for w in plan.widths], dtype=np.uint64)
-        substrings = (queries[:, word] >> shift) & width_mask  # (Q, m)
+        substrings = (queries[:, probes.word] >> probes.shift) & probes.width_mask  # (Q, m)
         keys = probes.base + (substrings[:, probes.substring] ^ probes.mask)  # (Q, probes)
         if self._offsets is not None:
             index = keys.astype(np.intp).ravel()
@@ -430,6 +432,9 @@ class HammingIndex:
                 substring=sub,
                 mask=np.array(masks, dtype=np.uint64),
                 base=np.array(self._plan.base[:-1], dtype=np.uint64)[sub],
+                word=np.array(self._plan.word, dtype=np.intp),
+                shift=np.array(self._plan.shift, dtype=np.uint64),
+                width_mask=np.array([(1 << w) - 1 for w in self._plan.widths], dtype=np.uint64),
             )
             self._probes[radius] = probes
         return probes
