@@ -12,7 +12,9 @@ machine.
 
 SHA-256, Data-Code and Instance-Code are computed in one streaming pass (bounded memory). Files over
 `MAX_FILE_BYTES`, unreadable files and images over Pillow's decompression-bomb limit are refused with
-`FingerprintError`; anything Pillow cannot decode is fingerprinted as plain data.
+`FingerprintError`, and so is a file that announces an image format by its signature (JPEG, PNG,
+HEIC, AVIF, JPEG XL, …) but that Pillow cannot decode: registering such a file as plain data would
+silently drop the PDQ and Content-Code that find its re-encoded copies. Other files are plain data.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "FingerprintError",
     "PdqHash",
     "fingerprint_file",
+    "image_signature",
     "pdq_of_image",
 ]
 
@@ -162,8 +165,50 @@ def _decode_image(stream: BinaryIO, path: str | Path) -> Image.Image | None:
             f"{path}: image is over {limit} pixels, refused as a possible decompression bomb"
         ) from None
     except Exception:  # Pillow's decoders raise many types for input that is not an image they know
+        stream.seek(0)
+        if (kind := image_signature(stream.read(_SIGNATURE_BYTES))) is not None:
+            raise FingerprintError(
+                f"{path}: a {kind} image that cannot be decoded here (unsupported or corrupt); "
+                "convert it to PNG or JPEG"
+            ) from None
         return None
     return image
+
+
+_SIGNATURE_BYTES: Final = 32
+_SIGNATURES: Final = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"\xff\x0a", "JPEG XL"),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "JPEG XL"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "JPEG 2000"),
+    (b"8BPS", "Photoshop"),
+)
+_ISO_BRANDS: Final = {
+    b"heic": "HEIC",
+    b"heix": "HEIC",
+    b"hevc": "HEIC",
+    b"hevx": "HEIC",
+    b"heim": "HEIC",
+    b"heis": "HEIC",
+    b"mif1": "HEIF",
+    b"msf1": "HEIF",
+    b"avif": "AVIF",
+    b"avis": "AVIF",
+}
+
+
+def image_signature(head: bytes) -> str | None:
+    """The image format a file's first bytes announce (magic numbers), or None."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    if head[4:8] == b"ftyp" and (brand := _ISO_BRANDS.get(head[8:12])) is not None:
+        return brand
+    return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
 
 
 # ---------------------------------------------------------------- ISCC image Content-Code

@@ -194,8 +194,8 @@ class ClaimIndex:
             hits += [Hit(self._views[ref], scheme, value) for ref in self._exact.get(key, ())]
         if isinstance(item, PdqId):
             best: dict[int, int] = {}
-            for code in item.hashes():
-                for ref, distance in self._pdq.search(code):
+            for found in self._pdq.search_many(item.hashes()):
+                for ref, distance in found:
                     best[ref] = min(distance, best.get(ref, distance))
             hits += [Hit(self._views[ref], "pdq", item.value, distance=d) for ref, d in best.items()]
         elif isinstance(item, IsccId):

@@ -207,8 +207,9 @@ def exact_keys(item: Any, *, query: bool) -> list[str]:
     """The exact-match keys an identifier is stored under (`query=False`) or looked up by.
 
     URLs: a claim is stored under one Safe Browsing expression; a query looks up all of its
-    expressions. ISCC contributes its Instance unit; similarity units, PDQ, names and embeddings
-    are matched by distance in the index, not by keys.
+    expressions. ISCC contributes its Instance unit, keyed by its first 64 bits: an ISCC-CODE carries
+    a 64-bit Instance unit, so a longer standalone Instance-Code of the same file must meet it there.
+    Similarity units, PDQ, names and embeddings are matched by distance in the index, not by keys.
     """
     if isinstance(item, UrlId):
         return (query_keys if query else claim_keys)("url", item.value)
@@ -216,5 +217,5 @@ def exact_keys(item: Any, *, query: bool) -> list[str]:
         return [f"{item.scheme}:{item.value}"]
     if isinstance(item, IsccId):
         units = content_ids.iscc_units(item.value)
-        return [f"iscc-instance:{unit.body.hex()}" for unit in units if unit.kind == "instance"]
+        return [f"iscc-instance:{unit.body[:8].hex()}" for unit in units if unit.kind == "instance"]
     return []

@@ -125,13 +125,17 @@ async def test_iscc_instance_matches_exactly_and_data_units_by_distance(
         return str(iscc_core.gen_iscc_code_v0(parts)["iscc"])
 
     await claim_with(api, alice, clock, [{"scheme": "iscc", "value": code(data)}])
-    same, edited, other = await decisions(
+    long_instance = str(iscc_core.gen_instance_code_v0(io.BytesIO(data), bits=256)["iscc"])
+    same, edited, other, standalone = await decisions(
         api,
         "train-ai",
         {"scheme": "iscc", "value": code(data)},
         {"scheme": "iscc", "value": code(bytes(changed))},
         {"scheme": "iscc", "value": code(rng.randbytes(200_000))},
+        {"scheme": "iscc", "value": long_instance},
     )
+    # A 256-bit Instance-Code of the same file meets the ISCC-CODE's 64-bit Instance unit.
+    assert standalone["decision"] == "n" and standalone["matches"][0]["match"] == "iscc-instance"
     assert same["decision"] == "n" and {m["match"] for m in same["matches"]} <= {"iscc-instance", "iscc-data"}
     assert edited["decision"] == "n" and edited["matches"][0]["match"] == "iscc-data"
     assert edited["matches"][0]["distance"] <= 8

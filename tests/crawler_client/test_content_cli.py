@@ -113,6 +113,7 @@ def test_names_texts_and_embeddings_from_the_command_line(server: ServerProcess,
         (["--embedding", "speaker/ecapa-tdnn-voxceleb:object.json"], "array of numbers"),
         (["--embedding", "speaker/ecapa-tdnn-voxceleb:zero.json"], "zero norm"),
         (["--file", "missing.png"], "missing.png"),
+        (["--file", "photo.heic"], "HEIC image that cannot be decoded"),
         (["--name", "・・・"], "name"),
     ],
 )
@@ -127,6 +128,7 @@ def test_bad_items_are_one_line_errors(
     (tmp_path / "notjson.txt").write_text("{nope")
     (tmp_path / "object.json").write_text('{"a": 1}')
     (tmp_path / "zero.json").write_text(json.dumps([0.0] * 192))
+    (tmp_path / "photo.heic").write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64))
     main(["keys", "new", "--out", "me.key"])
     capsys.readouterr()
     status = main(["claim", "new", "--key", "me.key", "--kind", "voice", "--deny", "generate", *flags])

@@ -24,6 +24,7 @@ from crawler_client.fingerprint import (
     FingerprintError,
     PdqHash,
     fingerprint_file,
+    image_signature,
     pdq_of_image,
 )
 from registry.content_ids import ISCC_THRESHOLDS, PDQ_MIN_QUALITY, iscc_units, normalize_iscc, normalize_pdq
@@ -281,10 +282,10 @@ def test_pdq_of_image_reports_the_same_hash_as_fingerprint_file(original):
     [
         b"",
         b"%PDF-1.7\n" + bytes(range(256)) * 40,
-        b"\x89PNG\r\n\x1a\n" + b"\x00" * 200,  # a PNG signature and nothing decodable
         "名前 — plain UTF-8 text\n".encode() * 100,
+        b"BM" + bytes(300),  # BMP's two-byte magic is too weak to call a file an image
     ],
-    ids=["empty", "pdf-like", "png-signature-only", "text"],
+    ids=["empty", "pdf-like", "text", "bm-prefix"],
 )
 def test_non_image_bytes_are_plain_data(tmp_path, data):
     path = save_bytes(tmp_path / "file.bin", data)
@@ -296,11 +297,36 @@ def test_non_image_bytes_are_plain_data(tmp_path, data):
         pdq_of_image(path)
 
 
-def test_truncated_image_is_plain_data(tmp_path):
+def _truncated_png() -> bytes:
     encoded = io.BytesIO()
     scene(7).save(encoded, format="PNG")
-    path = save_bytes(tmp_path / "cut.png", encoded.getvalue()[: len(encoded.getvalue()) // 2])
-    assert list(by_scheme(fingerprint_file(path))) == ["sha256", "iscc"]
+    return encoded.getvalue()[: len(encoded.getvalue()) // 2]
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, "PNG"),  # a PNG signature and nothing decodable
+        (None, "PNG"),  # a real PNG cut in half
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(100), "HEIC"),
+        (b"\x00\x00\x00\x0cJXL \r\n\x87\n" + bytes(100), "JPEG XL"),
+        (b"RIFF\x00\x01\x00\x00WEBPVP8 " + bytes(100), "WebP"),
+        (b"\xff\xd8\xff\xe0" + bytes(100), "JPEG"),
+    ],
+    ids=["png-signature-only", "truncated-png", "heic", "jpeg-xl", "webp-garbage", "jpeg-garbage"],
+)
+def test_an_image_that_cannot_be_decoded_is_refused_not_filed_as_data(tmp_path, data, kind):
+    path = save_bytes(tmp_path / "image", _truncated_png() if data is None else data)
+    with pytest.raises(FingerprintError, match=f"a {kind} image that cannot be decoded here"):
+        fingerprint_file(path)
+
+
+def test_image_signature_names_formats_by_magic_number():
+    assert image_signature(b"\xff\xd8\xff\xdb") == "JPEG"
+    assert image_signature(b"\x00\x00\x00\x1cftypavif") == "AVIF"
+    assert image_signature(b"\x00\x00\x00\x1cftypisom") is None  # an MP4 video, not an image
+    assert image_signature(b"RIFF\x00\x00\x00\x00WAVE") is None
+    assert image_signature(b"") is None
 
 
 # ---------------------------------------------------------------- refusals
