@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import argparse
 import base64
+import importlib
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import keys
+from crawler_client.cli_support import Negative, Parser, UsageError, registry_flag
 from crawler_client.client import Client
 from crawler_client.errors import KotowariError
 from crawler_client.items import add_item_flags, items_from_args
@@ -42,13 +44,8 @@ from registry.vocabulary import USES, UnknownUse, parse_uses
 
 PROG = "kotowari"
 
-
-class UsageError(Exception):
-    """Bad input from the command line: printed as one line, exit status 2."""
-
-
-class Negative(Exception):
-    """A negative result (exit status 1) whose message has already been printed."""
+COMMAND_MODULES: tuple[str, ...] = ()
+"""Modules whose `register(commands)` adds a command (see `crawler_client.cli_support`)."""
 
 
 def _now() -> datetime:
@@ -438,27 +435,9 @@ def _write_document(document: dict[str, Any], out: str | None) -> None:
 # ---------------------------------------------------------------- parser
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line (plus the usage) and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _registry_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--registry",
-        default=os.environ.get("KOTOWARI_REGISTRY"),
-        required="KOTOWARI_REGISTRY" not in os.environ,
-        metavar="URL",
-        help="the registry's base URL (default: $KOTOWARI_REGISTRY)",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Kotowari: signed AI opt-outs over works, voices and likenesses.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    parser = Parser(prog=PROG, description="Kotowari: signed AI opt-outs over works, voices and likenesses.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
 
     serve = commands.add_parser("serve", help="run the registry (SQLite in --data-dir unless --db is given)")
     serve.add_argument("--db", metavar="URL", help="sqlite://PATH or postgres://USER:PW@HOST/DB")
@@ -468,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=cmd_serve)
 
     keys_cmd = commands.add_parser("keys", help="manage your signing key").add_subparsers(
-        dest="keys_command", required=True, metavar="COMMAND", parser_class=_Parser
+        dest="keys_command", required=True, metavar="COMMAND", parser_class=Parser
     )
     keys_new = keys_cmd.add_parser("new", help="create an Ed25519 key file (0600) and print its did:key")
     keys_new.add_argument("--out", default="kotowari.key", metavar="FILE", help="default: kotowari.key")
@@ -480,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     url.set_defaults(run=cmd_url)
 
     claim = commands.add_parser("claim", help="create, file and withdraw claims").add_subparsers(
-        dest="claim_command", required=True, metavar="COMMAND", parser_class=_Parser
+        dest="claim_command", required=True, metavar="COMMAND", parser_class=Parser
     )
     new = claim.add_parser("new", help="build and sign a claim offline")
     new.add_argument("--key", required=True, metavar="FILE")
@@ -501,14 +480,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     file_ = claim.add_parser("file", help="file a signed claim and print its id")
     file_.add_argument("file", metavar="FILE", help="the signed claim ('-' for standard input)")
-    _registry_flag(file_)
+    registry_flag(file_)
     file_.add_argument("--json", action="store_true", help="print the whole receipt")
     file_.set_defaults(run=cmd_claim_file)
 
     withdraw = claim.add_parser("withdraw", help="withdraw one of your claims")
     withdraw.add_argument("id", metavar="ID")
     withdraw.add_argument("--key", required=True, metavar="FILE")
-    _registry_flag(withdraw)
+    registry_flag(withdraw)
     withdraw.add_argument("--reason", help="why (published with the withdrawal)")
     withdraw.add_argument("--json", action="store_true")
     withdraw.set_defaults(run=cmd_claim_withdraw)
@@ -525,21 +504,24 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(run=cmd_verify)
 
     log = commands.add_parser("log", help="audit the registry's transparency log").add_subparsers(
-        dest="log_command", required=True, metavar="COMMAND", parser_class=_Parser
+        dest="log_command", required=True, metavar="COMMAND", parser_class=Parser
     )
     log_verify = log.add_parser(
         "verify", help="verify the checkpoint and its consistency with the last one seen"
     )
-    _registry_flag(log_verify)
+    registry_flag(log_verify)
     log_verify.add_argument("--state", metavar="FILE", help="where the last verified checkpoint is kept")
     log_verify.set_defaults(run=cmd_log_verify)
 
     check = commands.add_parser("check", help="ask the registry what is reserved")
-    _registry_flag(check)
+    registry_flag(check)
     check.add_argument("--purpose", required=True, choices=USES)
     add_item_flags(check, query=True)
     check.add_argument("--json", action="store_true", help="print every item's decision per use")
     check.set_defaults(run=cmd_check)
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
     return parser
 
 

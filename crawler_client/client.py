@@ -46,18 +46,18 @@ class Client:
 
     def info(self) -> dict[str, Any]:
         """The registry's identity (`did`) and limits."""
-        return self._request("GET", "/v1/registry")
+        return self.request("GET", "/v1/registry")
 
     def file_claim(self, document: Mapping[str, Any]) -> dict[str, Any]:
         """File a signed claim; returns the receipt (`id`, `received_at`)."""
-        return self._request("POST", "/v1/claims", document=document)
+        return self.request("POST", "/v1/claims", document=document)
 
     def withdraw_claim(self, claim_id: str, withdrawal: Mapping[str, Any]) -> dict[str, Any]:
         """Send the claimant's signed withdrawal of `claim_id`."""
-        return self._request("POST", f"/v1/claims/{claim_id}/withdraw", document=withdrawal)
+        return self.request("POST", f"/v1/claims/{claim_id}/withdraw", document=withdrawal)
 
     def get_claim(self, claim_id: str) -> dict[str, Any]:
-        return self._request("GET", f"/v1/claims/{claim_id}")
+        return self.request("GET", f"/v1/claims/{claim_id}")
 
     def check(
         self, items: Sequence[Mapping[str, str]], *, purpose: str | None = None, territory: str | None = None
@@ -68,7 +68,7 @@ class Client:
             body["purpose"] = purpose
         if territory:
             body["territory"] = territory
-        return self._request("POST", "/v1/check", document=body)
+        return self.request("POST", "/v1/check", document=body)
 
     def checkpoint(self) -> str:
         """The latest checkpoint, as the signed note text the registry serves."""
@@ -80,14 +80,12 @@ class Client:
     def inclusion_proof(self, leaf_hash: bytes, tree_size: int) -> tuple[int, list[bytes]]:
         """(leaf index, RFC 9162 inclusion proof) of a leaf in the tree of `tree_size`."""
         leaf = base64.b64encode(leaf_hash).decode("ascii")
-        answer = self._request(
-            "GET", "/v1/log/proof/inclusion", params={"hash": leaf, "tree_size": tree_size}
-        )
+        answer = self.request("GET", "/v1/log/proof/inclusion", params={"hash": leaf, "tree_size": tree_size})
         return int(answer["leaf_index"]), [base64.b64decode(node) for node in answer["inclusion_proof"]]
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """RFC 9162 consistency proof between two tree sizes."""
-        answer = self._request("GET", "/v1/log/proof/consistency", params={"first": first, "second": second})
+        answer = self.request("GET", "/v1/log/proof/consistency", params={"first": first, "second": second})
         return [base64.b64decode(node) for node in answer["consistency_proof"]]
 
     def _send(
@@ -109,7 +107,7 @@ class Client:
         except httpx.TransportError as exc:
             raise RegistryUnavailable(f"cannot reach {self.registry}: {exc}") from exc
 
-    def _request(
+    def request(
         self,
         method: str,
         path: str,
@@ -117,6 +115,7 @@ class Client:
         document: Mapping[str, Any] | None = None,
         params: Mapping[str, str | int] | None = None,
     ) -> dict[str, Any]:
+        """Send `document` (as canonical JSON) or `params`; the JSON object answered, or an error."""
         return _answer(self._send(method, path, document=document, params=params))
 
 
