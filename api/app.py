@@ -17,6 +17,7 @@ from api.state import RegistryState
 from registry.identity import default_origin, load_or_create_registry_key, note_signer
 from registry.index import ClaimIndex
 from registry.log import TransparencyLog
+from registry.snapshot_store import SnapshotStore
 from registry.store import ClaimStore, utcnow
 
 MODELS = ["registry.models"]
@@ -53,7 +54,10 @@ def create_app(
                 index=ClaimIndex(settings.embedding_spaces),
             )
             await claims.catch_up()
-            app.state.registry = RegistryState(settings=settings, key=key, claims=claims, log=log)
+            snapshots = SnapshotStore(log, key, settings.embedding_spaces, clock)
+            app.state.registry = RegistryState(
+                settings=settings, key=key, claims=claims, log=log, snapshots=snapshots
+            )
             if on_ready is not None:
                 on_ready(key.did, created)
             yield

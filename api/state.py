@@ -9,6 +9,7 @@ from tortoise import connections
 import keys
 from api.settings import Settings
 from registry.log import TransparencyLog
+from registry.snapshot_store import SnapshotStore
 from registry.store import ClaimStore
 
 
@@ -18,6 +19,7 @@ class RegistryState:
     key: keys.SigningKey
     claims: ClaimStore
     log: TransparencyLog
+    snapshots: SnapshotStore
 
     async def ping(self) -> None:
         """Touch the database so /healthz fails when it is unreachable."""

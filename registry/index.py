@@ -55,7 +55,7 @@ class UnknownEmbeddingSpace(ValueError):
 
 
 @dataclass
-class _Space:
+class EmbeddingSpace:
     """The embeddings of one space: unit vectors, their claims and thresholds."""
 
     dimensions: int
@@ -102,7 +102,7 @@ class ClaimIndex:
         self._names: NameIndex[int] = NameIndex()
         self._pdq = HammingIndex(256, PDQ_RADIUS)
         self._iscc: dict[str, HammingIndex] = {}
-        self._embeddings: dict[str, _Space] = {}
+        self._embeddings: dict[str, EmbeddingSpace] = {}
 
     def __len__(self) -> int:
         return len(self._views)
@@ -121,7 +121,7 @@ class ClaimIndex:
             self.remove(str(document["claim"]))
         self.position += 1
 
-    def _space_of(self, identifier: EmbeddingId) -> _Space:
+    def _space_of(self, identifier: EmbeddingId) -> EmbeddingSpace:
         dimensions = self.spaces.get(identifier.space)
         if dimensions is None:
             known = ", ".join(sorted(self.spaces)) or "none"
@@ -130,7 +130,7 @@ class ClaimIndex:
             raise UnknownEmbeddingSpace(
                 f"{identifier.space} embeddings have {dimensions} dimensions, not {len(identifier.vector)}"
             )
-        return self._embeddings.setdefault(identifier.space, _Space(dimensions))
+        return self._embeddings.setdefault(identifier.space, EmbeddingSpace(dimensions))
 
     def add(self, claim_id: str, claim: Claim) -> None:
         if claim_id in self._refs:
@@ -191,7 +191,7 @@ class ClaimIndex:
         hits: list[Hit] = []
         for key in exact_keys(item, query=True):
             scheme, _, value = key.partition(":")
-            hits += [Hit(self._views[ref], scheme, value) for ref in self._exact.get(key, ())]
+            hits += [Hit(self._views[ref], scheme, value) for ref in self.exact_refs(key)]
         if isinstance(item, PdqId):
             best: dict[int, int] = {}
             for found in self._pdq.search_many(item.hashes()):
@@ -217,6 +217,10 @@ class ClaimIndex:
                     for ref, similarity in space.search(item.vector)
                 ]
         return hits
+
+    def exact_refs(self, key: str) -> Iterable[int]:
+        """The claims stored under an exact key."""
+        return self._exact.get(key, ())
 
     def check_query(self, item: Any) -> None:
         """An embedding (claimed or queried) must be in a known space, with its dimension."""

@@ -1,0 +1,359 @@
+"""A local, verified copy of the registry's snapshot: pulled, updated by deltas, checked offline.
+
+`pull` downloads the registry's signed snapshot, or only the delta since the local one, and
+verifies the signature, that the new checkpoint extends the local one (RFC 9162 consistency), and
+that the merged sections are the ones the registry signed. Whatever fails is refused and the
+local file is left as it was; a delta that does not continue the local snapshot is replaced by a
+full download. Files are written to a temporary name, synced, then renamed.
+
+`Snapshot.check` gives the decisions the online `POST /v1/check` gives at the same tree size: the
+matching and deciding code is the registry's own (`registry.snapshot.SnapshotIndex`,
+`registry.checking.decide`). `Snapshot.decide_urls` is its batch form for URLs.
+
+>>> pull("http://127.0.0.1:8000", "claims.snapshot")  # doctest: +SKIP
+>>> Snapshot.open("claims.snapshot").check([{"scheme": "url", "value": "https://example.com/a"}])
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import mmap
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from crawler_client.client import Client
+from crawler_client.errors import KotowariError, RegistryProblem
+from keys import merkle
+from registry import urls
+from registry.checking import Hit, decide, validate_check_request
+from registry.documents import InvalidDocument, format_timestamp
+from registry.identifiers import InvalidIdentifier, query_keys
+from registry.index import UnknownEmbeddingSpace
+from registry.schemes import UrlId
+from registry.snapshot import (
+    FULL_MAGIC,
+    InvalidSnapshot,
+    SnapshotData,
+    SnapshotIndex,
+    SnapshotState,
+    apply_delta,
+    encode_full,
+    key_hash,
+    read_delta,
+    read_full,
+)
+from registry.vocabulary import Use
+
+__all__ = ["DECISION_CODES", "Pulled", "Snapshot", "SnapshotRefused", "UrlDecisions", "pull"]
+
+#: Batch decisions as small integers: what `UrlDecisions.codes` holds.
+DECISION_CODES: Final = {"unknown": 0, "y": 1, "n": 2, "invalid": 3}
+UNKNOWN, ALLOWED, RESERVED, INVALID = 0, 1, 2, 3
+
+# An http(s) URL whose host Safe Browsing canonicalisation can only lowercase: letters, digits and
+# hyphens in dot-separated labels, the last one starting with a letter (so never an IP address),
+# no userinfo, escapes or stray characters before the path. For these the host is known without
+# canonicalising, and a host nobody registered settles the URL as unknown.
+_SIMPLE_HOST: Final = re.compile(r"(?i)https?://((?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*)(?::[0-9]*)?(?:[/?#]|$)")
+
+
+class SnapshotRefused(KotowariError):
+    """A snapshot or delta that failed verification, or a local file that is not a snapshot."""
+
+
+@dataclass(frozen=True)
+class UrlDecisions:
+    """Per URL of a batch: a code from DECISION_CODES and, where claims matched, their ids."""
+
+    codes: npt.NDArray[np.int8]
+    claims: dict[int, list[str]]
+
+
+class Snapshot:
+    """A verified snapshot, memory-mapped when opened from a file."""
+
+    def __init__(self, state: SnapshotState, data: SnapshotData, mapping: mmap.mmap | None = None) -> None:
+        self.state = state
+        self.data = data
+        self.index = SnapshotIndex(data, state.spaces)
+        self._mapping = mapping
+        self._hosts: dict[str, bool] = {}
+
+    @classmethod
+    def open(cls, path: str | Path, *, registry: str | None = None, verify: bool = True) -> Snapshot:
+        """Map the file and verify its signature, checkpoint and (with `verify`) section hashes."""
+        try:
+            with open(path, "rb") as handle:
+                mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as exc:
+            raise SnapshotRefused(
+                f"cannot read snapshot {path}: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
+        try:
+            state, data = read_full(memoryview(mapping), registry=registry, verify=verify)
+        except InvalidSnapshot as exc:
+            raise SnapshotRefused(f"{path}: {exc}") from None
+        return cls(state, data, mapping)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes, *, registry: str | None = None) -> Snapshot:
+        try:
+            state, data = read_full(raw, registry=registry)
+        except InvalidSnapshot as exc:
+            raise SnapshotRefused(str(exc)) from None
+        return cls(state, data)
+
+    @property
+    def registry(self) -> str:
+        return self.state.registry
+
+    @property
+    def tree_size(self) -> int:
+        return self.state.tree_size
+
+    def __len__(self) -> int:
+        return len(self.data.claims)
+
+    # ------------------------------------------------------------ checks
+
+    def check(
+        self,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        purpose: Use | None = None,
+        territory: str | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Decide items as `POST /v1/check` does; the answer names the snapshot's checkpoint.
+
+        Raises `InvalidItems` for items the registry would refuse (with the same JSON pointers).
+        """
+        body: dict[str, Any] = {"items": [dict(item) for item in items]}
+        if purpose is not None:
+            body["purpose"] = purpose
+        if territory is not None:
+            body["territory"] = territory
+        try:
+            request = validate_check_request(body)
+            for number, item in enumerate(request.items):
+                try:
+                    self.index.check_query(item)
+                except UnknownEmbeddingSpace as exc:
+                    raise InvalidDocument([(f"/items/{number}", str(exc))]) from None
+        except InvalidDocument as exc:
+            raise InvalidItems(str(exc)) from None
+        moment = at or datetime.now(UTC)
+        answer: dict[str, Any] = {
+            "type": "OfflineCheckAnswer",
+            "registry": self.registry,
+            "at": format_timestamp(moment),
+            "checkpoint": self.checkpoint_summary(),
+        }
+        if purpose is not None:
+            answer["purpose"] = purpose
+        if territory is not None:
+            answer["territory"] = territory
+        answer["items"] = [
+            decide(item, self.index.match(item), at=moment, purpose=purpose, territory=territory)
+            for item in request.items
+        ]
+        return answer
+
+    def checkpoint_summary(self) -> dict[str, Any]:
+        return {
+            "origin": self.state.origin,
+            "tree_size": self.state.tree_size,
+            "root_hash": base64.b64encode(self.state.root_hash).decode(),
+        }
+
+    def decide_urls(
+        self,
+        values: Iterable[str | None],
+        purpose: Use,
+        *,
+        at: datetime | None = None,
+        territory: str | None = None,
+    ) -> UrlDecisions:
+        """The decision for `purpose` of each URL (None or unparsable: INVALID), without items.
+
+        URLs on hosts nobody registered are settled by one dictionary lookup per host; the rest are
+        canonicalised, expanded and decided exactly as `check` does.
+        """
+        moment = at or datetime.now(UTC)
+        listed = list(values)
+        codes = np.zeros(len(listed), dtype=np.int8)
+        claims: dict[int, list[str]] = {}
+        for row, value in enumerate(listed):
+            if not isinstance(value, str):
+                codes[row] = INVALID
+                continue
+            simple = _SIMPLE_HOST.match(value)
+            if simple is not None and not self.host_registered(simple.group(1).lower()):
+                continue
+            try:
+                lookups = query_keys("url", value)
+            except InvalidIdentifier:
+                codes[row] = INVALID
+                continue
+            hits = [
+                Hit(self.index._views[ref], "url", key[4:])
+                for key in lookups
+                for ref in self.index.refs_of_hash(key_hash(key))
+            ]
+            if not hits:
+                continue
+            answer = decide(
+                UrlId(scheme="url", value=value), hits, at=moment, purpose=purpose, territory=territory
+            )
+            codes[row] = DECISION_CODES[answer["decision"]]
+            if answer["matches"]:
+                claims[row] = [match["claim"] for match in answer["matches"]]
+        return UrlDecisions(codes, claims)
+
+    def host_registered(self, host: str) -> bool:
+        """Whether any URL key's host is one of the Safe Browsing host expressions of `host`."""
+        known = self._hosts.get(host)
+        if known is None:
+            try:
+                expressions = urls.lookup_expressions(f"http://{host}/")
+            except urls.InvalidURL:
+                expressions = []
+            hosts = {expression.split("/", 1)[0] for expression in expressions} or {host}
+            table = self.data.url_hosts
+            known = any(_contains(table, key_hash(name)) for name in hosts)
+            if len(self._hosts) < 1_000_000:
+                self._hosts[host] = known
+        return known
+
+    def close(self) -> None:
+        if self._mapping is not None:
+            self.data = SnapshotData()
+            self.index = SnapshotIndex(self.data, self.state.spaces)
+            with contextlib.suppress(BufferError):  # arrays still viewing the map keep it open
+                self._mapping.close()
+            self._mapping = None
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class InvalidItems(KotowariError):
+    """Items the registry would refuse (bad identifiers, unknown embedding space)."""
+
+
+def _contains(sorted_hashes: npt.NDArray[np.uint64], value: int) -> bool:
+    position = int(np.searchsorted(sorted_hashes, np.uint64(value)))
+    return position < len(sorted_hashes) and int(sorted_hashes[position]) == value
+
+
+# ---------------------------------------------------------------- pulling
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What `pull` did: the new tree size, the previous one, and how (full, delta or unchanged)."""
+
+    tree_size: int
+    previous: int | None
+    how: str
+    claims: int
+    bytes_downloaded: int
+
+
+def pull(
+    registry: str | Client,
+    path: str | Path,
+    *,
+    registry_did: str | None = None,
+) -> Pulled:
+    """Create or update the snapshot at `path` from the registry; refuse anything unverifiable.
+
+    The registry must be the one the local snapshot (or `registry_did`) names. The previous file
+    stays untouched unless the new one verifies completely.
+    """
+    target = Path(path)
+    local: Snapshot | None = None
+    if target.exists():
+        local = Snapshot.open(target, registry=registry_did)
+        registry_did = local.registry
+    client = registry if isinstance(registry, Client) else Client(registry)
+    try:
+        if local is not None:
+            try:
+                raw = client.snapshot(since=local.tree_size)
+            except RegistryProblem as exc:
+                raise SnapshotRefused(f"the registry refused a delta from {local.tree_size}: {exc}") from None
+            try:
+                delta = read_delta(raw, registry=registry_did)
+            except InvalidSnapshot as exc:
+                raise SnapshotRefused(f"delta refused, {target} left as it was: {exc}") from None
+            if delta.since == local.tree_size and delta.since_root_hash == local.state.root_hash:
+                try:
+                    merged = apply_delta(local.data, delta)
+                except InvalidSnapshot:
+                    merged = None  # does not continue ours: fall back to a full download
+                if merged is not None:
+                    how = "unchanged" if delta.state.tree_size == local.tree_size else "delta"
+                    _write(target, encode_full(delta.state, merged))
+                    return Pulled(delta.state.tree_size, local.tree_size, how, len(merged.claims), len(raw))
+        raw = client.snapshot()
+        try:
+            state, data = read_full(raw, registry=registry_did)
+        except InvalidSnapshot as exc:
+            raise SnapshotRefused(f"snapshot refused{_kept(target)}: {exc}") from None
+        if local is not None:
+            _check_extends(client, local.state, state)
+        _write(target, raw)
+        return Pulled(state.tree_size, local.tree_size if local else None, "full", len(data.claims), len(raw))
+    finally:
+        if local is not None:
+            local.close()
+        if not isinstance(registry, Client):
+            client.close()
+
+
+def _kept(target: Path) -> str:
+    return f", {target} left as it was" if target.exists() else ""
+
+
+def _check_extends(client: Client, old: SnapshotState, new: SnapshotState) -> None:
+    """A full snapshot replacing a local one must extend its checkpoint (no rollback, no fork)."""
+    if new.tree_size < old.tree_size:
+        raise SnapshotRefused(
+            f"the registry's tree ({new.tree_size}) is smaller than the local one ({old.tree_size})"
+        )
+    proof = client.consistency_proof(old.tree_size, new.tree_size) if old.tree_size < new.tree_size else []
+    try:
+        merkle.verify_consistency(old.tree_size, new.tree_size, old.root_hash, new.root_hash, proof)
+    except merkle.InvalidMerkleProof as exc:
+        raise SnapshotRefused(f"the new snapshot's log does not extend the local one: {exc}") from None
+
+
+def _write(target: Path, raw: bytes) -> None:
+    """Write atomically: a temporary file in the same folder, synced, then renamed over `target`."""
+    if not raw.startswith(FULL_MAGIC):
+        raise SnapshotRefused("refusing to write something that is not a full snapshot")
+    directory = target.parent if str(target.parent) else Path(".")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,127 @@
+"""Serving snapshots: the claims in force at a tree size, from the database, signed and cached.
+
+The set of claims in force at tree size T is read by log index alone — filed before T and not
+withdrawn before T — so it is the same on every worker and on SQLite and PostgreSQL, whatever was
+appended since. The latest state is cached; a newer one is computed by applying the delta since the
+cached size (the same merge clients run), so the registry does not re-read every claim per filing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.expressions import Q
+
+import keys
+from registry import snapshot
+from registry.documents import Claim
+from registry.errors import RegistryError
+from registry.log import TransparencyLog
+from registry.models import ClaimRecord
+from registry.snapshot import SnapshotData, SnapshotState
+
+
+class SnapshotAhead(RegistryError):
+    status, slug, title = 409, "snapshot-ahead", "Snapshot is ahead of this registry's log"
+
+
+@dataclass(frozen=True)
+class _Cached:
+    state: SnapshotState
+    data: SnapshotData
+    encoded: bytes
+
+
+class SnapshotStore:
+    """Full snapshots and deltas of one registry's claims, signed with its key."""
+
+    def __init__(
+        self,
+        log: TransparencyLog,
+        key: keys.SigningKey,
+        spaces: Mapping[str, int],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.log = log
+        self.key = key
+        self.spaces = dict(spaces)
+        self.clock = clock
+        self._latest: _Cached | None = None
+        self._lock = asyncio.Lock()
+
+    async def full(self) -> bytes:
+        """The snapshot at the log's current size."""
+        return (await self._current()).encoded
+
+    async def delta(self, since: int) -> bytes:
+        """What changed from tree size `since` to the current one, with the proof that it extends it."""
+        current = await self._current()
+        tree_size = current.state.tree_size
+        if since > tree_size:
+            raise SnapshotAhead(
+                f"since={since} is beyond this registry's tree size {tree_size}: a snapshot of another log?"
+            )
+        removed, added = await _changes(since, tree_size, self.spaces)
+        return snapshot.encode_delta(
+            key=self.key,
+            since=since,
+            since_root_hash=await self.log.root(since),
+            consistency_proof=await self.log.consistency_proof(since, tree_size),
+            state=current.state,
+            removed=removed,
+            added=added,
+            now=self.clock(),
+        )
+
+    async def _current(self) -> _Cached:
+        async with self._lock:
+            tree_size = await self.log.size()
+            latest = self._latest
+            if latest is not None and latest.state.tree_size == tree_size:
+                return latest
+            if latest is not None and latest.state.tree_size < tree_size:
+                removed, added = await _changes(latest.state.tree_size, tree_size, self.spaces)
+                data = latest.data.without(removed).plus(added)
+            else:
+                data = snapshot.build(await _claims(0, tree_size), self.spaces)
+            root = await self.log.root(tree_size)
+            state = SnapshotState.sign(
+                data,
+                key=self.key,
+                origin=self.log.origin,
+                tree_size=tree_size,
+                root_hash=root,
+                checkpoint=self.log.checkpoint_note(tree_size, root),
+                spaces=self.spaces,
+                now=self.clock(),
+            )
+            self._latest = _Cached(state, data, snapshot.encode_full(state, data))
+            return self._latest
+
+
+async def _claims(first: int, tree_size: int) -> list[tuple[str, Claim]]:
+    """Claims filed at log index [first, tree_size) and still in force at `tree_size`, by id."""
+    rows = await (
+        ClaimRecord.filter(log_index__gte=first, log_index__lt=tree_size)
+        .filter(Q(withdrawal_log_index__isnull=True) | Q(withdrawal_log_index__gte=tree_size))
+        .order_by("id")
+        .values_list("id", "document")
+    )
+    return [(str(claim_id), Claim.model_validate(json.loads(str(document)))) for claim_id, document in rows]
+
+
+async def _changes(since: int, tree_size: int, spaces: Mapping[str, int]) -> tuple[list[str], SnapshotData]:
+    """(ids withdrawn in [since, tree_size) of claims filed before `since`, data of claims added)."""
+    removed = await (
+        ClaimRecord.filter(
+            log_index__lt=since, withdrawal_log_index__gte=since, withdrawal_log_index__lt=tree_size
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    added = snapshot.build(await _claims(since, tree_size), spaces)
+    return [str(claim_id) for claim_id in removed], added
