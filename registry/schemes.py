@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from registry import content_ids, names
 from registry.identifiers import InvalidIdentifier, claim_keys, normalize_sha256, query_keys
-from registry.urls import InvalidURL, claim_expression
+from registry.urls import MAX_URL_LENGTH, InvalidURL, claim_expression
 
 MAX_EMBEDDING_DIMENSIONS: Final = 4096
 DEFAULT_EMBEDDING_THRESHOLD: Final = 0.90
@@ -42,7 +42,7 @@ class UrlId(_Id):
     """A page, file, path prefix or whole site; matched by Safe Browsing expressions."""
 
     scheme: Literal["url"]
-    value: Annotated[str, Field(min_length=1, max_length=8192)]
+    value: Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)]
 
     @field_validator("value")
     @classmethod

@@ -1,0 +1,231 @@
+"""`kotowari snapshot pull` and `kotowari filter`: the offline side of the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+import keys
+from crawler_client.cli_support import Parser, UsageError, registry_flag
+from crawler_client.datasets import Reader, Writer, dataset_format
+from crawler_client.filter import (
+    SCHEMES,
+    Tally,
+    decide_batch,
+    describe,
+    file_sha256,
+    kept_mask,
+    string_column,
+)
+from crawler_client.manifest import RemovedRows, sign_manifest
+from crawler_client.snapshot import DECISION_CODES, INVALID, RESERVED, Snapshot, pull
+from registry.documents import parse_timestamp
+from registry.vocabulary import USES
+
+_NAMES = {code: name for name, code in DECISION_CODES.items()}
+
+
+def cmd_snapshot_pull(args: argparse.Namespace) -> int:
+    pulled = pull(args.registry, args.out, registry_did=args.registry_did)
+    if args.json:
+        print(json.dumps(pulled.__dict__))
+        return 0
+    how = {"full": "full download", "delta": f"delta from {pulled.previous}", "unchanged": "unchanged"}[
+        pulled.how
+    ]
+    print(
+        f"{args.out}: tree size {pulled.tree_size}, {pulled.claims} claims in force "
+        f"({how}, {pulled.bytes_downloaded:,} bytes)"
+    )
+    return 0
+
+
+class _Progress:
+    """A one-line progress display on a terminal; silent otherwise."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.enabled = sys.stderr.isatty()
+        self.started = self.shown = time.monotonic()
+
+    def update(self, done: int, removed: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.shown < 0.5:
+            return
+        self.shown = now
+        rate = done / max(now - self.started, 1e-9)
+        share = f" ({100 * done / self.total:.0f}%)" if self.total else ""
+        print(f"\r{done:,} rows{share}, {removed:,} removed, {rate:,.0f} rows/s", end="", file=sys.stderr)
+
+    def close(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr)
+
+
+def cmd_filter(args: argparse.Namespace) -> int:
+    source, target = Path(args.input), Path(args.output)
+    if source.resolve() == target.resolve():
+        raise UsageError("IN and OUT must be different files")
+    if (args.manifest is None) != (args.key is None):
+        raise UsageError("--manifest and --key go together: the manifest is signed with your key")
+    key = _key(args.key) if args.key else None
+    at = _moment(args.at)
+    snapshot = Snapshot.open(args.snapshot)
+    reader = Reader(source)
+    if reader.schema is not None and args.column not in reader.schema.names:
+        raise UsageError(
+            f"{source} has no column {args.column!r} (columns: {', '.join(reader.schema.names)})"
+        )
+    manifest = Path(args.manifest) if args.manifest else None
+    removed = RemovedRows(manifest.with_name(manifest.stem + ".removed.jsonl")) if manifest else None
+    partial = target.with_name(f".{target.name}.partial")
+    writer = Writer(partial, dataset_format(target))
+    tally, offset, progress = Tally(), 0, _Progress(reader.total_rows)
+    started = time.monotonic()
+    try:
+        for batch in reader.batches():
+            decisions = decide_batch(
+                batch,
+                snapshot,
+                column=args.column,
+                purpose=args.purpose,
+                scheme=args.scheme,
+                at=at,
+                territory=args.territory,
+            )
+            keep = kept_mask(decisions.codes, args.invalid)
+            writer.write(batch.filter(pa.array(keep)))
+            tally.add(decisions.codes, int(keep.sum()))
+            if removed is not None:
+                listed = np.nonzero((decisions.codes == RESERVED) | (decisions.codes == INVALID))[0]
+                values = pc.take(string_column(batch, args.column), pa.array(listed)).to_pylist()
+                for row, value in zip(listed.tolist(), values, strict=True):
+                    name = _NAMES[int(decisions.codes[row])]
+                    removed.add(offset + row, value, name, decisions.claims.get(row, []))
+            offset += batch.num_rows
+            progress.update(offset, tally.removed)
+        writer.close(reader.schema)
+        os.replace(partial, target)
+    except BaseException:
+        writer.close()
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        progress.close()
+    seconds = time.monotonic() - started
+    summary: dict[str, Any] = {"rows": describe(tally), "snapshot_tree_size": snapshot.tree_size}
+    summary["rows_per_second"] = round(tally.rows / max(seconds, 1e-9))
+    if manifest is not None and removed is not None and key is not None:
+        document = sign_manifest(
+            key=key,
+            state=snapshot.state,
+            purpose=args.purpose,
+            at=at,
+            territory=args.territory,
+            column=args.column,
+            scheme=args.scheme,
+            invalid=args.invalid,
+            source=_describe_file(source, reader.format, tally.rows),
+            output=_describe_file(
+                target, reader.format if source.suffix == target.suffix else "", tally.kept
+            ),
+            rows=describe(tally),
+            removed=removed.close(),
+            now=datetime.now(UTC),
+        )
+        manifest.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        summary["manifest"] = str(manifest)
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    invalid = tally.decisions["invalid"]
+    print(
+        f"{tally.rows:,} rows: {tally.kept:,} kept, {tally.removed:,} removed "
+        f"({tally.decisions['n']:,} reserved for {args.purpose}, {invalid:,} unparsable "
+        f"{'dropped' if args.invalid == 'drop' else 'kept'}); snapshot at tree size {snapshot.tree_size}"
+    )
+    if manifest is not None:
+        print(f"signed manifest: {manifest}")
+    return 0
+
+
+def _describe_file(path: Path, fmt: str, rows: int) -> dict[str, Any]:
+    described: dict[str, Any] = {
+        "name": path.name,
+        "sha256": file_sha256(str(path)),
+        "bytes": path.stat().st_size,
+    }
+    described["rows"] = rows
+    if fmt:
+        described["format"] = fmt
+    return described
+
+
+def _key(path: str) -> keys.SigningKey:
+    try:
+        return keys.read_key_file(path)
+    except keys.KeysError as exc:
+        raise UsageError(f"--key {path}: {exc}") from None
+
+
+def _moment(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC)
+    try:
+        return parse_timestamp(text)
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
+
+
+def register(commands: Any) -> None:
+    snapshot = commands.add_parser("snapshot", help="keep a local, verified snapshot for offline checks")
+    actions = snapshot.add_subparsers(
+        dest="snapshot_command", required=True, metavar="COMMAND", parser_class=Parser
+    )
+    pull_cmd = actions.add_parser("pull", help="create or update (by delta) a local snapshot, verified")
+    registry_flag(pull_cmd)
+    pull_cmd.add_argument("--out", required=True, metavar="FILE", help="the local snapshot file")
+    pull_cmd.add_argument(
+        "--registry-did", metavar="DID", help="refuse a snapshot signed by any other registry"
+    )
+    pull_cmd.add_argument("--json", action="store_true")
+    pull_cmd.set_defaults(run=cmd_snapshot_pull)
+
+    filter_cmd = commands.add_parser(
+        "filter", help="drop a dataset's rows reserved for a use (Parquet, CSV, JSONL)"
+    )
+    filter_cmd.add_argument(
+        "--snapshot", required=True, metavar="FILE", help="a snapshot from `snapshot pull`"
+    )
+    filter_cmd.add_argument("--purpose", required=True, choices=USES)
+    filter_cmd.add_argument(
+        "--column", required=True, metavar="COL", help="the column holding URLs (or hashes)"
+    )
+    filter_cmd.add_argument(
+        "--scheme", choices=SCHEMES, default="url", help="what the column holds (default url)"
+    )
+    filter_cmd.add_argument(
+        "--invalid",
+        choices=("drop", "keep"),
+        default="drop",
+        help="rows whose value cannot be checked are counted, listed in the manifest, and dropped "
+        "(default) or kept",
+    )
+    filter_cmd.add_argument("--territory", metavar="CC", help="decide for this ISO 3166-1 territory")
+    filter_cmd.add_argument("--at", metavar="TIME", help="decide as of this RFC 3339 UTC time (default now)")
+    filter_cmd.add_argument("--manifest", metavar="FILE", help="write a signed compliance manifest here")
+    filter_cmd.add_argument("--key", metavar="FILE", help="your key file, to sign the manifest")
+    filter_cmd.add_argument("--json", action="store_true", help="print the counts as JSON")
+    filter_cmd.add_argument("input", metavar="IN")
+    filter_cmd.add_argument("output", metavar="OUT")
+    filter_cmd.set_defaults(run=cmd_filter)

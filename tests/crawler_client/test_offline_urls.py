@@ -1,0 +1,139 @@
+"""The batch URL path (host pre-filter, vectorised over Arrow) decides exactly as `Snapshot.check`."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import keys
+from crawler_client.filter import decide_batch
+from crawler_client.snapshot import DECISION_CODES, Snapshot
+from keys import merkle
+from registry.documents import Claim
+from registry.identity import note_signer
+from registry.snapshot import SnapshotState, build, encode_full
+from tests.factories import signed_claim
+
+NOW = datetime(2026, 11, 30, tzinfo=UTC)
+KEY = keys.SigningKey.generate()
+
+
+def offline_snapshot(documents: list[dict[str, Any]]) -> Snapshot:
+    """A snapshot signed by a throwaway registry over these claims (tree size = their number)."""
+    claims = sorted((keys.document_id(d), Claim.model_validate(d)) for d in documents)
+    data = build(claims, {})
+    leaves = [merkle.leaf_hash(keys.canonicalize(d)) for d in documents]
+    root = merkle.root_from_leaf_hashes(leaves)
+    origin = "kotowari.test/offline"
+    from keys.note import Checkpoint, sign_note
+
+    note = sign_note(Checkpoint(origin, len(leaves), root).to_text(), [note_signer(KEY, origin)])
+    state = SnapshotState.sign(
+        data,
+        key=KEY,
+        origin=origin,
+        tree_size=len(leaves),
+        root_hash=root,
+        checkpoint=note,
+        spaces={},
+        now=NOW,
+    )
+    return Snapshot.from_bytes(encode_full(state, data))
+
+
+CLAIMS = [
+    signed_claim(KEY, NOW, urls=("https://example.com/",), deny=("train-ai",)),
+    signed_claim(
+        KEY, NOW, urls=("http://art.example.org/gallery/",), deny=("train-ai",), allow={"search": "y"}
+    ),
+    signed_claim(KEY, NOW, urls=("https://a.b.c.d.e.example.net/deep/path/file.png",), deny=("train-ai",)),
+    signed_claim(KEY, NOW, urls=("http://192.168.1.1/admin/",), deny=("train-ai",)),
+    signed_claim(KEY, NOW, urls=("https://xn--r8jz45g.jp/",), deny=("train-ai",)),
+    signed_claim(KEY, NOW, urls=("https://allowed.example/",), deny=(), allow={"train-ai": "y"}),
+]
+SNAPSHOT = offline_snapshot(CLAIMS)
+
+hosts = st.sampled_from(
+    [
+        "example.com",
+        "EXAMPLE.com",
+        "www.example.com",
+        "example.com.",
+        "..example.com",
+        "art.example.org",
+        "x.art.example.org",
+        "a.b.c.d.e.example.net",
+        "b.c.d.e.example.net",
+        "192.168.1.1",
+        "0xc0.0xa8.1.1",
+        "3232235777",
+        "user:pw@example.com",
+        "ex%61mple.com",
+        "xn--r8jz45g.jp",
+        "例え.jp",
+        "allowed.example",
+        "unrelated.test",
+        "sub.unrelated.test",
+        "example.com:8080",
+        "example.com:99999",
+        "example.com:0443",
+        "ex ample.com",
+        "not a url",
+        "xn--zz.example.com",
+        "a-.example.com",
+    ]
+)
+paths = st.sampled_from(
+    [
+        "",
+        "/",
+        "/gallery/",
+        "/gallery/a.png",
+        "/Gallery/",
+        "/deep/path/file.png",
+        "/admin/x",
+        "/a/../gallery/x",
+        "/%67allery/y",
+        "/?q=1",
+        "#frag",
+        "/a b",
+        "/deep/path/file.png?x=1",
+    ]
+)
+schemes = st.sampled_from(["http://", "https://", "HTTPS://", "ftp://", "", " http://"])
+long_paths = st.builds(lambda n, c: "/" + c * n, st.integers(2700, 2760), st.sampled_from(["a", "é", "%"]))
+urls = (
+    st.builds(lambda s, h, p: s + h + p, schemes, hosts, paths | long_paths)
+    | st.text(max_size=30)
+    | st.text(alphabet="htps:/.exampl ,%@?#[]1", max_size=30)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(urls, min_size=1, max_size=20))
+def test_batch_decisions_equal_check_decisions(values: list[str]):
+    batch = pa.RecordBatch.from_pydict({"url": values})
+    decided = decide_batch(batch, SNAPSHOT, column="url", purpose="train-ai", at=NOW)
+    for row, value in enumerate(values):
+        try:
+            answer = SNAPSHOT.check([{"scheme": "url", "value": value}], purpose="train-ai", at=NOW)
+        except Exception:  # the registry refuses the item: the batch calls it invalid
+            assert decided.codes[row] == DECISION_CODES["invalid"], value
+            continue
+        item = answer["items"][0]
+        assert decided.codes[row] == DECISION_CODES[item["decision"]], (value, item)
+        assert decided.claims.get(row, []) == [m["claim"] for m in item["matches"]]
+
+
+def test_the_examples_cover_every_outcome():
+    values = ["https://www.example.com/x", "https://allowed.example/", "https://unrelated.test/", "nope://"]
+    batch = pa.RecordBatch.from_pydict({"url": [*values, None]})
+    codes = decide_batch(batch, SNAPSHOT, column="url", purpose="train-ai", at=NOW).codes.tolist()
+    assert codes == [2, 1, 0, 3, 3]
+    root = base64.b64encode(SNAPSHOT.state.root_hash).decode()
+    assert SNAPSHOT.checkpoint_summary()["root_hash"] == root
