@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 
 from starlette.applications import Starlette
 from tortoise import Tortoise
@@ -17,10 +21,12 @@ from api.state import RegistryState
 from registry.identity import default_origin, load_or_create_registry_key, note_signer
 from registry.index import ClaimIndex
 from registry.log import TransparencyLog
+from registry.notice_store import NoticeStore
 from registry.snapshot_store import SnapshotStore
 from registry.store import ClaimStore, utcnow
+from registry.webhooks import RetryPolicy, WebhookDeliverer, check_target
 
-MODELS = ["registry.models"]
+MODELS = ["registry.models", "registry.notice_models"]
 
 
 def create_app(
@@ -55,11 +61,47 @@ def create_app(
             )
             await claims.catch_up()
             snapshots = SnapshotStore(log, key, settings.embedding_spaces, clock)
-            app.state.registry = RegistryState(
-                settings=settings, key=key, claims=claims, log=log, snapshots=snapshots
+            notices = NoticeStore(
+                log,
+                key,
+                clock=clock,
+                window=settings.clock_window,
+                check_target=partial(check_target, allow_private=settings.webhook_allow_private),
             )
+            claims.dispute_lookup = notices.disputed_among
+            policy = RetryPolicy(
+                settings.webhook_attempts, settings.webhook_timeout, settings.webhook_backoff
+            )
+            webhooks = WebhookDeliverer(notices, allow_private=settings.webhook_allow_private, policy=policy)
+            app.state.registry = RegistryState(
+                settings=settings,
+                key=key,
+                claims=claims,
+                log=log,
+                snapshots=snapshots,
+                notices=notices,
+                webhooks=webhooks,
+            )
+            await webhooks.resume()
+            sweeper = asyncio.create_task(_remind_periodically(notices, settings.reminder_interval))
             if on_ready is not None:
                 on_ready(key.did, created)
-            yield
+            try:
+                yield
+            finally:
+                sweeper.cancel()
+                await webhooks.close()
 
     return Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
+
+
+async def _remind_periodically(notices: NoticeStore, interval: float) -> None:
+    """Flag overdue notices every `interval` seconds (0 turns the sweep off)."""
+    if interval <= 0:
+        return
+    while True:
+        await asyncio.sleep(interval)
+        with contextlib.suppress(Exception):
+            reminded = await notices.remind_overdue()
+            if reminded:
+                logging.getLogger("kotowari.notices").info("reminded %d overdue notices", len(reminded))

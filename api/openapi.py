@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from api import schemas
+from api.notice_routes import notice_openapi
 from registry.checking import CheckRequest
 from registry.documents import Claim, ClaimWithdrawal
 
@@ -164,6 +165,9 @@ def openapi_document() -> dict[str, Any]:
             }
         },
     }
+    notice_paths, notice_components = notice_openapi()
+    paths |= notice_paths
+    components |= notice_components
     return {
         "openapi": "3.1.0",
         "info": {"title": "Kotowari registry", "version": "1"},

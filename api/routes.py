@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from api.bodies import read_body, read_json
 from api.log_routes import LOG_ROUTES
+from api.notice_routes import NOTICE_ROUTES
 from api.openapi import openapi_document
 from api.snapshot_routes import SNAPSHOT_ROUTES
 from api.state import RegistryState
@@ -70,6 +71,7 @@ async def openapi(request: Request) -> Response:
 ROUTES = [
     *LOG_ROUTES,
     *SNAPSHOT_ROUTES,
+    *NOTICE_ROUTES,
     Route("/v1/registry", registry_info, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),

@@ -64,6 +64,7 @@ class Match(_Answer):
     uses: dict[str, str]
     distance: int | None = None
     similarity: float | None = None
+    disputed: bool | None = None
 
 
 class ItemAnswer(_Answer):

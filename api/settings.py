@@ -12,6 +12,11 @@
 | max_skew_seconds | KOTOWARI_MAX_SKEW_SECONDS | 300: how far ahead of the registry clock |
 | log_origin | KOTOWARI_LOG_ORIGIN | kotowari.local/<key fingerprint>: the checkpoint origin line |
 | embedding_spaces | KOTOWARI_EMBEDDING_SPACES | the defaults in registry.index, as `name:dimensions,…` |
+| webhook_allow_private | KOTOWARI_WEBHOOK_ALLOW_PRIVATE | false; true allows private and http targets |
+| webhook_timeout | KOTOWARI_WEBHOOK_TIMEOUT | 10 seconds per delivery attempt |
+| webhook_attempts | KOTOWARI_WEBHOOK_ATTEMPTS | 6 attempts, backoff doubling from webhook_backoff |
+| webhook_backoff | KOTOWARI_WEBHOOK_BACKOFF | 30 seconds before the second attempt |
+| reminder_interval | KOTOWARI_REMINDER_INTERVAL | 3600 seconds between overdue-notice sweeps (0: off) |
 """
 
 from __future__ import annotations
@@ -39,6 +44,11 @@ class Settings:
     max_skew_seconds: int = 300
     log_origin: str | None = None
     embedding_spaces: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_EMBEDDING_SPACES))
+    webhook_allow_private: bool = False
+    webhook_timeout: float = 10.0
+    webhook_attempts: int = 6
+    webhook_backoff: float = 30.0
+    reminder_interval: float = 3600.0
 
     @property
     def database_url(self) -> str:
@@ -69,6 +79,11 @@ class Settings:
             "max_skew_seconds": ("KOTOWARI_MAX_SKEW_SECONDS", int),
             "log_origin": ("KOTOWARI_LOG_ORIGIN", str),
             "embedding_spaces": ("KOTOWARI_EMBEDDING_SPACES", parse_spaces),
+            "webhook_allow_private": ("KOTOWARI_WEBHOOK_ALLOW_PRIVATE", parse_flag),
+            "webhook_timeout": ("KOTOWARI_WEBHOOK_TIMEOUT", float),
+            "webhook_attempts": ("KOTOWARI_WEBHOOK_ATTEMPTS", int),
+            "webhook_backoff": ("KOTOWARI_WEBHOOK_BACKOFF", float),
+            "reminder_interval": ("KOTOWARI_REMINDER_INTERVAL", float),
         }
         values: dict[str, Any] = {}
         for name, (variable, convert) in names.items():
@@ -81,6 +96,16 @@ class Settings:
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"])
         return replace(settings, **values)
+
+
+def parse_flag(text: str) -> bool:
+    """`1/true/yes/on` or `0/false/no/off`, any case."""
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
 
 
 def parse_spaces(text: str) -> dict[str, int]:

@@ -9,8 +9,10 @@ from tortoise import connections
 import keys
 from api.settings import Settings
 from registry.log import TransparencyLog
+from registry.notice_store import NoticeStore
 from registry.snapshot_store import SnapshotStore
 from registry.store import ClaimStore
+from registry.webhooks import WebhookDeliverer
 
 
 @dataclass
@@ -20,6 +22,8 @@ class RegistryState:
     claims: ClaimStore
     log: TransparencyLog
     snapshots: SnapshotStore
+    notices: NoticeStore | None = None
+    webhooks: WebhookDeliverer | None = None
 
     async def ping(self) -> None:
         """Touch the database so /healthz fails when it is unreachable."""

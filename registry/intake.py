@@ -7,6 +7,7 @@ valid", and only then "is it fresh" (so a tampered document is reported as tampe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -67,11 +68,21 @@ def parse_json(raw: bytes) -> Any:
         raise MalformedJSON(str(exc), [(exc.path, str(exc))]) from None
 
 
-def accept(raw: bytes, model: type[T], *, now: datetime, window: ClockWindow) -> Accepted[T]:
-    """Run every intake rule over `raw`; raise the matching `RegistryError` or return it accepted."""
+def accept(
+    raw: bytes,
+    model: type[T],
+    *,
+    now: datetime,
+    window: ClockWindow,
+    validate: Callable[[type[T], object], T] = validate_document,
+) -> Accepted[T]:
+    """Run every intake rule over `raw`; raise the matching `RegistryError` or return it accepted.
+
+    `validate` checks the schema; document families with their own type registry (notices) pass theirs.
+    """
     obj = parse_json(raw)
     try:
-        doc = validate_document(model, obj)
+        doc = validate(model, obj)
     except InvalidDocument as exc:
         raise InvalidDocumentError(str(exc), exc.errors) from None
     author = doc.author

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,6 +66,8 @@ class ClaimStore:
         self.clock = clock
         self.window = window or ClockWindow()
         self.max_items = max_items
+        #: Which of a set of claim ids are disputed (set by the app to the notice store's lookup).
+        self.dispute_lookup: Callable[[set[str]], Awaitable[set[str]]] | None = None
 
     async def file_claim(self, raw: bytes) -> dict[str, Any]:
         """Accept a signed claim; returns its id, lookup keys and log receipt."""
@@ -191,6 +193,10 @@ class ClaimStore:
                 )
                 for item in request.items
             ]
+        if self.dispute_lookup is not None:
+            disputed = await self.dispute_lookup({m["claim"] for item in items for m in item["matches"]})
+            for match in (m for item in items for m in item["matches"] if m["claim"] in disputed):
+                match["disputed"] = True
         root = await self.log.root(tree_size)
         answer: dict[str, Any] = {
             "type": "CheckAnswer",

@@ -1,0 +1,200 @@
+"""HTTP endpoints of the takedown side: operators, notices, their steps, inboxes, statistics,
+exports and disputes. Thin, like `api.routes`: read the body under the limit, call the store.
+
+Bodies are the signed documents themselves (RFC 8785 canonical JSON is not required, strict JSON
+is). Errors are RFC 9457 problem+json with stable types (`wrong-party` 403, `illegal-transition`
+409, `invalid-document` 422 listing every missing regime element, …).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.bodies import read_body
+from api.state import RegistryState
+from registry.errors import InvalidParameter
+from registry.notice_lifecycle import STATES
+from registry.notice_store import NoticeStore
+from registry.notices import Dispute, Notice, NoticeResponse, OperatorRegistration
+
+
+def _store(request: Request) -> tuple[RegistryState, NoticeStore]:
+    state: RegistryState = request.app.state.registry
+    assert state.notices is not None, "the notice store starts with the application"
+    return state, state.notices
+
+
+async def register_operator(request: Request) -> Response:
+    state, store = _store(request)
+    receipt = await store.register_operator(await read_body(request, state.settings.max_body_bytes))
+    return JSONResponse(receipt, status_code=201)
+
+
+async def file_notice(request: Request) -> Response:
+    state, store = _store(request)
+    receipt = await store.file_notice(await read_body(request, state.settings.max_body_bytes))
+    return JSONResponse(receipt, status_code=201, headers={"Location": f"/v1/notices/{receipt['id']}"})
+
+
+async def get_notice(request: Request) -> Response:
+    _, store = _store(request)
+    return JSONResponse(await store.get_notice(request.path_params["notice_id"]))
+
+
+async def respond(request: Request) -> Response:
+    state, store = _store(request)
+    body = await read_body(request, state.settings.max_body_bytes)
+    return JSONResponse(await store.respond(request.path_params["notice_id"], body), status_code=201)
+
+
+async def inbox(request: Request) -> Response:
+    _, store = _store(request)
+    wanted = request.query_params.get("state")
+    if wanted is not None and wanted not in STATES:
+        raise InvalidParameter(f"state must be one of {', '.join(STATES)}", [("/state", "unknown state")])
+    return JSONResponse(await store.inbox(request.path_params["did"], wanted))
+
+
+async def operator_stats(request: Request) -> Response:
+    _, store = _store(request)
+    return JSONResponse(await store.stats())
+
+
+async def export(request: Request) -> Response:
+    _, store = _store(request)
+    return JSONResponse(await store.export(request.path_params["notice_id"], request.path_params["form"]))
+
+
+async def open_dispute(request: Request) -> Response:
+    state, store = _store(request)
+    receipt = await store.open_dispute(await read_body(request, state.settings.max_body_bytes))
+    return JSONResponse(receipt, status_code=201)
+
+
+async def claim_links(request: Request) -> Response:
+    _, store = _store(request)
+    return JSONResponse(await store.claim_links(request.path_params["claim_id"]))
+
+
+NOTICE_ROUTES = [
+    Route("/v1/operators", register_operator, methods=["POST"]),
+    Route("/v1/operators/{did}/notices", inbox, methods=["GET"]),
+    Route("/v1/notices", file_notice, methods=["POST"]),
+    Route("/v1/notices/{notice_id}", get_notice, methods=["GET"]),
+    Route("/v1/notices/{notice_id}/responses", respond, methods=["POST"]),
+    Route("/v1/notices/{notice_id}/export/{form}", export, methods=["GET"]),
+    Route("/v1/stats/operators", operator_stats, methods=["GET"]),
+    Route("/v1/disputes", open_dispute, methods=["POST"]),
+    Route("/v1/claims/{claim_id}/links", claim_links, methods=["GET"]),
+]
+
+
+# ------------------------------------------------------------------ OpenAPI
+
+_REF = "#/components/schemas/{model}"
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": _REF.format(model="Problem")}}}
+_OBJECT = {"application/json": {"schema": {"type": "object"}}}
+_INTAKE = {
+    "400": "not strict JSON",
+    "409": "nonce already used",
+    "413": "body too large",
+    "422": "schema, proof, clock window or missing regime elements",
+}
+
+
+def _op(
+    summary: str, status: str = "200", body: type[BaseModel] | None = None, **errors: str
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "responses": {status: {"description": "OK", "content": _OBJECT}},
+    }
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": _REF.format(model=body.__name__)}}},
+        }
+    for code, description in errors.items():
+        operation["responses"][code] = {"description": description, "content": _PROBLEM}
+    return operation
+
+
+def _path(name: str) -> list[dict[str, Any]]:
+    return [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def notice_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(paths, component schemas) for the takedown endpoints, from the validating models."""
+    models: list[type[BaseModel]] = [Notice, OperatorRegistration, NoticeResponse, Dispute]
+    _, top = models_json_schema([(model, "validation") for model in models], ref_template=_REF)
+    respond_errors = {**_INTAKE, "403": "not a party allowed this step", "404": "no such notice"}
+    respond_errors["409"] = "illegal transition, or nonce already used"
+    paths: dict[str, Any] = {
+        "/v1/operators": {
+            "post": _op("Register an operator (signed registration)", "201", OperatorRegistration, **_INTAKE)
+        },
+        "/v1/operators/{did}/notices": {
+            "get": {
+                **_op("An operator's inbox, oldest first", e400="not a did:key, or unknown state"),
+                "parameters": [
+                    *_path("did"),
+                    {
+                        "name": "state",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": list(STATES)},
+                    },
+                ],
+            }
+        },
+        "/v1/notices": {"post": _op("File a signed takedown notice", "201", Notice, **_INTAKE)},
+        "/v1/notices/{notice_id}": {
+            "get": {
+                **_op("A notice, its steps, deadlines and webhook attempts", e404="no such notice"),
+                "parameters": _path("notice_id"),
+            }
+        },
+        "/v1/notices/{notice_id}/responses": {
+            "post": {
+                **_op("Take a lifecycle step (signed response)", "201", NoticeResponse, **respond_errors),
+                "parameters": _path("notice_id"),
+            }
+        },
+        "/v1/notices/{notice_id}/export/{form}": {
+            "get": {
+                **_op(
+                    "Export: the notice as Lumen JSON, or its decision as a DSA statement of reasons",
+                    e404="no such notice or format",
+                    e409="no restriction decision to report",
+                ),
+                "parameters": [*_path("notice_id"), *_path("form")],
+            }
+        },
+        "/v1/stats/operators": {"get": _op("Per-operator responsiveness, computed from logged documents")},
+        "/v1/disputes": {
+            "post": _op(
+                "Dispute another claimant's claim on the same subject",
+                "201",
+                Dispute,
+                e403="not your claim",
+                **_INTAKE,
+            )
+        },
+        "/v1/claims/{claim_id}/links": {
+            "get": {
+                **_op("Claims by others on the same subject, and disputes", e404="no such claim"),
+                "parameters": _path("claim_id"),
+            }
+        },
+    }
+    for operation in (op for methods in paths.values() for op in methods.values()):
+        for code in list(operation["responses"]):
+            if code.startswith("e"):
+                operation["responses"][code[1:]] = operation["responses"].pop(code)
+    return paths, top.get("$defs", {})

@@ -1,0 +1,313 @@
+"""`kotowari notice new|file|respond|show|register`: takedown notices from the command line.
+
+`new` builds and signs a notice offline and refuses, in one line, a notice that lacks any element
+its regimes require (the registry would answer 422 with the same list). Every command that talks
+to the registry goes through `Client.request`; refusals print one line and exit 2.
+
+    kotowari notice new --key me.key --operator did:key:z6Mk… --kind work --url https://me.example/art/ \\
+        --model acme/painter-v2 --action stop-generation --regime dsa --grounds "…" \\
+        --contact-name "Aoi" --contact-email aoi@example.jp --good-faith "…" --out notice.json
+    kotowari notice file notice.json --registry http://127.0.0.1:8000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import keys
+from crawler_client.cli_support import Parser, UsageError, registry_flag
+from crawler_client.client import Client
+from crawler_client.items import add_item_flags, items_from_args
+from registry.documents import SUBJECT_KINDS, InvalidDocument
+from registry.notices import (
+    REGIMES,
+    REQUESTED_ACTIONS,
+    Notice,
+    missing_elements,
+    new_notice,
+    new_registration,
+    new_response,
+    validate_notice_document,
+)
+
+_PLACEHOLDER_PROOF = {
+    "type": "DataIntegrityProof",
+    "cryptosuite": "eddsa-jcs-2022",
+    "verificationMethod": "-",
+    "proofPurpose": "assertionMethod",
+    "proofValue": "z",
+}
+_STEPS = ("acknowledge", "action", "reject", "counter-notice", "restore", "uphold", "close")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _key(path: str) -> keys.SigningKey:
+    try:
+        return keys.read_key_file(path)
+    except keys.KeysError as exc:
+        raise UsageError(f"--key {path}: {exc}") from None
+
+
+def _print(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _read(name: str) -> dict[str, Any]:
+    try:
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{name}: {exc.strerror or exc}") from None
+    try:
+        document = keys.parse_strict_json(raw)
+    except keys.InvalidJSON as exc:
+        raise UsageError(f"{name}: not a valid JSON document: {exc}") from None
+    if not isinstance(document, dict):
+        raise UsageError(f"{name}: a signed document is a JSON object")
+    return document
+
+
+def _write(document: dict[str, Any], out: str | None) -> None:
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if out is None or out == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(out, "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise UsageError(f"--out {out}: file exists; choose another name") from None
+    except OSError as exc:
+        raise UsageError(f"--out {out}: {exc.strerror or exc}") from None
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def check_notice(document: dict[str, Any]) -> None:
+    """Refuse here, in one line, what the registry would refuse with a 422."""
+    try:
+        notice = validate_notice_document(Notice, {**document, "proof": _PLACEHOLDER_PROOF})
+    except InvalidDocument as exc:
+        raise UsageError(f"invalid notice: {exc}") from None
+    missing = missing_elements(notice)
+    if missing:
+        listed = "; ".join(f"{reason} at {pointer}" for pointer, reason in missing)
+        raise UsageError(f"the notice lacks {len(missing)} required element(s): {listed}")
+
+
+def cmd_notice_new(args: argparse.Namespace) -> int:
+    key = _key(args.key)
+    try:
+        identifiers = items_from_args(args, query=False)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    locations = (
+        [("url", url) for url in args.material_url]
+        + [("model", model) for model in args.model]
+        + [("dataset", dataset) for dataset in args.dataset]
+        + [("output-sha256", digest.lower()) for digest in args.output_sha256]
+    )
+    contact = {
+        name: value
+        for name, value in (
+            ("name", args.contact_name),
+            ("email", args.contact_email),
+            ("address", args.contact_address),
+            ("phone", args.contact_phone),
+        )
+        if value
+    }
+    statements = {
+        name: value
+        for name, value in (
+            ("good-faith", args.good_faith),
+            ("accuracy", args.accuracy),
+            ("authority-under-penalty-of-perjury", args.perjury),
+            ("authority", args.authority),
+        )
+        if value
+    }
+    jp = {
+        name: value
+        for name, value in (("infringed_right", args.jp_right), ("reason", args.jp_reason))
+        if value
+    }
+    if bool(args.on_behalf_of) != bool(args.agency_authority):
+        raise UsageError("--on-behalf-of and --agency-authority go together")
+    on_behalf_of = (
+        {"principal": args.on_behalf_of, "authority": args.agency_authority} if args.on_behalf_of else None
+    )
+    created = _now()
+    document = new_notice(
+        key.did,
+        args.operator,
+        kind=args.kind,
+        identifiers=identifiers,
+        claims=args.claim,
+        locations=locations,
+        actions=args.action,
+        regimes=args.regime,
+        created=created,
+        title=args.title,
+        description=args.description,
+        grounds=args.grounds,
+        contact=contact or None,
+        signature=args.signature,
+        statements=statements or None,
+        jp_platform=jp or None,
+        on_behalf_of=on_behalf_of,
+        language=args.language,
+    )
+    check_notice(document)
+    _write(keys.sign_document(document, key, created=created), args.out)
+    return 0
+
+
+def cmd_notice_file(args: argparse.Namespace) -> int:
+    document = _read(args.file)
+    with Client(args.registry) as registry:
+        receipt = registry.request("POST", "/v1/notices", document=document)
+    if args.json:
+        _print(receipt)
+    else:
+        print(receipt["id"])
+        if not receipt.get("operator_registered"):
+            print("the operator has not registered: the notice is held undelivered", file=sys.stderr)
+    return 0
+
+
+def cmd_notice_respond(args: argparse.Namespace) -> int:
+    key = _key(args.key)
+    created = _now()
+    document = new_response(
+        key.did,
+        args.id,
+        args.action,
+        created=created,
+        statement=args.statement,
+        actions_taken=args.taken or None,
+        legal_action=True if args.legal_action else None,
+    )
+    signed = keys.sign_document(document, key, created=created)
+    with Client(args.registry) as registry:
+        receipt = registry.request("POST", f"/v1/notices/{args.id}/responses", document=signed)
+    if args.json:
+        _print(receipt)
+    else:
+        print(f"{args.id} is now {receipt['state']}")
+    return 0
+
+
+def cmd_notice_show(args: argparse.Namespace) -> int:
+    with Client(args.registry) as registry:
+        notice = registry.request("GET", f"/v1/notices/{args.id}")
+    if args.json:
+        _print(notice)
+        return 0
+    overdue = "  OVERDUE: " + ", ".join(notice["overdue"]) if notice["overdue"] else ""
+    print(f"{notice['id']}  {notice['state']}{overdue}")
+    print(f"  to {notice['operator']}{'' if notice['operator_registered'] else ' (not registered: held)'}")
+    for name, moment in notice["deadlines"].items():
+        if moment:
+            print(f"  {name.replace('_', ' ')} {moment}")
+    for event in notice["events"]:
+        print(f"  {event['received_at']}  {event['action']} by the {event['party']}  → {event['to']}")
+    return 0
+
+
+def cmd_notice_register(args: argparse.Namespace) -> int:
+    key = _key(args.key)
+    created = _now()
+    document = new_registration(key.did, args.name, args.contact, created=created, webhook=args.webhook)
+    with Client(args.registry) as registry:
+        receipt = registry.request(
+            "POST", "/v1/operators", document=keys.sign_document(document, key, created=created)
+        )
+    if args.json:
+        _print(receipt)
+    else:
+        print(f"registered {key.did}; {receipt['held_notices']} held notice(s) now delivered")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction[Parser]) -> None:
+    """Add `kotowari notice …` to the command line."""
+    notice = commands.add_parser("notice", help="file, answer and follow takedown notices").add_subparsers(
+        dest="notice_command", required=True, metavar="COMMAND", parser_class=Parser
+    )
+    new = notice.add_parser("new", help="build and sign a takedown notice offline")
+    new.add_argument("--key", required=True, metavar="FILE", help="the notifier's key")
+    new.add_argument("--operator", required=True, metavar="DID", help="the AI operator's did:key")
+    new.add_argument("--kind", required=True, choices=SUBJECT_KINDS)
+    add_item_flags(new, query=False)
+    new.add_argument(
+        "--claim", action="append", default=[], metavar="ID", help="a claim the notice relies on"
+    )
+    where = new.add_argument_group("where the material is (repeatable)")
+    where.add_argument("--material-url", action="append", default=[], metavar="URL")
+    where.add_argument("--model", action="append", default=[], metavar="ID", help="a model id")
+    where.add_argument("--dataset", action="append", default=[], metavar="ID", help="a dataset id")
+    where.add_argument(
+        "--output-sha256", action="append", default=[], metavar="HEX", help="a generated output"
+    )
+    new.add_argument("--action", action="append", required=True, choices=REQUESTED_ACTIONS, help="repeatable")
+    new.add_argument("--regime", action="append", required=True, choices=REGIMES, help="repeatable")
+    new.add_argument("--title", help="the work's title, or the individual's name")
+    new.add_argument("--description", help="the subject, described")
+    new.add_argument("--grounds", help="why the material infringes (DSA: a substantiated explanation)")
+    new.add_argument("--contact-name")
+    new.add_argument("--contact-email")
+    new.add_argument("--contact-address")
+    new.add_argument("--contact-phone")
+    new.add_argument("--signature", metavar="NAME", help="electronic signature, e.g. /Aoi Tanaka/")
+    new.add_argument("--good-faith", metavar="TEXT", help="good-faith statement")
+    new.add_argument("--accuracy", metavar="TEXT", help="accuracy statement (DMCA)")
+    new.add_argument("--perjury", metavar="TEXT", help="authority under penalty of perjury (DMCA)")
+    new.add_argument("--authority", metavar="TEXT", help="authority to act for the individual (NO FAKES)")
+    new.add_argument("--jp-right", metavar="TEXT", help="侵害されたとする権利 (jp-platform)")
+    new.add_argument("--jp-reason", metavar="TEXT", help="権利が侵害されたとする理由 (jp-platform)")
+    new.add_argument("--on-behalf-of", metavar="PRINCIPAL", help="an agency's principal")
+    new.add_argument("--agency-authority", metavar="TEXT", help="the agency's authority statement")
+    new.add_argument("--language", metavar="TAG", help="the notice's language, e.g. ja")
+    new.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
+    new.set_defaults(run=cmd_notice_new)
+
+    file_ = notice.add_parser("file", help="file a signed notice and print its id")
+    file_.add_argument("file", metavar="FILE", help="the signed notice ('-' for standard input)")
+    registry_flag(file_)
+    file_.add_argument("--json", action="store_true", help="print the whole receipt")
+    file_.set_defaults(run=cmd_notice_file)
+
+    respond = notice.add_parser("respond", help="take a lifecycle step on a notice (signed)")
+    respond.add_argument("id", metavar="ID")
+    respond.add_argument("--key", required=True, metavar="FILE")
+    respond.add_argument("--action", required=True, choices=_STEPS)
+    respond.add_argument("--statement", metavar="TEXT", help="statement of reasons / counter-notice text")
+    respond.add_argument(
+        "--taken", action="append", choices=REQUESTED_ACTIONS, help="actions taken (repeatable)"
+    )
+    respond.add_argument("--legal-action", action="store_true", help="the notifier has filed suit (uphold)")
+    registry_flag(respond)
+    respond.add_argument("--json", action="store_true")
+    respond.set_defaults(run=cmd_notice_respond)
+
+    show = notice.add_parser("show", help="a notice's state, deadlines and steps")
+    show.add_argument("id", metavar="ID")
+    registry_flag(show)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(run=cmd_notice_show)
+
+    reg = notice.add_parser("register", help="register as an operator that receives notices")
+    reg.add_argument("--key", required=True, metavar="FILE", help="the operator's key")
+    reg.add_argument("--name", required=True)
+    reg.add_argument("--contact", required=True, help="where notices may also be sent (email)")
+    reg.add_argument("--webhook", metavar="URL", help="https URL for signed deliveries")
+    registry_flag(reg)
+    reg.add_argument("--json", action="store_true")
+    reg.set_defaults(run=cmd_notice_register)

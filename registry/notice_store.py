@@ -1,0 +1,619 @@
+"""Takedown notices in the database: register operators, file notices, take lifecycle steps, read
+inboxes, compute per-operator statistics, open disputes between claimants.
+
+Like `registry.store.ClaimStore`, every accepted document (registration, notice, response, dispute,
+and the registry's own signed `deliver`/`remind` events) is appended to the transparency log in the
+same transaction as the state change it causes, so a step and its log entry commit or vanish
+together. A notice's `version` column is bumped by every step and a step only commits against the
+version it read, so two concurrent steps on one notice cannot both win (the loser gets a 409).
+
+A notice for an operator that has not registered is accepted and held undelivered; it is delivered
+as soon as the operator registers with a webhook (or pulls its inbox and acknowledges).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import statistics
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+import keys
+from registry import notice_exports
+from registry.deadlines import DeadlineConfig, Schedule, schedule
+from registry.documents import _DID_KEY, format_timestamp
+from registry.errors import InvalidDocumentError, InvalidParameter, NonceReused, NotClaimant, NotFound
+from registry.intake import Accepted, ClockWindow, accept
+from registry.log import Appended, TransparencyLog
+from registry.models import ClaimRecord, UsedNonce
+from registry.notice_lifecycle import OPEN_STATES, IllegalTransition, Party, transition
+from registry.notice_models import (
+    DisputeRecord,
+    NoticeEventRecord,
+    NoticeRecord,
+    OperatorRecord,
+    WebhookAttempt,
+)
+from registry.notices import (
+    Dispute,
+    Notice,
+    NoticeResponse,
+    OperatorRegistration,
+    missing_elements,
+    new_response,
+    validate_notice_document,
+)
+from registry.schemes import exact_keys
+
+EventHook = Callable[[str, str], None]
+"""Called after a commit with (notice id, purpose: "notice" or "reminder") to schedule delivery."""
+
+TargetCheck = Callable[[str], Any]
+"""An awaitable check of a webhook URL that raises `ValueError` when the target is refused."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _is_id(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _ts(moment: datetime | None) -> str | None:
+    return format_timestamp(moment) if moment is not None else None
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile (the smallest value with at least `fraction` of values at or below it)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-int(fraction * 100) * len(ordered) // 100))
+    return ordered[rank - 1]
+
+
+class NoticeStore:
+    """The registry's takedown service. Clock and webhook-target check are parameters."""
+
+    def __init__(
+        self,
+        log: TransparencyLog,
+        signer: keys.SigningKey,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        window: ClockWindow | None = None,
+        deadlines: DeadlineConfig | None = None,
+        check_target: TargetCheck | None = None,
+    ) -> None:
+        self.log = log
+        self.signer = signer
+        self.clock = clock
+        self.window = window or ClockWindow()
+        self.deadlines = deadlines or DeadlineConfig()
+        self.check_target = check_target
+        self.on_event: EventHook | None = None
+
+    # ------------------------------------------------------------------ operators
+
+    async def register_operator(self, raw: bytes) -> dict[str, Any]:
+        """Accept an operator's signed registration (new, or replacing its previous one)."""
+        now = self.clock()
+        accepted = accept(
+            raw, OperatorRegistration, now=now, window=self.window, validate=validate_notice_document
+        )
+        registration = accepted.model
+        if registration.webhook is not None and self.check_target is not None:
+            try:
+                await self.check_target(registration.webhook)
+            except ValueError as exc:
+                raise InvalidDocumentError(f"webhook refused: {exc}", [("/webhook", str(exc))]) from None
+        fields: dict[str, Any] = {
+            "name": registration.name,
+            "contact": registration.contact,
+            "webhook": registration.webhook,
+            "registration_id": accepted.id,
+            "document": accepted.canonical.decode("utf-8"),
+            "received_at": now,
+        }
+        try:
+            async with in_transaction():
+                await self._use_nonce(accepted)
+                appended = await self.log.append("OperatorRegistration", accepted.id, accepted.canonical, now)
+                fields["log_index"] = appended.index
+                updated = await OperatorRecord.filter(did=accepted.author).update(**fields)
+                if updated == 0:
+                    await OperatorRecord.create(did=accepted.author, **fields)
+        except IntegrityError:
+            raise await self._replay_problem(accepted) or IllegalTransition(
+                "the operator registered concurrently; try again"
+            ) from None
+        held = await NoticeRecord.filter(operator=accepted.author, state="filed").values_list("id", flat=True)
+        if registration.webhook is not None and self.on_event is not None:
+            for notice_id in held:
+                self.on_event(str(notice_id), "notice")
+        return {
+            "id": accepted.id,
+            "operator": accepted.author,
+            "received_at": format_timestamp(now),
+            "held_notices": len(held),
+            "log": self._receipt(appended),
+        }
+
+    # ------------------------------------------------------------------ notices
+
+    async def file_notice(self, raw: bytes) -> dict[str, Any]:
+        """Accept a signed notice; every regime's missing elements are named in one 422."""
+        now = self.clock()
+        accepted = accept(raw, Notice, now=now, window=self.window, validate=validate_notice_document)
+        notice = accepted.model
+        missing = missing_elements(notice)
+        if missing:
+            regimes = ", ".join(notice.regimes)
+            raise InvalidDocumentError(
+                f"the notice lacks {len(missing)} element(s) its regimes ({regimes}) require", missing
+            )
+        if notice.operator == notice.notifier:
+            raise InvalidDocumentError(
+                "a notice cannot be sent to its own notifier", [("/operator", "is the notifier")]
+            )
+        try:
+            async with in_transaction():
+                await self._use_nonce(accepted)
+                appended = await self.log.append("Notice", accepted.id, accepted.canonical, now)
+                await NoticeRecord.create(
+                    id=accepted.id,
+                    notifier=notice.notifier,
+                    operator=notice.operator,
+                    regimes=",".join(notice.regimes),
+                    state="filed",
+                    document=accepted.canonical.decode("utf-8"),
+                    received_at=now,
+                    log_index=appended.index,
+                )
+        except IntegrityError:
+            raise await self._replay_problem(accepted) or IllegalTransition(
+                "notice filed concurrently"
+            ) from None
+        operator = await OperatorRecord.get_or_none(did=notice.operator)
+        if operator is not None and operator.webhook and self.on_event is not None:
+            self.on_event(accepted.id, "notice")
+        plan = self._schedule(notice.regimes, "filed", now, None, now)
+        return {
+            "id": accepted.id,
+            "state": "filed",
+            "received_at": format_timestamp(now),
+            "operator_registered": operator is not None,
+            "deadlines": self._deadlines(plan),
+            "log": self._receipt(appended),
+        }
+
+    async def respond(self, notice_id: str, raw: bytes) -> dict[str, Any]:
+        """Accept a party's signed step on `notice_id` (403 wrong party, 409 illegal transition)."""
+        now = self.clock()
+        accepted = accept(raw, NoticeResponse, now=now, window=self.window, validate=validate_notice_document)
+        if accepted.model.notice != notice_id:
+            raise InvalidDocumentError(
+                f"the response names notice {accepted.model.notice}, but was sent for {notice_id}",
+                [("/notice", "does not match the notice in the request path")],
+            )
+        if accepted.model.action in ("deliver", "remind"):
+            raise IllegalTransition(
+                f"{accepted.model.action} is recorded by the registry itself", [("/action", "registry only")]
+            )
+        record = await self._notice(notice_id)
+        return await self._step(record, accepted, now)
+
+    async def registry_step(
+        self, notice_id: str, action: str, statement: str | None = None
+    ) -> dict[str, Any]:
+        """Record a step the registry takes itself (`deliver`, `remind`), signed by the registry key."""
+        now = self.clock()
+        document = keys.sign_document(
+            new_response(self.signer.did, notice_id, action, created=now, statement=statement),
+            self.signer,
+            created=now,
+        )
+        canonical = keys.canonicalize(document)
+        accepted = Accepted(
+            model=NoticeResponse.model_validate(document),
+            document=document,
+            canonical=canonical,
+            id=keys.document_id(document),
+            author=self.signer.did,
+        )
+        return await self._step(await self._notice(notice_id), accepted, now)
+
+    async def _step(
+        self, record: NoticeRecord, accepted: Accepted[NoticeResponse], now: datetime
+    ) -> dict[str, Any]:
+        response = accepted.model
+        party = self._party(record, accepted.author, response.action)
+        target = transition(record.state, response.action, party)
+        changes: dict[str, Any] = {"state": target, "version": record.version + 1}
+        stamp = {
+            "deliver": "delivered_at",
+            "acknowledge": "acknowledged_at",
+            "counter-notice": "counter_noticed_at",
+            "close": "closed_at",
+            "remind": "last_reminded_at",
+        }.get(response.action)
+        if stamp:
+            changes[stamp] = now
+        if response.action in ("action", "reject"):
+            changes["decided_at"] = now
+        if response.action == "action":
+            changes["actioned_at"] = now
+        try:
+            async with in_transaction():
+                await self._use_nonce(accepted)
+                appended = await self.log.append("NoticeResponse", accepted.id, accepted.canonical, now)
+                changed = await NoticeRecord.filter(id=record.id, version=record.version).update(**changes)
+                if changed != 1:
+                    raise IllegalTransition(f"notice {record.id} changed meanwhile: fetch it and try again")
+                await NoticeEventRecord.create(
+                    id=accepted.id,
+                    notice_id=record.id,
+                    sequence=record.version + 1,
+                    action=response.action,
+                    party=party or "",
+                    by=accepted.author,
+                    from_state=record.state,
+                    to_state=target,
+                    document=accepted.canonical.decode("utf-8"),
+                    received_at=now,
+                    log_index=appended.index,
+                )
+        except IntegrityError:
+            raise await self._replay_problem(accepted) or IllegalTransition(
+                f"notice {record.id} changed meanwhile: fetch it and try again"
+            ) from None
+        return {
+            "id": accepted.id,
+            "notice": record.id,
+            "action": response.action,
+            "state": target,
+            "received_at": format_timestamp(now),
+            "log": self._receipt(appended),
+        }
+
+    def _party(self, record: NoticeRecord, author: str, action: str) -> Party | None:
+        """Which party `author` is on this notice (an author who is several picks one the step allows)."""
+        from registry.notice_lifecycle import STEPS
+
+        parties: list[Party] = []
+        if author == self.signer.did:
+            parties.append("registry")
+        if author == record.operator:
+            parties.append("operator")
+        if author == record.notifier:
+            parties.append("notifier")
+        step = STEPS.get(action)
+        for party in parties:
+            if step is not None and party in step.parties:
+                return party
+        return parties[0] if parties else None
+
+    # ------------------------------------------------------------------ reading
+
+    async def get_notice(self, notice_id: str) -> dict[str, Any]:
+        """The notice as filed, its steps, deadlines, overdue flags and webhook attempts."""
+        record = await self._notice(notice_id)
+        events = await NoticeEventRecord.filter(notice_id=record.id).order_by("sequence")
+        attempts = await WebhookAttempt.filter(notice_id=record.id).order_by("id")
+        envelope = await self._envelope(record, self.clock())
+        envelope["events"] = [
+            {
+                "id": event.id,
+                "action": event.action,
+                "party": event.party,
+                "by": event.by,
+                "from": event.from_state,
+                "to": event.to_state,
+                "received_at": format_timestamp(event.received_at),
+                "log_index": event.log_index,
+                "document": json.loads(event.document),
+            }
+            for event in events
+        ]
+        envelope["webhook_attempts"] = [
+            {
+                "purpose": attempt.purpose,
+                "attempt": attempt.attempt,
+                "started_at": format_timestamp(attempt.started_at),
+                "status_code": attempt.status_code,
+                "outcome": attempt.outcome,
+                "error": attempt.error,
+            }
+            for attempt in attempts
+        ]
+        return envelope
+
+    async def _envelope(self, record: NoticeRecord, now: datetime) -> dict[str, Any]:
+        plan = self._plan(record, now)
+        return {
+            "id": record.id,
+            "state": record.state,
+            "operator": record.operator,
+            "notifier": record.notifier,
+            "operator_registered": await OperatorRecord.exists(did=record.operator),
+            "received_at": format_timestamp(record.received_at),
+            "log_index": record.log_index,
+            "deadlines": self._deadlines(plan),
+            "overdue": list(plan.overdue),
+            "document": json.loads(record.document),
+        }
+
+    async def inbox(self, operator: str, state: str | None = None) -> dict[str, Any]:
+        """Every notice addressed to `operator`, oldest first (optionally only those in `state`)."""
+        if not _DID_KEY.fullmatch(operator):
+            raise InvalidParameter(f"{operator!r} is not a did:key DID", [("/did", "not a did:key")])
+        query = NoticeRecord.filter(operator=operator)
+        if state is not None:
+            query = query.filter(state=state)
+        now = self.clock()
+        records = await query.order_by("received_at", "id")
+        return {
+            "operator": operator,
+            "registered": await OperatorRecord.exists(did=operator),
+            "notices": [await self._envelope(record, now) for record in records],
+        }
+
+    async def notice_and_events(self, notice_id: str) -> tuple[Notice, NoticeRecord, list[NoticeResponse]]:
+        record = await self._notice(notice_id)
+        events = await NoticeEventRecord.filter(notice_id=record.id).order_by("sequence")
+        responses = [NoticeResponse.model_validate(json.loads(event.document)) for event in events]
+        return Notice.model_validate(json.loads(record.document)), record, responses
+
+    async def export(self, notice_id: str, form: str) -> dict[str, Any]:
+        """The notice as Lumen JSON (`lumen`) or its decision as a DSA statement of reasons (`dsa-sor`)."""
+        notice, record, responses = await self.notice_and_events(notice_id)
+        operator = await OperatorRecord.get_or_none(did=record.operator)
+        operator_name = operator.name if operator else record.operator
+        if form == "lumen":
+            return notice_exports.lumen_notice(
+                notice, record.id, record.received_at, responses, operator_name
+            )
+        if form == "dsa-sor":
+            try:
+                return notice_exports.dsa_statement_of_reasons(
+                    notice, record.id, record.received_at, responses
+                )
+            except notice_exports.NoRestriction as exc:
+                raise IllegalTransition(str(exc)) from None
+        raise NotFound(f"no export format {form!r} (lumen, dsa-sor)")
+
+    # ------------------------------------------------------------------ deadlines
+
+    def _plan(self, record: NoticeRecord, now: datetime) -> Schedule:
+        return self._schedule(
+            record.regimes.split(","), record.state, record.received_at, record.counter_noticed_at, now
+        )
+
+    def _schedule(
+        self, regimes: Iterable[str], state: str, filed: datetime, countered: datetime | None, now: datetime
+    ) -> Schedule:
+        return schedule(self.deadlines, regimes, state, filed_at=filed, counter_noticed_at=countered, now=now)
+
+    @staticmethod
+    def _deadlines(plan: Schedule) -> dict[str, str | None]:
+        return {
+            "acknowledge_by": _ts(plan.acknowledge_by),
+            "decide_by": _ts(plan.decide_by),
+            "restore_not_before": _ts(plan.restore_not_before),
+            "restore_by": _ts(plan.restore_by),
+        }
+
+    async def remind_overdue(self) -> list[str]:
+        """Flag every overdue open notice with a registry-signed `remind` step (at most one per day
+        per notice) and schedule a webhook reminder; returns the ids reminded."""
+        now = self.clock()
+        reminded: list[str] = []
+        for record in await NoticeRecord.filter(state__in=sorted(OPEN_STATES)):
+            plan = self._plan(record, now)
+            if not plan.overdue:
+                continue
+            if (
+                record.last_reminded_at is not None
+                and (now - record.last_reminded_at).total_seconds() < 86_400
+            ):
+                continue
+            try:
+                await self.registry_step(record.id, "remind", "overdue: " + ", ".join(plan.overdue))
+            except IllegalTransition:
+                continue  # it moved on meanwhile
+            reminded.append(record.id)
+            operator = await OperatorRecord.get_or_none(did=record.operator)
+            if operator is not None and operator.webhook and self.on_event is not None:
+                self.on_event(record.id, "reminder")
+        return reminded
+
+    # ------------------------------------------------------------------ statistics
+
+    async def stats(self) -> dict[str, Any]:
+        """Per operator: notices received, delivered, held, acknowledged, actioned, rejected,
+        counter-noticed; median and 90th-percentile (nearest rank) seconds to acknowledge and to act;
+        how many are overdue now. Every input row is a logged document's record."""
+        now = self.clock()
+        operators = {op.did: op for op in await OperatorRecord.all()}
+        per: dict[str, dict[str, Any]] = {}
+        for record in await NoticeRecord.all().order_by("received_at"):
+            row = per.setdefault(
+                record.operator,
+                {"received": 0, "delivered": 0, "held_undelivered": 0, "acknowledged": 0, "actioned": 0,
+                 "rejected": 0, "counter_noticed": 0, "overdue": 0, "_ack": [], "_act": []},
+            )  # fmt: skip
+            row["received"] += 1
+            row["delivered"] += record.delivered_at is not None
+            row["held_undelivered"] += record.operator not in operators and record.state == "filed"
+            if record.acknowledged_at is not None:
+                row["acknowledged"] += 1
+                row["_ack"].append((record.acknowledged_at - record.received_at).total_seconds())
+            if record.actioned_at is not None:
+                row["actioned"] += 1
+                row["_act"].append((record.actioned_at - record.received_at).total_seconds())
+            row["rejected"] += record.decided_at is not None and record.actioned_at is None
+            row["counter_noticed"] += record.counter_noticed_at is not None
+            row["overdue"] += bool(self._plan(record, now).overdue)
+        for did in operators:
+            per.setdefault(
+                did,
+                {"received": 0, "delivered": 0, "held_undelivered": 0, "acknowledged": 0, "actioned": 0,
+                 "rejected": 0, "counter_noticed": 0, "overdue": 0, "_ack": [], "_act": []},
+            )  # fmt: skip
+        answer = []
+        for did, row in sorted(per.items()):
+            ack, act = row.pop("_ack"), row.pop("_act")
+            answer.append(
+                {
+                    "operator": did,
+                    "name": operators[did].name if did in operators else None,
+                    "registered": did in operators,
+                    **{key: int(value) for key, value in row.items()},
+                    "seconds_to_acknowledge": {
+                        "median": statistics.median(ack) if ack else None,
+                        "p90": percentile(ack, 0.9),
+                    },
+                    "seconds_to_act": {
+                        "median": statistics.median(act) if act else None,
+                        "p90": percentile(act, 0.9),
+                    },
+                }
+            )
+        return {"computed_at": format_timestamp(now), "operators": answer}
+
+    # ------------------------------------------------------------------ disputes
+
+    async def open_dispute(self, raw: bytes) -> dict[str, Any]:
+        """A claimant disputes another claimant's claim; the two must be linked (share a lookup key)."""
+        now = self.clock()
+        accepted = accept(raw, Dispute, now=now, window=self.window, validate=validate_notice_document)
+        dispute = accepted.model
+        own = await self._claim(dispute.claim, "/claim")
+        other = await self._claim(dispute.disputed, "/disputed")
+        if own.claimant != accepted.author:
+            raise NotClaimant(
+                f"claim {own.id} belongs to {own.claimant}; only its claimant may dispute with it"
+            )
+        if other.claimant == own.claimant:
+            raise InvalidDocumentError(
+                "both claims are yours: withdraw one instead", [("/disputed", "same claimant")]
+            )
+        shared = set(claim_lookup_keys(own.document)) & set(claim_lookup_keys(other.document))
+        if not shared:
+            raise InvalidDocumentError(
+                "the two claims do not assert the same subject (no shared identifier)",
+                [("/disputed", "not linked")],
+            )
+        try:
+            async with in_transaction():
+                await self._use_nonce(accepted)
+                appended = await self.log.append("Dispute", accepted.id, accepted.canonical, now)
+                await DisputeRecord.create(
+                    id=accepted.id,
+                    claimant=accepted.author,
+                    claim_id=own.id,
+                    disputed_id=other.id,
+                    document=accepted.canonical.decode("utf-8"),
+                    received_at=now,
+                    log_index=appended.index,
+                )
+        except IntegrityError:
+            raise await self._replay_problem(accepted) or IllegalTransition(
+                f"claim {own.id} already disputes {other.id}"
+            ) from None
+        return {
+            "id": accepted.id,
+            "claims": [own.id, other.id],
+            "shared_keys": sorted(shared),
+            "received_at": format_timestamp(now),
+            "log": self._receipt(appended),
+        }
+
+    async def claim_links(self, claim_id: str) -> dict[str, Any]:
+        """Claims by other claimants that share a lookup key with `claim_id`, and open disputes."""
+        own = await self._claim(claim_id, "")
+        mine = set(claim_lookup_keys(own.document))
+        linked = []
+        for other in await ClaimRecord.filter(withdrawn_at__isnull=True).exclude(claimant=own.claimant):
+            shared = mine & set(claim_lookup_keys(other.document))
+            if shared:
+                linked.append({"claim": other.id, "claimant": other.claimant, "shared_keys": sorted(shared)})
+        disputes = await DisputeRecord.filter(Q(claim_id=claim_id) | Q(disputed_id=claim_id)).order_by(
+            "log_index"
+        )
+        return {
+            "claim": claim_id,
+            "linked": linked,
+            "disputes": [
+                {"id": d.id, "claimant": d.claimant, "claim": d.claim_id, "disputed": d.disputed_id}
+                for d in disputes
+            ],
+        }
+
+    async def disputed_among(self, claim_ids: set[str]) -> set[str]:
+        """Which of `claim_ids` are a side of an open dispute (for check answers)."""
+        if not claim_ids:
+            return set()
+        ids = sorted(claim_ids)
+        found: set[str] = set()
+        for column in ("claim_id", "disputed_id"):
+            rows = await DisputeRecord.filter(**{f"{column}__in": ids}).values_list(column, flat=True)
+            found.update(str(row) for row in rows)
+        return found
+
+    async def _claim(self, claim_id: str, pointer: str) -> ClaimRecord:
+        record = await ClaimRecord.get_or_none(id=claim_id) if _is_id(claim_id) else None
+        if record is None:
+            raise NotFound(f"no claim with id {claim_id}", [(pointer, "no such claim")] if pointer else [])
+        return record
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _notice(self, notice_id: str) -> NoticeRecord:
+        record = await NoticeRecord.get_or_none(id=notice_id) if _is_id(notice_id) else None
+        if record is None:
+            raise NotFound(f"no notice with id {notice_id}")
+        return record
+
+    def _receipt(self, appended: Appended) -> dict[str, Any]:
+        return {
+            "registry": self.signer.did,
+            "origin": self.log.origin,
+            "index": appended.index,
+            "tree_size": appended.tree_size,
+            "leaf_hash": _b64(appended.leaf_hash),
+            "inclusion_proof": [_b64(node) for node in appended.inclusion_proof],
+            "checkpoint": self.log.checkpoint_note(appended.tree_size, appended.root),
+        }
+
+    async def _use_nonce(self, accepted: Accepted[Any]) -> None:
+        await UsedNonce.create(author=accepted.author, nonce=accepted.model.nonce, document_id=accepted.id)
+
+    async def _replay_problem(self, accepted: Accepted[Any]) -> NonceReused | None:
+        previous = await UsedNonce.get_or_none(author=accepted.author, nonce=accepted.model.nonce)
+        if previous is None:
+            return None
+        same = previous.document_id == accepted.id
+        detail = f"this document was already filed as {accepted.id}" if same else "nonce already used"
+        return NonceReused(f"{detail}: sign a new document with a fresh nonce", [("/nonce", detail)])
+
+
+def claim_lookup_keys(document: str) -> list[str]:
+    """The exact lookup keys of a stored claim document (what "the same subject" means for links)."""
+    from registry.documents import Claim
+
+    claim = Claim.model_validate(json.loads(document))
+    return sorted(
+        {key for identifier in claim.subject.identifiers for key in exact_keys(identifier, query=False)}
+    )
