@@ -44,7 +44,7 @@ from registry.vocabulary import USES, UnknownUse, parse_uses
 
 PROG = "kotowari"
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("crawler_client.policy_cli",)
 """Modules whose `register(commands)` adds a command (see `crawler_client.cli_support`)."""
 
 

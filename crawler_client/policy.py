@@ -1,0 +1,803 @@
+"""One decision per URL and use, from every opt-out signal, with the reason for each.
+
+`Policy.evaluate(url, purpose, user_agent, response=None)` answers "may this crawler use this URL
+for this purpose?" and returns a `Decision` naming every signal it consulted, its source and its
+verdict — JSON-serialisable, so a crawl log can show why.
+
+Two stages, so a reserved URL is never fetched for a reserved use:
+
+- **pre-fetch** (no `response`): robots.txt (RFC 9309 access, plus the aipref `Content-Usage`
+  and Cloudflare `Content-Signal` rules in the crawler's group, plus groups naming known AI
+  crawlers for the use — see `AI_CRAWLERS`), `/.well-known/tdmrep.json`, `/ai.txt`, and the
+  Kotowari registry when one is given. These files are fetched (per origin, cached) and decided
+  before the content request is sent.
+- **post-fetch** (`response` given, its body read): the `Content-Usage`, `tdm-reservation` and
+  `X-Robots-Tag` headers, robots / tdm `<meta>` tags in HTML, and C2PA / CAWG / IPTC PLUS
+  metadata embedded in images — applied before the content reaches the caller.
+
+Combining (DESIGN.md, after the aipref vocabulary): any `n` gives `n`; otherwise any `y` gives
+`y`; otherwise unknown. Within TDMRep its own precedence applies first (file < header < HTML).
+
+What *unknown* means: allowed, by default. No source reserved the use, and both the aipref
+vocabulary ("takes no position") and the opt-out regimes this serves (EU DSM Art. 4(3), Japan
+Art. 30-4) make a reservation something the rightsholder expresses. A crawler that wants consent
+instead passes `unknown="deny"`.
+
+Failing closed: robots.txt that cannot be fetched (5xx, timeout, too many redirects, a private
+address) forbids the fetch (RFC 9309 2.3.1.4), and a registry that cannot be asked, or answers
+something malformed, counts as `n` — a missing answer is not a permission. Nothing in remote data
+raises: every problem becomes a reason in the decision.
+
+>>> policy = Policy(registry=None)  # doctest: +SKIP
+>>> decision = policy.evaluate("https://example.com/a.png", "train-ai", "ExampleBot")  # doctest: +SKIP
+>>> decision.allowed, [s["reason"] for s in decision.to_json()["signals"]]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any, Final, Literal, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from crawler_client.errors import AddressRefused
+from crawler_client.signals import Decision as Value
+from crawler_client.signals import (
+    Stage,
+    Use,
+    Verdict,
+    aipref,
+    aitxt,
+    content_signal,
+    embedded,
+    robots_tags,
+    tdmrep,
+    unknown,
+)
+from crawler_client.signals.html import is_html
+from crawler_client.signals.robots import MAX_BYTES as ROBOTS_MAX
+from crawler_client.signals.robots import RobotsTxt, product_token
+from registry.vocabulary import PARENT, as_use, combine
+
+__all__ = [
+    "AI_CRAWLERS",
+    "AddressGuard",
+    "Decision",
+    "Policy",
+    "RegistrySource",
+    "SiteCache",
+    "SiteFile",
+]
+
+DEFAULT_TTL: Final = 24 * 3600.0
+"""RFC 9309 2.4: a robots.txt may be cached, but not used for more than 24 hours."""
+FAILURE_TTL: Final = 300.0
+"""How long a failed site-file fetch (5xx, timeout) is remembered before it is tried again."""
+MAX_REDIRECTS: Final = 5
+"""RFC 9309 2.3.1.2: follow at least five consecutive redirects. More are treated as unreachable."""
+
+
+class RegistrySource(Protocol):
+    """Anything that answers a registry check: the online `Client` or an offline `Snapshot`.
+
+    The answer has the registry's check shape: `answer["items"][i]["decision"]` in
+    `{"n", "y", "unknown"}` and `answer["items"][i]["matches"]`, a list of `{claim, match, key}`.
+    An object with an `items` attribute of that shape (the client's `CheckResult`) is read too.
+    """
+
+    def check(self, items: Sequence[Mapping[str, Any]], *, purpose: Use) -> Any: ...
+
+
+def _answer_items(answer: Any) -> Any:
+    if isinstance(answer, Mapping):
+        return answer["items"]
+    return answer.items
+
+
+@dataclass(frozen=True)
+class Crawler:
+    token: str
+    operator: str
+    kind: str
+    uses: tuple[Use, ...]
+
+
+@cache
+def _ai_crawlers() -> tuple[Crawler, ...]:
+    text = resources.files("crawler_client").joinpath("data/ai_crawlers.json").read_text("utf-8")
+    return tuple(
+        Crawler(c["token"], c["operator"], c["kind"], tuple(as_use(u) for u in c["uses"]))
+        for c in json.loads(text)["crawlers"]
+    )
+
+
+class _Crawlers:
+    """Known AI crawler product tokens (`crawler_client/data/ai_crawlers.json`), loaded on first use."""
+
+    def __iter__(self) -> Any:
+        return iter(_ai_crawlers())
+
+    def __len__(self) -> int:
+        return len(_ai_crawlers())
+
+    def for_use(self, use: Use) -> list[Crawler]:
+        wanted = {use, PARENT.get(use, use)}
+        return [c for c in _ai_crawlers() if wanted & set(c.uses)]
+
+
+AI_CRAWLERS: Final = _Crawlers()
+
+
+# ------------------------------------------------------------------ addresses
+
+
+def _blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return bool(
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    )
+
+
+Resolver = Callable[[str], list[str]]
+
+
+def _resolve(host: str) -> list[str]:
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
+
+
+class AddressGuard:
+    """Refuses hosts that resolve to private, loopback, link-local (and other non-public) addresses.
+
+    Every address the name resolves to is checked, since a name with one public and one private
+    address can be steered to either. A name that does not resolve is let through: the connection
+    then fails on its own. (The connection resolves again, so DNS rebinding between the check and
+    the connect is not prevented here; pin addresses in the transport if that matters to you.)
+    """
+
+    def __init__(self, *, allow_private: bool = False, resolver: Resolver | None = None) -> None:
+        self.allow_private = allow_private
+        self.resolver = resolver or _resolve
+
+    def check(self, url: str) -> None:
+        """Raise `AddressRefused` for a URL whose host is not public (unless `allow_private`)."""
+        if self.allow_private:
+            return
+        host = urlsplit(url).hostname or ""
+        try:
+            addresses = [ipaddress.ip_address(host)]
+        except ValueError:
+            if host.lower() in ("localhost",) or host.lower().endswith(".localhost"):
+                raise AddressRefused(f"{host} is a loopback name; pass allow_private to fetch it") from None
+            try:
+                addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host)]
+            except (OSError, ValueError, UnicodeError):
+                return
+        for address in addresses:
+            if _blocked(address):
+                raise AddressRefused(
+                    f"{host} resolves to {address}, a private, loopback or link-local address; "
+                    "pass allow_private to fetch it"
+                )
+
+
+# ------------------------------------------------------------------ site files and their cache
+
+
+@dataclass
+class SiteFile:
+    """One fetched site file (robots.txt, tdmrep.json, ai.txt), after redirects.
+
+    `status` None means no answer (`error` says why). `parsed` caches parser results per kind.
+    """
+
+    url: str
+    status: int | None
+    body: bytes = b""
+    error: str = ""
+    truncated: bool = False
+    expires_at: float = 0.0
+    parsed: dict[str, Any] = field(default_factory=dict)
+
+
+def _lifetime(headers: httpx.Headers, status: int | None, now: float) -> float:
+    """Seconds a site file may be reused: its Cache-Control or Expires, at most 24 hours."""
+    if status is None or status >= 500 or status == 429:
+        return FAILURE_TTL
+    directives = {
+        part.strip().split("=", 1)[0].lower(): part.strip().partition("=")[2].strip('"')
+        for part in ",".join(headers.get_list("cache-control")).split(",")
+        if part.strip()
+    }
+    if "no-store" in directives or "no-cache" in directives:
+        return 0.0
+    if "max-age" in directives:
+        try:
+            return max(0.0, min(float(int(directives["max-age"])), DEFAULT_TTL))
+        except ValueError:
+            return 0.0  # RFC 9111 4.2.1: an invalid max-age means stale
+    if "expires" in headers:
+        try:
+            expires = email.utils.parsedate_to_datetime(headers["expires"]).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return 0.0
+        return max(0.0, min(expires - now, DEFAULT_TTL))
+    return DEFAULT_TTL
+
+
+class SiteCache:
+    """Site files per URL, kept as long as their HTTP caching headers say (24 hours at most).
+
+    Thread-safe; share one between a `Policy` and every fetcher that uses it.
+    """
+
+    def __init__(self, *, max_entries: int = 50_000) -> None:
+        self._files: dict[str, SiteFile] = {}
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+
+    def get(self, url: str, now: float) -> SiteFile | None:
+        with self._lock:
+            entry = self._files.get(url)
+            if entry is None or entry.expires_at <= now:
+                return None
+            return entry
+
+    def put(self, entry: SiteFile) -> None:
+        with self._lock:
+            if len(self._files) >= self.max_entries:
+                oldest = min(self._files, key=lambda key: self._files[key].expires_at)
+                del self._files[oldest]
+            self._files[entry.url] = entry
+
+    def clear(self) -> None:
+        with self._lock:
+            self._files.clear()
+
+
+@dataclass(frozen=True)
+class _Need:
+    """The flow needs a site file: the driver fetches it (or takes it from the cache)."""
+
+    url: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """The flow needs the registry's answer for one URL."""
+
+    url: str
+    purpose: Use
+
+
+def _timeout_extension(seconds: float) -> dict[str, float]:
+    return {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds}
+
+
+def _redirect_target(response: httpx.Response, url: str) -> str | None:
+    if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
+        try:
+            return str(httpx.URL(url).join(response.headers["location"]))
+        except (httpx.InvalidURL, ValueError):
+            return None
+    return None
+
+
+class _SiteFetcher:
+    """Fetches site files over a transport: redirects by hand (counted, each hop guarded), body
+    read up to a limit (so a huge or endless file costs at most `limit` bytes)."""
+
+    def __init__(self, transport: httpx.BaseTransport | None, guard: AddressGuard, timeout: float) -> None:
+        self.transport = transport
+        self.guard = guard
+        self.timeout = timeout
+
+    def fetch(self, url: str, limit: int, user_agent: str, now: float) -> SiteFile:
+        assert self.transport is not None
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            try:
+                self.guard.check(current)
+                request = httpx.Request(
+                    "GET",
+                    current,
+                    headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+                    extensions={"timeout": _timeout_extension(self.timeout)},
+                )
+                response = self.transport.handle_request(request)
+                response.request = request
+                try:
+                    target = _redirect_target(response, current)
+                    if target is None:
+                        body, truncated = bytearray(), False
+                        for chunk in response.iter_bytes():
+                            body += chunk
+                            if len(body) > limit:
+                                truncated = True
+                                break
+                        return SiteFile(
+                            url,
+                            response.status_code,
+                            bytes(body),
+                            truncated=truncated,
+                            expires_at=now + _lifetime(response.headers, response.status_code, now),
+                        )
+                finally:
+                    response.close()
+                current = target
+            except Exception as exc:
+                return SiteFile(url, None, error=_describe(exc), expires_at=now + FAILURE_TTL)
+        return SiteFile(url, None, error=f"more than {MAX_REDIRECTS} redirects", expires_at=now + FAILURE_TTL)
+
+
+class _AsyncSiteFetcher:
+    def __init__(
+        self, transport: httpx.AsyncBaseTransport | None, guard: AddressGuard, timeout: float
+    ) -> None:
+        self.transport = transport
+        self.guard = guard
+        self.timeout = timeout
+
+    async def fetch(self, url: str, limit: int, user_agent: str, now: float) -> SiteFile:
+        assert self.transport is not None
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            try:
+                await asyncio.to_thread(self.guard.check, current)
+                request = httpx.Request(
+                    "GET",
+                    current,
+                    headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+                    extensions={"timeout": _timeout_extension(self.timeout)},
+                )
+                response = await self.transport.handle_async_request(request)
+                response.request = request
+                try:
+                    target = _redirect_target(response, current)
+                    if target is None:
+                        body, truncated = bytearray(), False
+                        async for chunk in response.aiter_bytes():
+                            body += chunk
+                            if len(body) > limit:
+                                truncated = True
+                                break
+                        return SiteFile(
+                            url,
+                            response.status_code,
+                            bytes(body),
+                            truncated=truncated,
+                            expires_at=now + _lifetime(response.headers, response.status_code, now),
+                        )
+                finally:
+                    await response.aclose()
+                current = target
+            except Exception as exc:
+                return SiteFile(url, None, error=_describe(exc), expires_at=now + FAILURE_TTL)
+        return SiteFile(url, None, error=f"more than {MAX_REDIRECTS} redirects", expires_at=now + FAILURE_TTL)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out ({type(exc).__name__})"
+    if isinstance(exc, AddressRefused):
+        return str(exc)
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# ------------------------------------------------------------------ the decision
+
+
+@dataclass
+class Decision:
+    """The answer for one URL, use and crawler, with every signal consulted.
+
+    `allowed` is what a crawler acts on. `value` is the combined verdict for the use (`y`, `n` or
+    `unknown`); `fetch_allowed` is False when a signal forbids fetching at all (robots.txt, the
+    address guard). `stage` says whether content-level signals were included.
+    """
+
+    url: str
+    purpose: Use
+    user_agent: str
+    stage: Stage
+    signals: list[Verdict]
+    unknown_allows: bool = True
+    crawl_delay: float | None = None
+    _tdm_file: tdmrep.Declaration | None = field(default=None, repr=False)
+
+    @property
+    def fetch_allowed(self) -> bool:
+        return all(signal.fetch for signal in self.signals)
+
+    @property
+    def value(self) -> Value:
+        return combine(signal.for_use(self.purpose) for signal in self.signals)
+
+    @property
+    def allowed(self) -> bool:
+        value = self.value
+        return self.fetch_allowed and (value == "y" or (value == "unknown" and self.unknown_allows))
+
+    @property
+    def deciding(self) -> list[Verdict]:
+        """The signals that made the decision negative (empty when allowed)."""
+        if self.allowed:
+            return []
+        refusing = [s for s in self.signals if s.for_use(self.purpose) == "n"]
+        return refusing or list(self.signals)
+
+    def explain(self) -> str:
+        """One line: the verdict and, when refused, which sources refused and why."""
+        if self.allowed:
+            consulted = len(self.signals)
+            return f"allowed: {self.url} for {self.purpose} ({self.value}, {consulted} signals consulted)"
+        if self.value == "unknown" and self.fetch_allowed:
+            return f"disallowed: {self.url} for {self.purpose}: no signal allows it and unknown is denied"
+        reasons = "; ".join(f"{s.source}: {s.reason}" for s in self.deciding)
+        return f"disallowed: {self.url} for {self.purpose}: {reasons}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "purpose": self.purpose,
+            "user_agent": self.user_agent,
+            "stage": self.stage,
+            "allowed": self.allowed,
+            "decision": self.value,
+            "fetch_allowed": self.fetch_allowed,
+            "unknown_is": "allowed" if self.unknown_allows else "denied",
+            "crawl_delay": self.crawl_delay,
+            "signals": [signal.to_json(self.purpose) for signal in self.signals],
+        }
+
+
+# ------------------------------------------------------------------ the policy
+
+
+PreFlow = Generator[_Need | _Ask, Any, Decision]
+
+
+class Policy:
+    """Evaluates every opt-out signal for a URL, a use and a crawler.
+
+    Arguments (all keyword, except the registry):
+
+    - `registry`: a `RegistrySource` (`crawler_client.Client` online, or a snapshot offline); None
+      to skip the registry.
+    - `transport` / `async_transport`: how site files are fetched when `evaluate` / `aevaluate` run
+      on their own (defaults: httpx's); the guarded fetcher passes its own inner transport.
+    - `allow_private`: fetch site files from private/loopback addresses (tests, intranets).
+    - `unknown`: `"allow"` (default) or `"deny"` — what a use no source speaks about becomes.
+    - `honour_noindex`: let `noindex`/`none` reserve `search`.
+    - `ai_crawler_groups`: read robots.txt groups naming known AI crawlers as statements about
+      the uses those crawlers stand for (default True).
+    - `clock`: seconds since the epoch, for cache lifetimes; `timeout`: per site-file request.
+    """
+
+    def __init__(
+        self,
+        registry: RegistrySource | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        allow_private: bool = False,
+        resolver: Resolver | None = None,
+        unknown: Literal["allow", "deny"] = "allow",
+        honour_noindex: bool = False,
+        ai_crawler_groups: bool = True,
+        cache: SiteCache | None = None,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if unknown not in ("allow", "deny"):
+            raise ValueError("unknown must be 'allow' or 'deny'")
+        self.registry = registry
+        self.guard = AddressGuard(allow_private=allow_private, resolver=resolver)
+        self.unknown_allows = unknown == "allow"
+        self.honour_noindex = honour_noindex
+        self.ai_crawler_groups = ai_crawler_groups
+        self.cache = cache or SiteCache()
+        self.timeout = timeout
+        self.clock = clock
+        self._owns_transport = transport is None
+        self._owns_async_transport = async_transport is None
+        self._sync = _SiteFetcher(transport, self.guard, timeout)
+        self._async = _AsyncSiteFetcher(async_transport, self.guard, timeout)
+
+    def close(self) -> None:
+        if self._owns_transport and self._sync.transport is not None:
+            self._sync.transport.close()
+
+    async def aclose(self) -> None:
+        if self._owns_async_transport and self._async.transport is not None:
+            await self._async.transport.aclose()
+
+    def __enter__(self) -> Policy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -------------------------------------------------------------- public entry points
+
+    def evaluate(
+        self, url: str, purpose: str, user_agent: str, response: httpx.Response | None = None
+    ) -> Decision:
+        """Pre-fetch signals (fetching site files as needed), then, given a `response` whose body
+        has been read, the post-fetch ones too."""
+        if self._sync.transport is None:
+            self._sync.transport = httpx.HTTPTransport()
+        decision = self.run(self.pre_fetch_flow(url, purpose, user_agent), self._sync, user_agent)
+        return self.post_fetch(decision, response) if response is not None else decision
+
+    async def aevaluate(
+        self, url: str, purpose: str, user_agent: str, response: httpx.Response | None = None
+    ) -> Decision:
+        """`evaluate` over async I/O (the registry source, being synchronous, runs in a thread)."""
+        if self._async.transport is None:
+            self._async.transport = httpx.AsyncHTTPTransport()
+        decision = await self.arun(self.pre_fetch_flow(url, purpose, user_agent), self._async, user_agent)
+        return self.post_fetch(decision, response) if response is not None else decision
+
+    # -------------------------------------------------------------- drivers
+
+    def run(self, flow: PreFlow, fetcher: _SiteFetcher, user_agent: str) -> Decision:
+        """Drive a pre-fetch flow with blocking I/O."""
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, _Need):
+                    now = self.clock()
+                    entry = self.cache.get(step.url, now)
+                    if entry is None:
+                        entry = fetcher.fetch(step.url, step.limit, user_agent, now)
+                        self.cache.put(entry)
+                    step = flow.send(entry)
+                else:
+                    step = flow.send(self._ask(step))
+        except StopIteration as done:
+            result: Decision = done.value
+            return result
+
+    async def arun(self, flow: PreFlow, fetcher: _AsyncSiteFetcher, user_agent: str) -> Decision:
+        """Drive a pre-fetch flow with async I/O."""
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, _Need):
+                    now = self.clock()
+                    entry = self.cache.get(step.url, now)
+                    if entry is None:
+                        entry = await fetcher.fetch(step.url, step.limit, user_agent, now)
+                        self.cache.put(entry)
+                    step = flow.send(entry)
+                else:
+                    step = flow.send(await asyncio.to_thread(self._ask, step))
+        except StopIteration as done:
+            result: Decision = done.value
+            return result
+
+    def _ask(self, step: _Ask) -> Verdict:
+        """The registry's verdict; any failure or malformed answer counts as `n` (fail closed)."""
+        assert self.registry is not None
+        location = type(self.registry).__name__
+        try:
+            answer = self.registry.check([{"scheme": "url", "value": step.url}], purpose=step.purpose)
+            item = _answer_items(answer)[0]
+            value = item["decision"]
+            matches = item.get("matches") or []
+            if value not in ("y", "n", "unknown") or not isinstance(matches, list):
+                raise ValueError(f"decision {value!r}")
+        except Exception as exc:
+            uses = unknown()
+            uses[step.purpose] = "n"
+            if step.purpose == "train-ai":
+                uses["train-genai"] = "n"
+            return Verdict(
+                "registry",
+                location,
+                "pre-fetch",
+                uses,
+                f"registry check failed, counted as n: {_describe(exc)}",
+            )
+        uses = unknown()
+        uses[step.purpose] = value
+        claims = ", ".join(
+            f"{m.get('claim')} ({m.get('match')} {m.get('key')})"
+            for m in matches[:5]
+            if isinstance(m, Mapping)
+        )
+        reason = f"registry decision {value}" + (f": {claims}" if claims else ": no claim matches")
+        return Verdict("registry", location, "pre-fetch", uses, reason)
+
+    # -------------------------------------------------------------- the flows
+
+    def pre_fetch_flow(self, url: str, purpose: str, user_agent: str) -> PreFlow:
+        """The pre-fetch decision as a generator: it yields what it needs (`_Need` a site file,
+        `_Ask` the registry) and receives it, so blocking and async drivers share one logic."""
+        use = as_use(purpose)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        origin = f"{parts.scheme}://{parts.netloc}"
+        signals: list[Verdict] = []
+        decision = Decision(url, use, user_agent, "pre-fetch", signals, self.unknown_allows)
+        try:
+            self.guard.check(url)
+        except AddressRefused as exc:
+            signals.append(Verdict("address", parts.hostname, "pre-fetch", unknown(), str(exc), fetch=False))
+            return decision
+
+        robots_file: SiteFile = yield _Need(origin + "/robots.txt", ROBOTS_MAX)
+        robots = robots_file.parsed.get("robots")
+        if robots is None:
+            robots = RobotsTxt.from_fetch(robots_file.status, robots_file.body, error=robots_file.error)
+            if robots_file.truncated:
+                robots.truncated = True
+            robots_file.parsed["robots"] = robots
+        signals.append(self._robots_verdict(robots, url, user_agent, robots_file.url))
+        decision.crawl_delay = robots.crawl_delay(user_agent)
+        if self.ai_crawler_groups:
+            signals.append(self._ai_groups_verdict(robots, url, use, user_agent, robots_file.url))
+        if signals[0].fetch and robots.status == "parsed":
+            # aipref-attach: usage rules apply only to paths the crawler may fetch.
+            signals.append(aipref.from_robots(robots, url, user_agent, location=robots_file.url))
+            signals.append(content_signal.from_robots(robots, url, user_agent, location=robots_file.url))
+
+        tdm_file: SiteFile = yield _Need(origin + "/.well-known/tdmrep.json", tdmrep.MAX_BYTES)
+        declaration = self._tdm_declaration(tdm_file, url)
+        decision._tdm_file = declaration
+        signals.append(
+            tdmrep.resolve([("tdmrep.json", declaration)], location=tdm_file.url, stage="pre-fetch")
+        )
+
+        ai_file: SiteFile = yield _Need(origin + "/ai.txt", ROBOTS_MAX)
+        ai_robots = ai_file.parsed.get("aitxt")
+        if ai_robots is None and ai_file.status is not None and 200 <= ai_file.status < 300:
+            ai_robots = ai_file.parsed["aitxt"] = RobotsTxt.parse(ai_file.body)
+        if ai_robots is not None:
+            signals.append(aitxt.from_robots(ai_robots, url, user_agent, location=ai_file.url))
+        else:
+            signals.append(
+                aitxt.from_fetch(
+                    ai_file.status, b"", url, user_agent, location=ai_file.url, error=ai_file.error
+                )
+            )
+
+        if self.registry is not None:
+            verdict: Verdict = yield _Ask(url, use)
+            signals.append(verdict)
+        return decision
+
+    def _robots_verdict(self, robots: RobotsTxt, url: str, user_agent: str, location: str) -> Verdict:
+        match = robots.match(url, user_agent)
+        notes = []
+        if robots.status != "parsed":
+            notes.append(robots.reason)
+        else:
+            notes.append(match.explain())
+            if robots.ignored_lines:
+                notes.append(f"{robots.ignored_lines} malformed or unknown lines ignored")
+            if robots.truncated:
+                notes.append("only the first 500 KiB were parsed (RFC 9309 2.5)")
+        verb = "may fetch" if match.allowed else "must not fetch"
+        return Verdict(
+            "robots.txt",
+            location,
+            "pre-fetch",
+            unknown(),
+            f"{verb}: " + "; ".join(notes),
+            fetch=match.allowed,
+        )
+
+    def _ai_groups_verdict(
+        self, robots: RobotsTxt, url: str, use: Use, user_agent: str, location: str
+    ) -> Verdict:
+        source = "robots.txt AI crawler groups"
+        if robots.status != "parsed":
+            return Verdict(source, location, "pre-fetch", unknown(), "no robots.txt groups to read")
+        own = product_token(user_agent).lower()
+        refused: list[Crawler] = []
+        for crawler in AI_CRAWLERS.for_use(use):
+            if crawler.token.lower() == own or not robots.names(crawler.token):
+                continue
+            if not robots.match(url, crawler.token).allowed:
+                refused.append(crawler)
+        if not refused:
+            return Verdict(
+                source,
+                location,
+                "pre-fetch",
+                unknown(),
+                f"no group for an AI crawler standing for {use} disallows this path",
+            )
+        uses = unknown()
+        for crawler in refused:
+            for reserved in crawler.uses:
+                uses[reserved] = "n"
+        for child, parent in PARENT.items():
+            if uses[parent] == "n":
+                uses[child] = "n"
+        names = ", ".join(f"{c.token} ({'/'.join(c.uses)})" for c in refused)
+        return Verdict(
+            source,
+            location,
+            "pre-fetch",
+            uses,
+            f"disallowed for {names}: read as a reservation of those uses",
+        )
+
+    def _tdm_declaration(self, tdm_file: SiteFile, url: str) -> tdmrep.Declaration:
+        if tdm_file.status is None:
+            return tdmrep.Declaration(None, None, f"tdmrep.json unreachable ({tdm_file.error}): unset")
+        if not 200 <= tdm_file.status < 300:
+            return tdmrep.Declaration(None, None, f"no tdmrep.json (HTTP {tdm_file.status})")
+        if tdm_file.truncated:
+            return tdmrep.Declaration(None, None, f"tdmrep.json larger than {tdmrep.MAX_BYTES} bytes: unset")
+        parsed = tdm_file.parsed.get("tdmrep")
+        if parsed is None:
+            parsed = tdm_file.parsed["tdmrep"] = tdmrep.parse_file(tdm_file.body)
+        return tdmrep.for_url(parsed, url)
+
+    def post_fetch(self, decision: Decision, response: httpx.Response) -> Decision:
+        """Add the content-level signals of a fetched response (its body must have been read)."""
+        headers = response.headers
+        content_type = headers.get("content-type", "")
+        body = response.content
+        signals = [s for s in decision.signals if s.source != "TDMRep"]
+        signals.append(aipref.from_header(headers.get_list("content-usage")))
+        levels = [("tdmrep.json", decision._tdm_file or tdmrep.Declaration(None, None, "not read"))]
+        levels.append(
+            (
+                "header",
+                tdmrep.from_headers(headers.get_list("tdm-reservation"), headers.get_list("tdm-policy")),
+            )
+        )
+        html = is_html(content_type)
+        if html:
+            levels.append(("HTML meta", tdmrep.from_html(body, content_type)))
+        signals.append(tdmrep.resolve(levels, location=str(decision.url), stage="post-fetch"))
+        signals.append(
+            robots_tags.from_header(
+                headers.get_list("x-robots-tag"),
+                decision.user_agent,
+                content_type=content_type,
+                honour_noindex=self.honour_noindex,
+            )
+        )
+        if html:
+            signals.append(
+                robots_tags.from_html(
+                    body, content_type, decision.user_agent, honour_noindex=self.honour_noindex
+                )
+            )
+        else:
+            signals.extend(embedded.verdict(body))
+        return Decision(
+            decision.url,
+            decision.purpose,
+            decision.user_agent,
+            "post-fetch",
+            signals,
+            decision.unknown_allows,
+            decision.crawl_delay,
+            decision._tdm_file,
+        )

@@ -1,0 +1,145 @@
+"""`kotowari policy URL --purpose USE --user-agent UA`: may this crawler use this URL for this use?
+
+Reads every opt-out signal the way the guarded fetcher does: robots.txt, tdmrep.json, ai.txt and
+the registry (given `--registry` or `--snapshot`) before fetching; then, unless `--pre-fetch-only`
+or already refused, fetches the URL itself and reads its headers, meta tags and embedded metadata.
+Prints the decision and every signal with its verdict (`--json`: the whole decision).
+
+Exit status: 0 allowed, 1 disallowed, 2 bad input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from typing import Any
+
+import httpx
+
+from crawler_client.cli_support import Negative, UsageError
+from crawler_client.errors import FetchRefused
+from crawler_client.fetcher import GuardedTransport
+from crawler_client.policy import Decision, Policy, RegistrySource
+from crawler_client.signals.robots import product_token
+from registry.vocabulary import USES
+
+__all__ = ["cmd_policy", "register"]
+
+
+def register(commands: Any) -> None:
+    policy = commands.add_parser(
+        "policy", help="decide whether a crawler may use a URL for a use, from every opt-out signal"
+    )
+    policy.add_argument("url", metavar="URL")
+    policy.add_argument("--purpose", required=True, choices=USES, help="the use the content is fetched for")
+    policy.add_argument(
+        "--user-agent", required=True, metavar="UA", help="the crawler's product token (e.g. ExampleBot/1.0)"
+    )
+    source = policy.add_mutually_exclusive_group()
+    source.add_argument("--registry", metavar="URL", help="also ask this Kotowari registry (online)")
+    source.add_argument("--snapshot", metavar="FILE", help="also check this registry snapshot (offline)")
+    policy.add_argument(
+        "--allow-private", action="store_true", help="allow private, loopback and link-local addresses"
+    )
+    policy.add_argument(
+        "--pre-fetch-only",
+        action="store_true",
+        help="decide from site files and the registry; do not fetch the URL",
+    )
+    policy.add_argument("--honour-noindex", action="store_true", help="let noindex reserve search")
+    policy.add_argument(
+        "--deny-unknown", action="store_true", help="treat uses no signal speaks about as reserved"
+    )
+    policy.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per request (default 10)")
+    policy.add_argument("--json", action="store_true", help="print the whole decision as JSON")
+    policy.set_defaults(run=cmd_policy)
+
+
+def _registry(args: argparse.Namespace) -> tuple[RegistrySource | None, Any]:
+    """The registry source and something to close afterwards."""
+    if args.registry:
+        from crawler_client.client import Client
+
+        try:
+            client = Client(args.registry, timeout=args.timeout)
+        except ValueError as exc:
+            raise UsageError(f"--registry: {exc}") from None
+        return client, client
+    if args.snapshot:
+        try:
+            module = importlib.import_module("crawler_client.snapshot")
+        except ImportError:
+            raise UsageError(
+                "--snapshot: this installation has no snapshot support (crawler_client.snapshot)"
+            ) from None
+        try:
+            snapshot = module.Snapshot.open(args.snapshot)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--snapshot {args.snapshot}: {exc}") from None
+        return snapshot, snapshot
+    return None, None
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    url = httpx.URL(args.url) if args.url.startswith(("http://", "https://")) else None
+    if url is None or not url.host:
+        raise UsageError(f"{args.url!r} is not an http(s) URL")
+    if not product_token(args.user_agent):
+        raise UsageError(
+            f"--user-agent {args.user_agent!r}: it must start with a product token (letters, _ or -)"
+        )
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    registry, closable = _registry(args)
+    policy = Policy(
+        registry,
+        allow_private=args.allow_private,
+        honour_noindex=args.honour_noindex,
+        unknown="deny" if args.deny_unknown else "allow",
+        timeout=args.timeout,
+    )
+    try:
+        decision = policy.evaluate(args.url, args.purpose, args.user_agent)
+        if decision.allowed and not args.pre_fetch_only:
+            decision = _fetch(policy, args)
+    finally:
+        policy.close()
+        if closable is not None and hasattr(closable, "close"):
+            closable.close()
+    _print(decision, args.json)
+    if not decision.allowed:
+        raise Negative
+    return 0
+
+
+def _fetch(policy: Policy, args: argparse.Namespace) -> Decision:
+    """Fetch the URL through the guarded transport; the last decision it logged is the answer."""
+    decisions: list[dict[str, Any]] = []
+    transport = GuardedTransport(
+        policy, purpose=args.purpose, user_agent=args.user_agent, audit=decisions.append, max_per_host=1
+    )
+    with httpx.Client(transport=transport, timeout=args.timeout, follow_redirects=True) as http:
+        try:
+            http.get(args.url)
+        except FetchRefused as exc:
+            if isinstance(exc.decision, Decision):
+                return exc.decision
+            raise UsageError(str(exc)) from None
+        except httpx.HTTPError as exc:
+            raise UsageError(f"fetching {args.url}: {exc}") from None
+    last = transport.last_decision
+    if last is None:
+        raise UsageError("no decision was made")
+    return last
+
+
+def _print(decision: Decision, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(decision.to_json(), ensure_ascii=False, indent=2))
+        return
+    print(decision.explain())
+    for signal in decision.signals:
+        verdict = signal.for_use(decision.purpose)
+        print(f"  {verdict:<8} {signal.source} ({signal.stage}): {signal.reason}", file=sys.stdout)
