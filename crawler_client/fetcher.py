@@ -43,6 +43,9 @@ from registry.vocabulary import as_use
 
 __all__ = ["AsyncGuardedTransport", "AuditLog", "GuardedTransport"]
 
+INSPECT_BYTES = 64 * 1024 * 1024
+"""How much of a decoded body post-fetch signals read (see `_rebuilt`)."""
+
 MAX_CRAWL_DELAY = 60.0
 """A robots.txt `Crawl-delay` above this is capped: one site must not stall a crawler for hours."""
 
@@ -159,7 +162,13 @@ class _Guard:
 def _rebuilt(
     response: httpx.Response, raw: bytes, request: httpx.Request
 ) -> tuple[httpx.Response, httpx.Response]:
-    """(what the caller gets: raw bytes, original headers; what the policy reads: decoded body)."""
+    """(what the caller gets: the raw bytes and original headers; what the policy reads).
+
+    The policy reads the decoded body, but at most `INSPECT_BYTES` of it: every signal it looks
+    for sits in the head of a document or in metadata before the image data, and a compressed
+    body must not be able to inflate without bound here (a "zip bomb"). An undecodable body is
+    inspected as it came.
+    """
     handed = httpx.Response(
         response.status_code,
         headers=response.headers,
@@ -167,17 +176,19 @@ def _rebuilt(
         extensions=response.extensions,
         request=request,
     )
-    inspected = httpx.Response(response.status_code, headers=response.headers, content=raw, request=request)
+    decoded = bytearray()
     try:
-        inspected.read()
+        for chunk in httpx.Response(
+            response.status_code, headers=response.headers, content=raw, request=request
+        ).iter_bytes():
+            decoded += chunk
+            if len(decoded) >= INSPECT_BYTES:
+                break
     except httpx.DecodingError:
-        inspected = httpx.Response(
-            response.status_code,
-            headers={k: v for k, v in response.headers.items() if k.lower() != "content-encoding"},
-            content=raw,
-            request=request,
-        )
-        inspected.read()
+        decoded = bytearray(raw[:INSPECT_BYTES])
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+    inspected = httpx.Response(response.status_code, headers=headers, content=bytes(decoded), request=request)
+    inspected.read()
     return handed, inspected
 
 

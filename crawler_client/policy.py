@@ -542,7 +542,11 @@ class Policy:
         self, url: str, purpose: str, user_agent: str, response: httpx.Response | None = None
     ) -> Decision:
         """Pre-fetch signals (fetching site files as needed), then, given a `response` whose body
-        has been read, the post-fetch ones too."""
+        has been read, the post-fetch ones too.
+
+        Raises `ValueError` for a URL that is not http(s) or a purpose outside the vocabulary
+        (the caller's mistakes); problems with remote data never raise, they become reasons.
+        """
         if self._sync.transport is None:
             self._sync.transport = httpx.HTTPTransport()
         decision = self.run(self.pre_fetch_flow(url, purpose, user_agent), self._sync, user_agent)
@@ -657,30 +661,41 @@ class Policy:
         decision.crawl_delay = robots.crawl_delay(user_agent)
         if self.ai_crawler_groups:
             signals.append(self._ai_groups_verdict(robots, url, use, user_agent, robots_file.url))
-        if signals[0].fetch and robots.status == "parsed":
+        if not signals[0].fetch:
+            # The URL may not be fetched at all: nothing else can change that, so no other site
+            # file is requested and the registry is not asked.
+            return decision
+        if robots.status == "parsed":
             # aipref-attach: usage rules apply only to paths the crawler may fetch.
             signals.append(aipref.from_robots(robots, url, user_agent, location=robots_file.url))
             signals.append(content_signal.from_robots(robots, url, user_agent, location=robots_file.url))
 
-        tdm_file: SiteFile = yield _Need(origin + "/.well-known/tdmrep.json", tdmrep.MAX_BYTES)
-        declaration = self._tdm_declaration(tdm_file, url)
-        decision._tdm_file = declaration
-        signals.append(
-            tdmrep.resolve([("tdmrep.json", declaration)], location=tdm_file.url, stage="pre-fetch")
-        )
-
-        ai_file: SiteFile = yield _Need(origin + "/ai.txt", ROBOTS_MAX)
-        ai_robots = ai_file.parsed.get("aitxt")
-        if ai_robots is None and ai_file.status is not None and 200 <= ai_file.status < 300:
-            ai_robots = ai_file.parsed["aitxt"] = RobotsTxt.parse(ai_file.body)
-        if ai_robots is not None:
-            signals.append(aitxt.from_robots(ai_robots, url, user_agent, location=ai_file.url))
+        tdm_url = origin + "/.well-known/tdmrep.json"
+        if robots.is_allowed(tdm_url, user_agent):
+            tdm_file: SiteFile = yield _Need(tdm_url, tdmrep.MAX_BYTES)
+            declaration = self._tdm_declaration(tdm_file, url)
         else:
-            signals.append(
-                aitxt.from_fetch(
-                    ai_file.status, b"", url, user_agent, location=ai_file.url, error=ai_file.error
+            declaration = tdmrep.Declaration(None, None, "tdmrep.json not fetched: robots.txt disallows it")
+        decision._tdm_file = declaration
+        signals.append(tdmrep.resolve([("tdmrep.json", declaration)], location=tdm_url, stage="pre-fetch"))
+
+        ai_url = origin + "/ai.txt"
+        if robots.is_allowed(ai_url, user_agent):
+            ai_file: SiteFile = yield _Need(ai_url, ROBOTS_MAX)
+            ai_robots = ai_file.parsed.get("aitxt")
+            if ai_robots is None and ai_file.status is not None and 200 <= ai_file.status < 300:
+                ai_robots = ai_file.parsed["aitxt"] = RobotsTxt.parse(ai_file.body)
+            if ai_robots is not None:
+                signals.append(aitxt.from_robots(ai_robots, url, user_agent, location=ai_url))
+            else:
+                signals.append(
+                    aitxt.from_fetch(
+                        ai_file.status, b"", url, user_agent, location=ai_url, error=ai_file.error
+                    )
                 )
-            )
+        else:
+            reason = "ai.txt not fetched: robots.txt disallows it"
+            signals.append(Verdict("ai.txt", ai_url, "pre-fetch", unknown(), reason))
 
         if self.registry is not None:
             verdict: Verdict = yield _Ask(url, use)

@@ -191,3 +191,20 @@ def test_bad_configuration_is_refused(policy: Policy) -> None:
         GuardedTransport(policy, purpose="steal", user_agent=UA)
     with pytest.raises(ValueError):
         GuardedTransport(policy, purpose="search", user_agent=UA, max_per_host=0)
+
+
+def test_compressed_bodies_are_inspected_only_up_to_a_bound(
+    site: Site, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    from crawler_client import fetcher
+
+    monkeypatch.setattr(fetcher, "INSPECT_BYTES", 4096)
+    head = b'<html><head><meta name="robots" content="noai"></head><body>'
+    bomb = gzip.compress(head + b" " * 20_000_000)  # 20 MB of spaces, about 20 KB compressed
+    site.route("/bomb", bomb, headers={"Content-Type": "text/html", "Content-Encoding": "gzip"})
+    with client(policy) as http, pytest.raises(UseReserved):
+        http.get(site.url("/bomb"))
+    with client(policy, purpose="search") as http:
+        assert len(http.get(site.url("/bomb")).content) == len(head) + 20_000_000

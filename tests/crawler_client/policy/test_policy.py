@@ -306,3 +306,17 @@ def test_embedded_c2pa_in_a_fetched_image(site: Site, policy: Policy) -> None:
 def test_route_objects_are_plain(site: Site) -> None:
     site.routes["/dyn"] = lambda path: Route(200, path.encode())
     assert httpx.get(site.url("/dyn?q=1")).text == "/dyn?q=1"
+
+
+def test_a_disallowed_url_asks_nothing_more(site: Site) -> None:
+    registry = FakeRegistry("y")
+    site.route("/robots.txt", "User-agent: *\nDisallow: /private/\nDisallow: /.well-known/\n")
+    with Policy(registry, allow_private=True) as withregistry:
+        decision = withregistry.evaluate(site.url("/private/a"), "search", UA)
+        assert not decision.allowed
+        assert site.paths() == ["/robots.txt"]
+        assert registry.asked == []
+        decision = withregistry.evaluate(site.url("/open"), "search", UA)
+    assert decision.allowed
+    assert "/.well-known/tdmrep.json" not in site.paths()  # robots.txt disallows it too
+    assert "not fetched: robots.txt disallows it" in json.dumps(decision.to_json())
