@@ -7,9 +7,12 @@ import json
 import os
 import sys
 import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -20,6 +23,7 @@ from crawler_client.cli_support import Parser, UsageError, registry_flag
 from crawler_client.datasets import Reader, Writer, dataset_format
 from crawler_client.filter import (
     SCHEMES,
+    BatchDecisions,
     Tally,
     decide_batch,
     describe,
@@ -31,6 +35,8 @@ from crawler_client.manifest import RemovedRows, sign_manifest
 from crawler_client.snapshot import DECISION_CODES, INVALID, RESERVED, Snapshot, pull
 from registry.documents import parse_timestamp
 from registry.vocabulary import USES
+
+T = TypeVar("T")
 
 _NAMES = {code: name for name, code in DECISION_CODES.items()}
 
@@ -92,17 +98,13 @@ def cmd_filter(args: argparse.Namespace) -> int:
     writer = Writer(partial, dataset_format(target))
     tally, offset, progress = Tally(), 0, _Progress(reader.total_rows)
     started = time.monotonic()
+
+    def decided(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, BatchDecisions]:
+        options = {"column": args.column, "purpose": args.purpose, "scheme": args.scheme, "at": at}
+        return batch, decide_batch(batch, snapshot, territory=args.territory, **options)
+
     try:
-        for batch in reader.batches():
-            decisions = decide_batch(
-                batch,
-                snapshot,
-                column=args.column,
-                purpose=args.purpose,
-                scheme=args.scheme,
-                at=at,
-                territory=args.territory,
-            )
+        for batch, decisions in _in_order(decided, reader.batches(), args.workers):
             keep = kept_mask(decisions.codes, args.invalid)
             writer.write(batch.filter(pa.array(keep)))
             tally.add(decisions.codes, int(keep.sum()))
@@ -157,6 +159,27 @@ def cmd_filter(args: argparse.Namespace) -> int:
     if manifest is not None:
         print(f"signed manifest: {manifest}")
     return 0
+
+
+def _in_order(
+    function: Callable[[pa.RecordBatch], T], batches: Iterator[pa.RecordBatch], workers: int
+) -> Iterator[T]:
+    """`map(function, batches)` on `workers` threads, in order, with a few batches in flight.
+
+    Arrow's compute kernels, Parquet and the regular expressions release the GIL, so a second
+    thread overlaps one batch's vectorised work with another's Python.
+    """
+    if workers <= 1:
+        yield from map(function, batches)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[T]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(function, batch))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _describe_file(path: Path, fmt: str, rows: int) -> dict[str, Any]:
@@ -225,6 +248,9 @@ def register(commands: Any) -> None:
     filter_cmd.add_argument("--at", metavar="TIME", help="decide as of this RFC 3339 UTC time (default now)")
     filter_cmd.add_argument("--manifest", metavar="FILE", help="write a signed compliance manifest here")
     filter_cmd.add_argument("--key", metavar="FILE", help="your key file, to sign the manifest")
+    filter_cmd.add_argument(
+        "--workers", type=int, default=min(2, os.cpu_count() or 1), help="threads (default: 2 or the CPUs)"
+    )
     filter_cmd.add_argument("--json", action="store_true", help="print the counts as JSON")
     filter_cmd.add_argument("input", metavar="IN")
     filter_cmd.add_argument("output", metavar="OUT")

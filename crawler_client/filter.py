@@ -5,9 +5,9 @@ batches flow: `kotowari filter` over Parquet, CSV or JSON-lines files, DuckDB, S
 `mapInArrow`, Ray Data's `map_batches` (see `batch_filter`). Memory is bounded by the batch size,
 whatever the file size.
 
-For URLs most rows are settled without Python per row: the host of every "simple" http(s) URL is
-extracted with one vectorised regular expression, each distinct host is looked up once in the
-snapshot's table of registered hosts, and only rows on a registered host (or URLs that need real
+For URLs most rows are settled without Python per row: the domain (last two host labels) of every
+"simple" http(s) URL is extracted with one vectorised regular expression and looked up in the
+snapshot's set of registered domains; only rows on a registered domain (or URLs that need real
 canonicalisation: escapes, IP addresses, userinfo, …) go through the full Safe Browsing lookup —
 exactly what `Snapshot.check` would do for them.
 
@@ -115,12 +115,9 @@ def decide_batch(
     extracted = pc.extract_regex(values, pattern=SIMPLE_URL)
     short = pc.less_equal(pc.binary_length(values), SIMPLE_URL_MAX_BYTES)
     simple = np.asarray(pc.fill_null(pc.and_(pc.is_valid(extracted), short), False))
-    lowered = pc.utf8_lower(pc.struct_field(extracted, "host"))
-    distinct = [host for host in pc.unique(pc.filter(lowered, simple)).to_pylist() if host]
-    registered = [host for host in distinct if snapshot.host_registered(host)]
-    candidate = np.asarray(
-        pc.fill_null(pc.is_in(lowered, value_set=pa.array(registered, pa.string())), False)
-    )
+    domains = pc.utf8_lower(pc.struct_field(extracted, "domain"))
+    registered = pa.array(sorted(snapshot.domains), pa.string())
+    candidate = np.asarray(pc.fill_null(pc.is_in(domains, value_set=registered), False))
     slow = np.nonzero(~simple | candidate)[0]
     claims: dict[int, list[str]] = {}
     if len(slow):

@@ -37,7 +37,6 @@ from keys import merkle
 from registry import urls
 from registry.checking import Hit, decide, validate_check_request
 from registry.documents import InvalidDocument, format_timestamp
-from registry.identifiers import InvalidIdentifier, query_keys
 from registry.index import UnknownEmbeddingSpace
 from registry.schemes import UrlId
 from registry.snapshot import (
@@ -72,10 +71,13 @@ UNKNOWN, ALLOWED, RESERVED, INVALID = 0, 1, 2, 3
 #: An http(s) URL whose host Safe Browsing canonicalisation can only lowercase: letters, digits and
 #: hyphens in dot-separated labels, the last one starting with a letter (so never an IP address), no
 #: userinfo, escapes or stray characters before the path, a port of at most 4 digits. Such a URL,
-#: if no longer than SIMPLE_URL_MAX_BYTES (escaping at most triples it), is valid, and its host is
-#: known without canonicalising: a host nobody registered settles it as unknown. The pattern means
-#: the same to Python's `re` and to RE2 (Arrow's compute functions).
-SIMPLE_URL: Final = r"(?i)^https?://(?P<host>(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*)(?::[0-9]{0,4})?(?:[/?#]|$)"
+#: if no longer than SIMPLE_URL_MAX_BYTES (escaping at most triples it), is valid, and every host
+#: expression it has ends in its last two labels, `domain`: on a domain no URL key names, it is
+#: settled as unknown without canonicalising. The pattern means the same to Python's `re` and to
+#: RE2 (Arrow's compute functions).
+SIMPLE_URL: Final = (
+    r"(?i)^https?://(?:[a-z0-9-]+\.)*?(?P<domain>(?:[a-z0-9-]+\.)?[a-z][a-z0-9-]*)(?::[0-9]{0,4})?(?:[/?#]|$)"
+)
 SIMPLE_URL_MAX_BYTES: Final = urls.MAX_URL_LENGTH // 3
 _SIMPLE_URL: Final = re.compile(SIMPLE_URL)
 
@@ -100,7 +102,7 @@ class Snapshot:
         self.data = data
         self.index = SnapshotIndex(data, state.spaces)
         self._mapping = mapping
-        self._hosts: dict[str, bool] = {}
+        self.domains = frozenset(domain for _, domain in data.url_domains)
 
     @classmethod
     def open(cls, path: str | Path, *, registry: str | None = None, verify: bool = True) -> Snapshot:
@@ -205,7 +207,8 @@ class Snapshot:
         moment = at or datetime.now(UTC)
         listed = list(values)
         codes = np.zeros(len(listed), dtype=np.int8)
-        claims: dict[int, list[str]] = {}
+        lookups: list[str] = []  # every expression of every URL left to look up, and its row
+        owners: list[int] = []
         for row, value in enumerate(listed):
             if not isinstance(value, str):
                 codes[row] = INVALID
@@ -214,51 +217,50 @@ class Snapshot:
             if (
                 simple is not None
                 and len(value.encode()) <= SIMPLE_URL_MAX_BYTES
-                and not self.host_registered(simple.group("host").lower())
+                and simple.group("domain").lower() not in self.domains
             ):
                 continue
             try:  # what the registry accepts as a URL item (`UrlId`), then its lookups
                 if not 0 < len(value) <= urls.MAX_URL_LENGTH:
-                    raise InvalidIdentifier("empty or too long")
-                urls.claim_expression(value)
-                lookups = query_keys("url", value)
-            except (InvalidIdentifier, urls.InvalidURL):
+                    raise urls.InvalidURL("empty or too long")
+                expressions = urls.lookup_expressions(urls.filable(value))
+            except urls.InvalidURL:
                 codes[row] = INVALID
                 continue
-            hits = [
-                Hit(self.index._views[ref], "url", key[4:])
-                for key in lookups
-                for ref in self.index.refs_of_hash(key_hash(key))
+            lookups += expressions
+            owners += [row] * len(expressions)
+        hashes = np.fromiter(
+            (key_hash(f"url:{expression}") for expression in lookups), np.uint64, len(lookups)
+        )
+        table = self.data.exact_hashes
+        first = np.searchsorted(table, hashes, side="left")
+        last = np.searchsorted(table, hashes, side="right")
+        hits: dict[int, list[Hit]] = {}
+        for position in np.nonzero(last > first)[0].tolist():
+            views = [
+                self.index._views[int(o)] for o in self.data.exact_claims[first[position] : last[position]]
             ]
-            if not hits:
-                continue
-            answer = decide(
-                UrlId(scheme="url", value=value), hits, at=moment, purpose=purpose, territory=territory
+            hits.setdefault(owners[position], []).extend(
+                Hit(view, "url", lookups[position]) for view in views
             )
+        claims: dict[int, list[str]] = {}
+        for row, found in hits.items():
+            item = UrlId(scheme="url", value=str(listed[row]))
+            answer = decide(item, found, at=moment, purpose=purpose, territory=territory)
             codes[row] = DECISION_CODES[answer["decision"]]
             if answer["matches"]:
                 claims[row] = [match["claim"] for match in answer["matches"]]
         return UrlDecisions(codes, claims)
 
-    def host_registered(self, host: str) -> bool:
-        """Whether any URL key's host is one of the Safe Browsing host expressions of `host`."""
-        known = self._hosts.get(host)
-        if known is None:
-            try:
-                expressions = urls.lookup_expressions(f"http://{host}/")
-            except urls.InvalidURL:
-                expressions = []
-            hosts = {expression.split("/", 1)[0] for expression in expressions} or {host}
-            table = self.data.url_hosts
-            known = any(_contains(table, key_hash(name)) for name in hosts)
-            if len(self._hosts) < 1_000_000:
-                self._hosts[host] = known
-        return known
+    def domain_registered(self, domain: str) -> bool:
+        """Whether a URL key names a host in `domain` (lower-case last two labels of a host)."""
+        return domain in self.domains
 
     def close(self) -> None:
         if self._mapping is not None:
             self.data = SnapshotData()
             self.index = SnapshotIndex(self.data, self.state.spaces)
+            self.domains = frozenset()
             with contextlib.suppress(BufferError):  # arrays still viewing the map keep it open
                 self._mapping.close()
             self._mapping = None
@@ -272,11 +274,6 @@ class Snapshot:
 
 class InvalidItems(KotowariError):
     """Items the registry would refuse (bad identifiers, unknown embedding space)."""
-
-
-def _contains(sorted_hashes: npt.NDArray[np.uint64], value: int) -> bool:
-    position = int(np.searchsorted(sorted_hashes, np.uint64(value)))
-    return position < len(sorted_hashes) and int(sorted_hashes[position]) == value
 
 
 # ---------------------------------------------------------------- pulling

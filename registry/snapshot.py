@@ -21,8 +21,9 @@ hash, the signed checkpoint note of that size, the embedding spaces, and a table
                               "sha256:…", "iscc-instance:…", "isni:…", "wikidata:…") and the
                               ordinal of its claim (uint8/16/32, the narrowest that fits):
                               9-12 bytes per key, searched by bisection straight from the map
-    url/hosts, url/host-claims  sorted hashes of the hosts URL keys name (and their claims), so that
-                              a batch of URLs can skip the full lookup for hosts nobody registered
+    url/domains               JSON: [ordinal, domain] pairs, the last two labels of every host a
+                              URL key names, so that a batch of URLs can skip the full lookup
+                              for every URL on a domain nobody registered
     pdq/codes, pdq/claims     PDQ hashes (256 bits, each claim's dihedral variants included)
     iscc/KIND/codes, …/claims ISCC similarity units (64 bits) per unit kind
     names                     JSON: [ordinal, name] pairs
@@ -86,6 +87,7 @@ __all__ = [
     "key_hashes",
     "read_delta",
     "read_full",
+    "url_domain",
 ]
 
 FULL_MAGIC: Final = b"KTWSNAP1"
@@ -115,6 +117,11 @@ def key_hashes(keys_: Iterable[str]) -> U64:
     return np.fromiter((key_hash(key) for key in keys_), dtype=np.uint64)
 
 
+def url_domain(host: str) -> str:
+    """The last two labels of a canonical host: every host a URL key of this host can match ends in them."""
+    return ".".join(host.rsplit(".", 2)[-2:])
+
+
 def _ordinal_dtype(count: int) -> np.dtype[Any]:
     for dtype in (np.uint8, np.uint16, np.uint32):
         if count <= np.iinfo(dtype).max + 1:
@@ -132,8 +139,7 @@ class SnapshotData:
     claims: list[dict[str, Any]] = field(default_factory=list)
     exact_hashes: U64 = field(default_factory=lambda: np.empty(0, np.uint64))
     exact_claims: Ordinals = field(default_factory=lambda: np.empty(0, np.uint32))
-    url_hosts: U64 = field(default_factory=lambda: np.empty(0, np.uint64))
-    url_host_claims: Ordinals = field(default_factory=lambda: np.empty(0, np.uint32))
+    url_domains: list[tuple[int, str]] = field(default_factory=list)
     pdq_codes: Bytes2D = field(default_factory=lambda: np.empty((0, 32), np.uint8))
     pdq_claims: Ordinals = field(default_factory=lambda: np.empty(0, np.uint32))
     iscc: IsccRows = field(default_factory=dict)
@@ -170,7 +176,6 @@ class SnapshotData:
             return hashes[keep], new[keep].astype(dtype)
 
         exact_hashes, exact_claims = keyed(self.exact_hashes, self.exact_claims)
-        url_hosts, url_host_claims = keyed(self.url_hosts, self.url_host_claims)
 
         def rows(ordinals: Ordinals) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]:
             new = moved(ordinals)
@@ -200,8 +205,7 @@ class SnapshotData:
             claims=[self.claims[n] for n in order],
             exact_hashes=exact_hashes,
             exact_claims=exact_claims,
-            url_hosts=url_hosts,
-            url_host_claims=url_host_claims,
+            url_domains=sorted({(int(remap[o]), domain) for o, domain in self.url_domains}),
             pdq_codes=self.pdq_codes[pdq_order],
             pdq_claims=pdq_claims.astype(dtype),
             iscc=iscc,
@@ -224,7 +228,6 @@ class SnapshotData:
             return mask, remap[ordinals.astype(np.int64)[mask]]
 
         exact_mask, exact_claims = kept(self.exact_claims)
-        host_mask, host_claims = kept(self.url_host_claims)
         pdq_mask, pdq_claims = kept(self.pdq_claims)
         iscc: IsccRows = {}
         for kind, (codes, ordinals) in self.iscc.items():
@@ -238,8 +241,7 @@ class SnapshotData:
             claims=[claim for claim, k in zip(self.claims, keep.tolist(), strict=True) if k],
             exact_hashes=self.exact_hashes[exact_mask],
             exact_claims=exact_claims,
-            url_hosts=self.url_hosts[host_mask],
-            url_host_claims=host_claims,
+            url_domains=[(int(remap[o]), domain) for o, domain in self.url_domains if keep[o]],
             pdq_codes=self.pdq_codes[pdq_mask],
             pdq_claims=pdq_claims,
             iscc=iscc,
@@ -274,8 +276,7 @@ class SnapshotData:
             claims=[*self.claims, *added.claims],
             exact_hashes=np.concatenate([self.exact_hashes, added.exact_hashes]),
             exact_claims=joined(self.exact_claims, added.exact_claims),
-            url_hosts=np.concatenate([self.url_hosts, added.url_hosts]),
-            url_host_claims=joined(self.url_host_claims, added.url_host_claims),
+            url_domains=[*self.url_domains, *((o + shift, domain) for o, domain in added.url_domains)],
             pdq_codes=np.concatenate([self.pdq_codes, added.pdq_codes]),
             pdq_claims=joined(self.pdq_claims, added.pdq_claims),
             iscc=iscc,
@@ -292,8 +293,8 @@ class SnapshotData:
             out.append(("claims", keys.canonicalize(self.claims)))
         if len(self.exact_hashes):
             out += [("exact/hashes", self.exact_hashes.astype("<u8")), ("exact/claims", self.exact_claims)]
-        if len(self.url_hosts):
-            out += [("url/hosts", self.url_hosts.astype("<u8")), ("url/host-claims", self.url_host_claims)]
+        if self.url_domains:
+            out.append(("url/domains", keys.canonicalize([[o, domain] for o, domain in self.url_domains])))
         if len(self.pdq_claims):
             out += [("pdq/codes", self.pdq_codes), ("pdq/claims", self.pdq_claims)]
         for kind in sorted(self.iscc):
@@ -323,9 +324,11 @@ class SnapshotData:
             if "exact/hashes" in sections:
                 data.exact_hashes = _array(sections["exact/hashes"])
                 data.exact_claims = _ordinals(sections, "exact/claims", count, len(data.exact_hashes))
-            if "url/hosts" in sections:
-                data.url_hosts = _array(sections["url/hosts"])
-                data.url_host_claims = _ordinals(sections, "url/host-claims", count, len(data.url_hosts))
+            if "url/domains" in sections:
+                pairs = _json_list(sections["url/domains"], "url/domains")
+                data.url_domains = [(int(o), str(domain)) for o, domain in pairs]
+                if any(not 0 <= o < count for o, _ in data.url_domains):
+                    raise InvalidSnapshot("url/domains: a domain of a claim that is not in the snapshot")
             if "pdq/codes" in sections:
                 data.pdq_codes = _array(sections["pdq/codes"])
                 data.pdq_claims = _ordinals(sections, "pdq/claims", count, len(data.pdq_codes))
@@ -414,7 +417,7 @@ def build(claims: Iterable[tuple[str, Claim]], spaces: Mapping[str, int]) -> Sna
     """
     listed: list[dict[str, Any]] = []
     exact: list[tuple[int, int]] = []
-    hosts: list[tuple[int, int]] = []
+    domains: list[tuple[int, str]] = []
     pdq: list[tuple[bytes, int]] = []
     iscc: dict[str, list[tuple[bytes, int]]] = {}
     names: list[tuple[int, str]] = []
@@ -434,7 +437,7 @@ def build(claims: Iterable[tuple[str, Claim]], spaces: Mapping[str, int]) -> Sna
             for key in exact_keys(identifier, query=False):
                 exact.append((key_hash(key), ordinal))
                 if key.startswith("url:"):
-                    hosts.append((key_hash(key[4:].split("/", 1)[0]), ordinal))
+                    domains.append((ordinal, url_domain(key[4:].split("/", 1)[0])))
             if isinstance(identifier, PdqId):
                 pdq += [(code, ordinal) for code in identifier.hashes()]
             elif isinstance(identifier, IsccId):
@@ -455,8 +458,7 @@ def build(claims: Iterable[tuple[str, Claim]], spaces: Mapping[str, int]) -> Sna
         claims=listed,
         exact_hashes=np.array([h for h, _ in exact], dtype=np.uint64),
         exact_claims=np.array([o for _, o in exact], dtype=dtype),
-        url_hosts=np.array([h for h, _ in hosts], dtype=np.uint64),
-        url_host_claims=np.array([o for _, o in hosts], dtype=dtype),
+        url_domains=domains,
         pdq_codes=_codes([code for code, _ in pdq], 32),
         pdq_claims=np.array([o for _, o in pdq], dtype=dtype),
         iscc={

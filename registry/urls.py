@@ -49,6 +49,20 @@ _HEX_DIGITS: Final = frozenset(b"0123456789abcdefABCDEF")
 _ESCAPE_TABLE: Final = tuple(
     f"%{b:02X}" if b <= 0x20 or b >= 0x7F or b in b"#%" else chr(b) for b in range(256)
 )
+_NEEDS_ESCAPE: Final = re.compile(rb"[\x00-\x20\x7f-\xff#%]")
+# A URL that is canonical but for the case of its scheme and host, a port and a fragment: no escapes,
+# whitespace or userinfo, a host of letter/digit/hyphen labels whose last one starts with a letter
+# (so no IPv4 address in any form), a path without empty, "." or ".." segments, and a query of
+# characters the escape set leaves alone. Every step but lower-casing and dropping the port and
+# fragment leaves such a URL unchanged, so `canonicalize` skips them: it is on the path of every URL
+# a crawler or a dataset filter checks.
+_ALREADY_CANONICAL: Final = re.compile(
+    r"(?P<scheme>[Hh][Tt][Tt][Pp][Ss]?)://(?P<host>(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*)"
+    r"(?::(?P<port>[0-9]{1,4}))?(?P<path>(?:/[A-Za-z0-9._~!$&'()*+,;=:@-]*)*)"
+    r"(?:\?(?P<query>[A-Za-z0-9._~!$&'()*+,;=:@/?-]*))?(?:#.*)?",
+    re.ASCII,
+)
+_EMPTY_OR_DOT_SEGMENT: Final = re.compile(r"//|/\.\.?(?:/|$)")
 _SCHEME: Final = re.compile(rb"([A-Za-z][A-Za-z0-9+.\-]*):")
 _PORT_AFTER_COLON: Final = re.compile(rb"[0-9]+(?:[/?]|\Z)")
 _DIGITS: Final = re.compile(rb"[0-9]*")
@@ -116,6 +130,16 @@ def canonicalize(url: str) -> CanonicalURL:
     """
     if len(url) > MAX_URL_LENGTH:
         raise InvalidURL(f"URL longer than {MAX_URL_LENGTH} characters")
+    fast = _ALREADY_CANONICAL.fullmatch(url)
+    if fast is not None and not _EMPTY_OR_DOT_SEGMENT.search(fast["path"]):
+        scheme = fast["scheme"].lower()
+        port = _parse_port(fast["port"].encode("ascii"), scheme) if fast["port"] else None
+        return CanonicalURL(scheme, fast["host"].lower(), port, fast["path"] or "/", fast["query"])
+    return _canonicalize_slowly(url)
+
+
+def _canonicalize_slowly(url: str) -> CanonicalURL:
+    """`canonicalize`, every step taken."""
     try:
         raw = url.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
@@ -216,10 +240,19 @@ def claim_expression(url: str) -> str:
     >>> claim_expression("https://Example.com:8443/gallery/#top")
     'example.com/gallery/'
     """
+    return filable(url).expression
+
+
+def filable(url: str) -> CanonicalURL:
+    """The canonical URL, refusing hosts that still hold escaped bytes (see `claim_expression`).
+
+    Items checked are held to the same rule as claims filed, so a URL that could never be claimed
+    is reported as invalid rather than silently unknown.
+    """
     canonical = canonicalize(url)
     if "%" in canonical.host:
         raise InvalidURL("host contains characters that cannot appear in a host name")
-    return canonical.expression
+    return canonical
 
 
 def url_report(url: str) -> dict[str, object]:
@@ -257,6 +290,8 @@ def _unescape_fully(data: bytes) -> bytes:
 
 def _escape(data: bytes) -> str:
     """Apply the spec's escape set; everything else stays literal."""
+    if not _NEEDS_ESCAPE.search(data):  # the common case, without a Python step per byte
+        return data.decode("ascii")
     return "".join(_ESCAPE_TABLE[byte] for byte in data)
 
 

@@ -686,3 +686,43 @@ def test_every_lookup_expression_is_itself_a_canonical_claim_key(url: str, schem
     assert canonical is not None
     for expression in lookup_expressions(canonical):
         assert canonicalize(scheme + expression).expression == expression
+
+
+# ---------------------------------------------------------------- the already-canonical shortcut
+
+_labels = st.sampled_from(["a", "Z", "0", "0x1f", "007", "xn--r8jz45g", "ex-ample", "-", "com", "1e3", "z9"])
+_segments = st.sampled_from(["", ".", "..", "a", "B.png", "~x", "a;b=c", "@", "%2e", "%41", "a b", "é", "/"])
+_fast_shaped = st.builds(
+    lambda scheme, host, port, path, query, fragment: f"{scheme}://{host}{port}{path}{query}{fragment}",
+    st.sampled_from(["http", "HTTPS", "hTtP", "ftp"]),
+    st.lists(_labels, min_size=1, max_size=6).map(".".join),
+    st.sampled_from(["", ":", ":0", ":80", ":443", ":0443", ":8080", ":99999", ":x"]),
+    st.lists(_segments, max_size=5).map(lambda parts: "".join("/" + p for p in parts)),
+    st.sampled_from(["", "?", "?a=b&c=d", "?x=/..", "?q=%41", "?a b", "?#"]),
+    st.sampled_from(["", "#", "#frag", "#a\nb", "#%zz"]),
+)
+
+
+@settings(max_examples=400)
+@given(_fast_shaped)
+def test_the_shortcut_gives_what_every_step_gives(url: str):
+    try:
+        full = urls._canonicalize_slowly(url)
+    except InvalidURL:
+        with pytest.raises(InvalidURL):
+            canonicalize(url)
+        return
+    quick = canonicalize(url)
+    assert (quick.scheme, quick.host, quick.port, quick.path, quick.query) == (
+        full.scheme,
+        full.host,
+        full.port,
+        full.path,
+        full.query,
+    )
+
+
+def test_the_shortcut_is_taken_for_plain_urls():
+    assert urls._ALREADY_CANONICAL.fullmatch("https://Example.com:8443/a/b.png?x=1#top")
+    assert not urls._ALREADY_CANONICAL.fullmatch("https://example.com/a%20b")
+    assert not urls._ALREADY_CANONICAL.fullmatch("https://1.2.3.4/")
