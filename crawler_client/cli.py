@@ -326,15 +326,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not items:
         raise UsageError("name at least one item to check (--url, --file, --text, --name, …)")
     with Client(args.registry) as registry:
-        answer = registry.check(items, purpose=args.purpose)
+        result = registry.check(items, purpose=args.purpose)
     if args.json:
-        _print_json(answer)
+        _print_json(result.to_json())
     else:
-        for item in answer["items"]:
+        for item in result.items:
             print(f"{item['decision']:<8} {_shown(item['item'])}")
             for reason in item["reasons"]:
                 print(f"         {reason}")
-    return 1 if any(item["decision"] == "n" for item in answer["items"]) else 0
+    return 1 if result.reserved else 0
 
 
 # ---------------------------------------------------------------- helpers

@@ -1,36 +1,77 @@
-"""A synchronous client for the registry's HTTP API.
+"""The synchronous registry client: `crawler_client.core` over a blocking `httpx.Client`.
 
 Documents are sent as their RFC 8785 canonical bytes, so what arrives is byte for byte what was
-signed. Every refusal comes back as `RegistryProblem` with the registry's problem details.
+signed. Every signed answer (check answers, filing receipts, checkpoints) is verified against the
+registry key pinned on first use, or given as `registry_did`; see `crawler_client.errors` for what
+each failure raises.
 
->>> with Client("http://127.0.0.1:8000") as registry:  # doctest: +SKIP
-...     answer = registry.check([{"scheme": "url", "value": "https://example.com/a.png"}], purpose="train-ai")
+>>> with Client("http://127.0.0.1:8000", pins=Path("pins.json")) as registry:  # doctest: +SKIP
+...     result = registry.check([{"scheme": "url", "value": "https://example.com/a.png"}], purpose="train-ai")
+...     result.decisions, result.answers[0]["proof"]
+(['n'], {...})
+
+Large checks are split into requests of at most the registry's `max_check_items`. They are sent
+one after another by default: a blocking caller usually has its own loop (or processes) to scale
+with, and one request at a time is gentlest on the registry. `max_concurrency=N` sends up to N
+batches at once from a small thread pool (httpx's client is thread-safe); results keep input order
+either way. For many concurrent checks inside an event loop, use `AsyncClient`.
 """
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
-import keys
-from crawler_client.errors import RegistryProblem, RegistryUnavailable, UnexpectedAnswer
+from crawler_client.core import (
+    USER_AGENT,
+    CheckBatch,
+    CheckResult,
+    ClientCore,
+    Flow,
+    Request,
+    Response,
+    RetryPolicy,
+    run_flow,
+)
 
-USER_AGENT = "kotowari-client/0.1"
+__all__ = ["Client"]
+
+T = TypeVar("T")
 
 
 class Client:
-    """One registry, one connection pool. Use as a context manager or call `close()`."""
+    """One registry, one connection pool. Use as a context manager or call `close()`.
+
+    `timeout` is seconds (or an `httpx.Timeout`) per attempt; `retry` bounds attempts and total
+    time (see `RetryPolicy`). `pins` is a pin file shared by every client that names it;
+    `registry_did` trusts exactly that DID. `sleep` and `clock` exist so tests never wait.
+    """
 
     def __init__(
-        self, registry: str, *, timeout: float = 30.0, transport: httpx.BaseTransport | None = None
+        self,
+        registry: str,
+        *,
+        timeout: float | httpx.Timeout = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        registry_did: str | None = None,
+        pins: Path | str | None = None,
+        retry: RetryPolicy | None = None,
+        max_concurrency: int = 1,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not registry.startswith(("http://", "https://")):
-            raise ValueError(f"registry must be an http(s) URL, not {registry!r}")
-        self.registry = registry.rstrip("/")
+        self._core = ClientCore(
+            registry, registry_did=registry_did, pins=pins, retry=retry, max_concurrency=max_concurrency
+        )
+        self.registry = self._core.registry
+        self._sleep = sleep
+        self._clock = clock
         self._http = httpx.Client(
             base_url=self.registry, timeout=timeout, transport=transport, headers={"User-Agent": USER_AGENT}
         )
@@ -44,68 +85,68 @@ class Client:
     def close(self) -> None:
         self._http.close()
 
+    @property
+    def registry_did(self) -> str | None:
+        """The DID this client trusts: given, pinned, or learnt on first use (None before that)."""
+        identity = self._core.identity
+        return identity.did if identity else self._core.registry_did
+
+    # -------------------------------------------------------------- the API
+
     def info(self) -> dict[str, Any]:
-        """The registry's identity (`did`) and limits."""
-        return self.request("GET", "/v1/registry")
+        """The registry's identity (`did`) and limits, checked against the pinned identity."""
+        return self._run(self._core.info_flow())[0]
 
     def file_claim(self, document: Mapping[str, Any]) -> dict[str, Any]:
-        """File a signed claim; returns the receipt (`id`, `received_at`)."""
-        return self.request("POST", "/v1/claims", document=document)
+        """File a signed claim; returns the verified receipt (`id`, `received_at`, `keys`, `log`)."""
+        return self._run(self._core.file_flow(document))
 
     def withdraw_claim(self, claim_id: str, withdrawal: Mapping[str, Any]) -> dict[str, Any]:
-        """Send the claimant's signed withdrawal of `claim_id`."""
-        return self.request("POST", f"/v1/claims/{claim_id}/withdraw", document=withdrawal)
+        """Send the claimant's signed withdrawal of `claim_id`; returns the verified receipt."""
+        return self._run(self._core.withdraw_flow(claim_id, withdrawal))
 
     def get_claim(self, claim_id: str) -> dict[str, Any]:
+        """The signed claim as stored, with its status and, if withdrawn, the withdrawal."""
         return self.request("GET", f"/v1/claims/{claim_id}")
 
     def check(
-        self, items: Sequence[Mapping[str, str]], *, purpose: str | None = None, territory: str | None = None
-    ) -> dict[str, Any]:
-        """Decide items (`{"scheme": "url", "value": …}`) against the registry's claims in force."""
-        body: dict[str, Any] = {"items": [dict(item) for item in items]}
-        if purpose:
-            body["purpose"] = purpose
-        if territory:
-            body["territory"] = territory
-        return self.request("POST", "/v1/check", document=body)
+        self,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        purpose: str | None = None,
+        territory: str | None = None,
+        at: str | None = None,
+    ) -> CheckResult:
+        """Decide items (`{"scheme": "url", "value": …}`, any scheme) against the claims in force.
+
+        Any number of items: batched within the registry's limits, results in input order, every
+        signed answer verified and kept in `CheckResult.answers`.
+        """
+        self._run(self._core.identity_flow())
+        batches = self._core.check_plan(items, purpose=purpose, territory=territory, at=at)
+        workers = min(self._core.max_concurrency, len(batches))
+        if workers == 1:
+            answers = [self._check_batch(batch) for batch in batches]
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kotowari-check") as pool:
+                answers = list(pool.map(self._check_batch, batches))
+        return self._core.merge(batches, answers)
 
     def checkpoint(self) -> str:
-        """The latest checkpoint, as the signed note text the registry serves."""
-        response = self._send("GET", "/log/checkpoint")
-        if not response.is_success:
-            _answer(response)
-        return response.text
+        """The latest checkpoint, as the signed note text the registry serves (verified)."""
+        return self._run(self._core.checkpoint_flow())
 
     def inclusion_proof(self, leaf_hash: bytes, tree_size: int) -> tuple[int, list[bytes]]:
         """(leaf index, RFC 9162 inclusion proof) of a leaf in the tree of `tree_size`."""
-        leaf = base64.b64encode(leaf_hash).decode("ascii")
-        answer = self.request("GET", "/v1/log/proof/inclusion", params={"hash": leaf, "tree_size": tree_size})
-        return int(answer["leaf_index"]), [base64.b64decode(node) for node in answer["inclusion_proof"]]
+        return self._run(self._core.inclusion_flow(leaf_hash, tree_size))
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """RFC 9162 consistency proof between two tree sizes."""
-        answer = self.request("GET", "/v1/log/proof/consistency", params={"first": first, "second": second})
-        return [base64.b64decode(node) for node in answer["consistency_proof"]]
+        return self._run(self._core.consistency_flow(first, second))
 
-    def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        document: Mapping[str, Any] | None = None,
-        params: Mapping[str, str | int] | None = None,
-    ) -> httpx.Response:
-        content = keys.canonicalize(document) if document is not None else None
-        headers = {"Content-Type": "application/json"} if content is not None else {}
-        try:
-            return self._http.request(method, path, content=content, headers=headers, params=params)
-        except httpx.TimeoutException as exc:
-            raise RegistryUnavailable(
-                f"{self.registry} did not answer in time ({type(exc).__name__})"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise RegistryUnavailable(f"cannot reach {self.registry}: {exc}") from exc
+    def snapshot(self, since: int | None = None) -> bytes:
+        """`GET /v1/snapshot[?since=N]`: the signed snapshot or delta, raw (verify it before use)."""
+        return self._run(self._core.snapshot_flow(since))
 
     def request(
         self,
@@ -115,25 +156,45 @@ class Client:
         document: Mapping[str, Any] | None = None,
         params: Mapping[str, str | int] | None = None,
     ) -> dict[str, Any]:
-        """Send `document` (as canonical JSON) or `params`; the JSON object answered, or an error."""
-        return _answer(self._send(method, path, document=document, params=params))
+        """Send `document` (as canonical JSON) or `params`; the JSON object answered, or an error.
 
+        For endpoints without a dedicated method. Retried only when it is a GET; nothing in the
+        answer is verified here.
+        """
+        return self._run(self._core.request_flow(method, path, document=document, params=params))
 
-def _answer(response: httpx.Response) -> dict[str, Any]:
-    """The JSON object of a successful answer; a refusal raises `RegistryProblem`."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.is_success and isinstance(body, dict):
-        return body
-    if (
-        not response.is_success
-        and isinstance(body, dict)
-        and "application/problem+json" in response.headers.get("content-type", "")
-    ):
-        raise RegistryProblem(response.status_code, body)
-    if not response.is_success:
-        text = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
-        raise UnexpectedAnswer(f"HTTP {response.status_code} from {response.request.url}: {text}")
-    raise UnexpectedAnswer(f"{response.request.url} answered with something other than a JSON object")
+    # -------------------------------------------------------------- I/O
+
+    def _check_batch(self, batch: CheckBatch) -> dict[str, Any]:
+        return self._run(self._core.check_batch_flow(batch))
+
+    def _run(self, flow: Flow[T]) -> T:
+        return run_flow(flow, self._send)
+
+    def _send(self, request: Request) -> Response:
+        """Send `request`, again while the retry policy says so; the last answer, or an error."""
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                answer = self._http.request(
+                    request.method,
+                    request.path,
+                    content=request.content,
+                    headers=dict(request.headers),
+                    params=request.params,
+                )
+            except httpx.TransportError as exc:
+                delay = self._core.failure_delay(request, attempt, self._clock() - started)
+                if delay is None:
+                    timeout = isinstance(exc, httpx.TimeoutException)
+                    raise self._core.unavailable(request, exc, attempt, timeout=timeout) from exc
+            else:
+                response = Response(
+                    answer.status_code, answer.headers, answer.content, str(answer.url), attempt
+                )
+                delay = self._core.retry_delay(request, response, self._clock() - started)
+                if delay is None:
+                    return response
+            self._sleep(delay)

@@ -1,12 +1,22 @@
 """Errors the client raises.
 
 KotowariError                 base; `str(e)` is one line a person can act on
-├── RegistryUnavailable       no answer: connection refused, timeout, not HTTP
+├── RegistryUnavailable       no answer: connection refused, timeout, not HTTP (after every retry)
+│   └── RegistryBusy          still 429/502/503/504 after every retry: `status`, `retry_after`
 ├── RegistryProblem           the registry refused: carries the RFC 9457 problem details
+│   └── AlreadyFiled          409: this very signed document is already in the registry (`document_id`)
 ├── UnexpectedAnswer          an answer that is not what the protocol promises
+├── UntrustedAnswer           a signed answer the client will not rely on
+│   ├── InvalidSignedAnswer   tampered, malformed or not signed by the registry it names
+│   └── RegistryKeyMismatch   the registry's key is not the one pinned or given (`expected`, `found`)
 └── FetchRefused              the guarded fetcher would not fetch or hand over a URL (`decision`)
     ├── UseReserved           a signal reserves the declared use, or robots.txt forbids the fetch
     └── AddressRefused        the host resolves to a private, loopback or link-local address
+
+The client retries what is safe to repeat (see `crawler_client.core.RetryPolicy`), so
+`RegistryUnavailable` means the registry stayed unreachable for the whole retry budget.
+`UntrustedAnswer` is never retried: a registry that signs with another key, or an answer that
+does not verify, is a fact to report, not a fault to wait out.
 """
 
 from __future__ import annotations
@@ -39,6 +49,48 @@ class RegistryProblem(KotowariError):
         if self.errors and self.errors[0].get("pointer"):
             where = f" (at {self.errors[0]['pointer']})"
         super().__init__(f"registry refused ({status} {self.title}): {self.detail}{where}")
+
+
+class RegistryBusy(RegistryUnavailable):
+    """Still overloaded or failing (429, 502, 503, 504) after every retry the policy allows.
+
+    `retry_after` is the registry's last `Retry-After` in seconds, when it sent one: a caller with
+    more patience than the policy can wait that long and try again.
+    """
+
+    def __init__(self, message: str, *, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class AlreadyFiled(RegistryProblem):
+    """The registry already holds this very signed document (same id), filed by an earlier call.
+
+    Raised when the caller files the same document twice; a retry *inside* one call, after a lost
+    answer, recovers the receipt instead (see `crawler_client.core`).
+    """
+
+    def __init__(self, status: int, body: dict[str, Any], document_id: str) -> None:
+        super().__init__(status, body)
+        self.document_id = document_id
+
+
+class UntrustedAnswer(KotowariError):
+    """A signed answer or receipt the client refuses to rely on."""
+
+
+class InvalidSignedAnswer(UntrustedAnswer):
+    """The signature, checkpoint or proof does not verify, or the answer is malformed."""
+
+
+class RegistryKeyMismatch(UntrustedAnswer):
+    """The registry identifies (or signs) with a key other than the pinned or given one."""
+
+    def __init__(self, message: str, *, expected: str, found: str) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.found = found
 
 
 class FetchRefused(KotowariError):

@@ -14,14 +14,16 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import keys
-from crawler_client.client import Client
 from keys import merkle
 from keys.note import Checkpoint, InvalidCheckpoint, InvalidNote, NoteVerifier, open_note
+
+if TYPE_CHECKING:  # the client verifies with this module, so it may not import the client at run time
+    from crawler_client.client import Client
 
 
 class VerificationFailed(Exception):

@@ -1,0 +1,195 @@
+"""The asynchronous registry client: `crawler_client.core` over `httpx.AsyncClient`.
+
+The same operations, results and errors as `Client`; only sending and sleeping differ. Large
+checks go out as batches, at most `max_concurrency` (default 4) in flight at once, bounded by a
+semaphore so a billion-item input never opens a billion requests; results keep input order.
+
+>>> async with AsyncClient("http://127.0.0.1:8000", registry_did=did) as registry:  # doctest: +SKIP
+...     result = await registry.check(items, purpose="train-ai")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from crawler_client.core import (
+    USER_AGENT,
+    CheckBatch,
+    CheckResult,
+    ClientCore,
+    Flow,
+    Request,
+    Response,
+    RetryPolicy,
+)
+
+__all__ = ["AsyncClient"]
+
+T = TypeVar("T")
+
+
+class AsyncClient:
+    """One registry, one connection pool, for asyncio. Use `async with` or `await aclose()`.
+
+    Parameters as for `Client`; `max_concurrency` bounds the check batches in flight at once.
+    """
+
+    def __init__(
+        self,
+        registry: str,
+        *,
+        timeout: float | httpx.Timeout = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        registry_did: str | None = None,
+        pins: Path | str | None = None,
+        retry: RetryPolicy | None = None,
+        max_concurrency: int = 4,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._core = ClientCore(
+            registry, registry_did=registry_did, pins=pins, retry=retry, max_concurrency=max_concurrency
+        )
+        self.registry = self._core.registry
+        self._sleep = sleep
+        self._clock = clock
+        self._http = httpx.AsyncClient(
+            base_url=self.registry, timeout=timeout, transport=transport, headers={"User-Agent": USER_AGENT}
+        )
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def registry_did(self) -> str | None:
+        """The DID this client trusts: given, pinned, or learnt on first use (None before that)."""
+        identity = self._core.identity
+        return identity.did if identity else self._core.registry_did
+
+    # -------------------------------------------------------------- the API
+
+    async def info(self) -> dict[str, Any]:
+        """The registry's identity (`did`) and limits, checked against the pinned identity."""
+        return (await self._run(self._core.info_flow()))[0]
+
+    async def file_claim(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """File a signed claim; returns the verified receipt (`id`, `received_at`, `keys`, `log`)."""
+        return await self._run(self._core.file_flow(document))
+
+    async def withdraw_claim(self, claim_id: str, withdrawal: Mapping[str, Any]) -> dict[str, Any]:
+        """Send the claimant's signed withdrawal of `claim_id`; returns the verified receipt."""
+        return await self._run(self._core.withdraw_flow(claim_id, withdrawal))
+
+    async def get_claim(self, claim_id: str) -> dict[str, Any]:
+        """The signed claim as stored, with its status and, if withdrawn, the withdrawal."""
+        return await self.request("GET", f"/v1/claims/{claim_id}")
+
+    async def check(
+        self,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        purpose: str | None = None,
+        territory: str | None = None,
+        at: str | None = None,
+    ) -> CheckResult:
+        """Decide items against the claims in force; batched, concurrent, verified, in input order.
+
+        If one batch fails, the others still in flight are cancelled and that error is raised.
+        """
+        await self._run(self._core.identity_flow())
+        batches = self._core.check_plan(items, purpose=purpose, territory=territory, at=at)
+        gate = asyncio.Semaphore(self._core.max_concurrency)
+
+        async def one(batch: CheckBatch) -> dict[str, Any]:
+            async with gate:
+                return await self._run(self._core.check_batch_flow(batch))
+
+        tasks = [asyncio.ensure_future(one(batch)) for batch in batches]
+        try:
+            answers = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return self._core.merge(batches, answers)
+
+    async def checkpoint(self) -> str:
+        """The latest checkpoint, as the signed note text the registry serves (verified)."""
+        return await self._run(self._core.checkpoint_flow())
+
+    async def inclusion_proof(self, leaf_hash: bytes, tree_size: int) -> tuple[int, list[bytes]]:
+        """(leaf index, RFC 9162 inclusion proof) of a leaf in the tree of `tree_size`."""
+        return await self._run(self._core.inclusion_flow(leaf_hash, tree_size))
+
+    async def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """RFC 9162 consistency proof between two tree sizes."""
+        return await self._run(self._core.consistency_flow(first, second))
+
+    async def snapshot(self, since: int | None = None) -> bytes:
+        """`GET /v1/snapshot[?since=N]`: the signed snapshot or delta, raw (verify it before use)."""
+        return await self._run(self._core.snapshot_flow(since))
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        document: Mapping[str, Any] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> dict[str, Any]:
+        """Send `document` (as canonical JSON) or `params`; the JSON object answered, or an error."""
+        return await self._run(self._core.request_flow(method, path, document=document, params=params))
+
+    # -------------------------------------------------------------- I/O
+
+    async def _run(self, flow: Flow[T]) -> T:
+        """Drive `flow` (see `crawler_client.core.run_flow`, its blocking twin)."""
+        try:
+            request = next(flow)
+            while True:
+                request = flow.send(await self._send(request))
+        except StopIteration as done:
+            result: T = done.value
+            return result
+
+    async def _send(self, request: Request) -> Response:
+        """Send `request`, again while the retry policy says so; the last answer, or an error."""
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                answer = await self._http.request(
+                    request.method,
+                    request.path,
+                    content=request.content,
+                    headers=dict(request.headers),
+                    params=request.params,
+                )
+            except httpx.TransportError as exc:
+                delay = self._core.failure_delay(request, attempt, self._clock() - started)
+                if delay is None:
+                    timeout = isinstance(exc, httpx.TimeoutException)
+                    raise self._core.unavailable(request, exc, attempt, timeout=timeout) from exc
+            else:
+                response = Response(
+                    answer.status_code, answer.headers, answer.content, str(answer.url), attempt
+                )
+                delay = self._core.retry_delay(request, response, self._clock() - started)
+                if delay is None:
+                    return response
+            await self._sleep(delay)

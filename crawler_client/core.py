@@ -1,0 +1,773 @@
+"""The I/O-free core that `Client` and `AsyncClient` share.
+
+Everything that is the same whichever way the bytes travel lives here: building requests
+(canonical JSON bodies), turning answers into results or errors, pinning the registry's identity
+and verifying every signed answer against it, planning check batches, and deciding whether and
+when to retry. The two clients only send requests and sleep (the httpx design: one `BaseClient`,
+two thin I/O shells).
+
+Each operation is a *flow*: a generator that yields `Request`s and receives `Response`s, and
+finally returns its result (the shape of httpx's `Auth.auth_flow`). A driver runs it:
+
+>>> def run(flow, send):  # doctest: +SKIP
+...     try:
+...         request = next(flow)
+...         while True:
+...             request = flow.send(send(request))
+...     except StopIteration as done:
+...         return done.value
+
+so filing's recovery after a lost answer, say, is written once and runs over both I/O styles.
+
+Retries. A request is retried only when sending it again cannot change what happens:
+GET requests, `POST /v1/check` (read-only), and filing or withdrawing a *signed* document —
+the registry accepts a given (author, nonce) once, atomically, so a second copy of the same
+document can never be stored twice. Retried are connection errors, timeouts and 429, 502, 503
+and 504, with exponential backoff and full jitter, at least as long as `Retry-After` asks,
+within `RetryPolicy.max_attempts` and `max_elapsed`.
+
+Filing twice. When a filing's answer is lost (a timeout, a reset connection, a 502 from a
+proxy) the registry may have stored the document. The retry then meets
+`409 nonce-reused`. The core asks for the claim by the document's own id (the SHA-256 of its
+canonical form); if the registry holds exactly this document, the first attempt succeeded, and the
+flow rebuilds the receipt — the entry's index, an inclusion proof and the current signed checkpoint,
+verified like any receipt — marked `"already_filed": true`. If the *caller* files the same document
+again (a first attempt meeting 409), that is reported as `AlreadyFiled`, carrying the id, because
+the caller may not know. A different document that reuses a nonce stays a plain `RegistryProblem`.
+Withdrawals follow the same rule (`409 already-withdrawn` by this very withdrawal).
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import random as random_module
+import threading
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import keys
+from crawler_client.errors import (
+    AlreadyFiled,
+    InvalidSignedAnswer,
+    RegistryBusy,
+    RegistryKeyMismatch,
+    RegistryProblem,
+    RegistryUnavailable,
+    UnexpectedAnswer,
+)
+from crawler_client.pins import Pin, PinFile
+from crawler_client.verification import (
+    VerificationFailed,
+    note_verifier,
+    open_checkpoint,
+    verify_answer,
+    verify_receipt,
+)
+from keys import merkle
+from keys.note import NoteVerifier, verifier_key
+
+__all__ = [
+    "DEFAULT_MAX_CHECK_ITEMS",
+    "RETRY_STATUSES",
+    "CheckBatch",
+    "CheckResult",
+    "ClientCore",
+    "Flow",
+    "RegistryIdentity",
+    "Request",
+    "Response",
+    "RetryPolicy",
+    "parse_retry_after",
+]
+
+T = TypeVar("T")
+Flow = Generator["Request", "Response", T]
+"""An operation: yields requests, receives their responses, returns its result."""
+
+USER_AGENT = "kotowari-client/0.1"
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+DEFAULT_MAX_CHECK_ITEMS = 10_000
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+#: Room left in a check body for everything but the items (purpose, territory, `at`, brackets).
+_BODY_OVERHEAD = 512
+_JSON = {"Content-Type": "application/json"}
+
+
+# ------------------------------------------------------------------ requests and responses
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to send; `repeatable` says whether sending it twice is harmless (so it may be retried)."""
+
+    method: str
+    path: str
+    params: Mapping[str, str | int] | None = None
+    content: bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    repeatable: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Response:
+    """What came back; `headers` is case-insensitive (the drivers pass httpx's), `attempts` counts sends."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    url: str
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def problem(self) -> dict[str, Any] | None:
+        """The RFC 9457 problem details, when that is what the answer is."""
+        if "application/problem+json" not in self.headers.get("content-type", ""):
+            return None
+        try:
+            body = keys.parse_strict_json(self.content)
+        except keys.InvalidJSON:
+            return None
+        return body if isinstance(body, dict) else None
+
+
+def problem_slug(problem: Mapping[str, Any] | None) -> str:
+    """The stable last segment of a problem `type` URI (`…/problems/nonce-reused` → `nonce-reused`)."""
+    return str((problem or {}).get("type", "")).rsplit("/", 1)[-1]
+
+
+# ------------------------------------------------------------------ retries
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date); None if absent or bad."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When to send a repeatable request again, and after how long.
+
+    Delays are "full jitter" (uniform between 0 and `base_delay * 2**(n-1)`, capped at
+    `max_delay`), which spreads a crowd of clients out after an outage instead of having them
+    return in lock step; a `Retry-After` from the registry is a floor on the delay. No retry starts
+    when it would end past `max_elapsed` seconds after the first attempt: the caller gets
+    `RegistryUnavailable`/`RegistryBusy` then, rather than an unbounded wait.
+    """
+
+    max_attempts: int = 4
+    max_elapsed: float = 30.0
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts is at least 1 (1 means: never retry)")
+        if self.max_elapsed < 0 or self.base_delay < 0 or self.max_delay < 0:
+            raise ValueError("retry times cannot be negative")
+
+    def backoff(self, attempt: int, random: Callable[[], float]) -> float:
+        """The jittered delay after failed attempt number `attempt` (1-based)."""
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+        return float(ceiling * random())
+
+    def delay(
+        self,
+        request: Request,
+        attempt: int,
+        elapsed: float,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        random: Callable[[], float] = random_module.random,
+    ) -> float | None:
+        """Seconds to wait before the next attempt, or None to stop and report this outcome.
+
+        `status` is None for a connection error or timeout, else the HTTP status answered.
+        """
+        if not request.repeatable or attempt >= self.max_attempts:
+            return None
+        if status is not None and status not in RETRY_STATUSES:
+            return None
+        wait = self.backoff(attempt, random)
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        if elapsed + wait > self.max_elapsed:
+            return None
+        return wait
+
+
+NO_RETRIES = RetryPolicy(max_attempts=1)
+
+
+# ------------------------------------------------------------------ identity
+
+
+@dataclass(frozen=True)
+class RegistryIdentity:
+    """Who the registry is (its DID, whose key signs answers and checkpoints) and its limits."""
+
+    did: str
+    origin: str
+    max_check_items: int = DEFAULT_MAX_CHECK_ITEMS
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+    @property
+    def verifier(self) -> NoteVerifier:
+        return note_verifier(self.did, self.origin)
+
+
+# ------------------------------------------------------------------ checks
+
+
+@dataclass(frozen=True)
+class CheckBatch:
+    """One `POST /v1/check`: the inputs `[start, stop)` and the canonical body that asks about them."""
+
+    start: int
+    stop: int
+    body: bytes
+    purpose: str | None
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The answer to a check of any size: one result per input item, in input order, and every
+    signed answer the registry gave, verified, as evidence of what it said.
+
+    `answers[k]` covers inputs `batches[k]`; `answer_for(i)` finds the signed answer behind item i.
+    """
+
+    items: list[dict[str, Any]]
+    answers: list[dict[str, Any]]
+    batches: list[range]
+    purpose: str | None = None
+
+    @property
+    def decisions(self) -> list[str]:
+        """Each item's decision for the purpose asked (`n`, `y` or `unknown`).
+
+        A check without a purpose decides every use: read `decisions_for(use)` then.
+        """
+        if self.purpose is None:
+            raise ValueError("this check named no purpose: use decisions_for(use)")
+        return [str(item["decision"]) for item in self.items]
+
+    def decisions_for(self, use: str) -> list[str]:
+        """Each item's decision for `use`, whatever purpose the check named."""
+        return [str(item["decisions"][use]) for item in self.items]
+
+    @property
+    def reserved(self) -> bool:
+        """True when any item is reserved (`n`) for the purpose asked (for any use, if none was)."""
+        if self.purpose is not None:
+            return any(item.get("decision") == "n" for item in self.items)
+        return any("n" in item.get("decisions", {}).values() for item in self.items)
+
+    def answer_for(self, index: int) -> dict[str, Any]:
+        """The signed answer that decided input item `index`."""
+        for batch, answer in zip(self.batches, self.answers, strict=True):
+            if index in batch:
+                return answer
+        raise IndexError(f"no item {index} in a check of {len(self.items)} items")
+
+    def __getitem__(self, key: str) -> Any:
+        """`result["items"]` (merged) and, for a one-request check, the signed answer's other fields:
+        code written when `check` returned the signed answer itself keeps working."""
+        if key == "items":
+            return self.items
+        if len(self.answers) == 1:
+            return self.answers[0][key]
+        raise KeyError(f"{key!r}: a check of {len(self.answers)} requests has one signed answer per request")
+
+    def to_json(self) -> dict[str, Any]:
+        """The signed answer itself when there is one (`kotowari verify` checks it), else all of them."""
+        if len(self.answers) == 1:
+            return self.answers[0]
+        return {"type": "CheckAnswers", "answers": self.answers}
+
+
+# ------------------------------------------------------------------ the core
+
+
+class ClientCore:
+    """Settings and protocol logic of one registry client; no sockets, no sleeping.
+
+    The pinned identity is the only state, set once (under a lock, since the sync client may
+    check batches from several threads) and compared on every later `GET /v1/registry`.
+    """
+
+    def __init__(
+        self,
+        registry: str,
+        *,
+        registry_did: str | None = None,
+        pins: Path | str | None = None,
+        retry: RetryPolicy | None = None,
+        max_concurrency: int = 4,
+        random: Callable[[], float] | None = None,
+    ) -> None:
+        if not registry.startswith(("http://", "https://")):
+            raise ValueError(f"registry must be an http(s) URL, not {registry!r}")
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency is at least 1")
+        if registry_did is not None and not registry_did.startswith("did:key:"):
+            raise ValueError(f"registry_did must be a did:key, not {registry_did!r}")
+        self.registry = registry.rstrip("/")
+        self.registry_did = registry_did
+        self.pins = PinFile(pins) if pins is not None else None
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.max_concurrency = max_concurrency
+        self.random = random or random_module.random
+        self.identity: RegistryIdentity | None = None
+        self._lock = threading.Lock()
+
+    # -------------------------------------------------------------- building requests
+
+    def build(
+        self,
+        method: str,
+        path: str,
+        *,
+        document: Mapping[str, Any] | None = None,
+        params: Mapping[str, str | int] | None = None,
+        repeatable: bool | None = None,
+    ) -> Request:
+        """A request whose body is `document` in RFC 8785 form, so it arrives byte for byte as signed.
+
+        Repeatable by default only when it reads: GET and `POST /v1/check`.
+        """
+        method = method.upper()
+        if repeatable is None:
+            repeatable = method == "GET" or (method == "POST" and path == "/v1/check")
+        content = keys.canonicalize(document) if document is not None else None
+        return Request(
+            method,
+            path,
+            params=dict(params) if params else None,
+            content=content,
+            headers=_JSON if content is not None else {},
+            repeatable=repeatable,
+        )
+
+    # -------------------------------------------------------------- retries and transport faults
+
+    def retry_delay(self, request: Request, response: Response, elapsed: float) -> float | None:
+        """Wait this long and send `request` again, or None to hand `response` to the flow."""
+        retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+        return self.retry.delay(
+            request,
+            response.attempts,
+            elapsed,
+            status=response.status,
+            retry_after=retry_after,
+            random=self.random,
+        )
+
+    def failure_delay(self, request: Request, attempt: int, elapsed: float) -> float | None:
+        """After a connection error or timeout: wait this long and send again, or None to give up."""
+        return self.retry.delay(request, attempt, elapsed, random=self.random)
+
+    def unavailable(
+        self, request: Request, error: Exception, attempts: int, *, timeout: bool
+    ) -> RegistryUnavailable:
+        """The error for a registry that never answered `request`."""
+        tries = f" ({attempts} attempts)" if attempts > 1 else ""
+        if timeout:
+            return RegistryUnavailable(
+                f"{self.registry} did not answer {request} in time ({type(error).__name__}){tries}"
+            )
+        return RegistryUnavailable(
+            f"cannot reach {self.registry}: {str(error) or type(error).__name__}{tries}"
+        )
+
+    # -------------------------------------------------------------- parsing answers
+
+    def raise_for_status(self, response: Response) -> None:
+        """Turn a refusal into the matching error; return quietly for 2xx."""
+        if response.ok:
+            return
+        problem = response.problem()
+        if response.status in RETRY_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+            said = f": {problem.get('detail')}" if problem and problem.get("detail") else ""
+            tries = f" after {response.attempts} attempts" if response.attempts > 1 else ""
+            raise RegistryBusy(
+                f"{self.registry} answered {response.status}{tries}{said}",
+                status=response.status,
+                retry_after=retry_after,
+            )
+        if problem is not None:
+            raise RegistryProblem(response.status, problem)
+        first = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
+        raise UnexpectedAnswer(f"HTTP {response.status} from {response.url}: {first}")
+
+    def json_object(self, response: Response) -> dict[str, Any]:
+        """The JSON object of a successful answer, or the error the answer amounts to."""
+        self.raise_for_status(response)
+        try:
+            body = keys.parse_strict_json(response.content)
+        except keys.InvalidJSON:
+            body = None
+        if not isinstance(body, dict):
+            raise UnexpectedAnswer(f"{response.url} answered with something other than a JSON object")
+        return body
+
+    def raw(self, response: Response) -> bytes:
+        self.raise_for_status(response)
+        return response.content
+
+    # -------------------------------------------------------------- identity and pinning
+
+    def adopt_identity(self, info: Mapping[str, Any]) -> RegistryIdentity:
+        """Check `GET /v1/registry`'s answer against the pin (or the given DID) and pin it.
+
+        The published note verifier key must be the DID's own key, so the identity a client pins is
+        the one that signs checkpoints too.
+        """
+        try:
+            did, log = str(info["did"]), info["log"]
+            origin, published = str(log["origin"]), str(log["note_verifier_key"])
+            limits = info.get("limits") or {}
+            max_items = int(limits.get("max_check_items", DEFAULT_MAX_CHECK_ITEMS))
+            max_body = int(limits.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UnexpectedAnswer(f"{self.registry}/v1/registry is malformed: {exc!r}") from None
+        if max_items < 1 or max_body < 1:
+            raise UnexpectedAnswer(f"{self.registry}/v1/registry announces impossible limits")
+        try:
+            verifier = note_verifier(did, origin)
+        except VerificationFailed as exc:
+            raise UnexpectedAnswer(f"{self.registry}: {exc}") from None
+        if published != verifier_key(origin, verifier.public_key):
+            raise InvalidSignedAnswer(
+                f"{self.registry} publishes a note verifier key that is not its DID's key"
+            )
+        identity = RegistryIdentity(did, origin, max_items, max_body)
+        with self._lock:
+            expected = [("given", Pin(self.registry_did, origin))] if self.registry_did else []
+            if self.identity is not None:
+                expected.append(("seen", Pin(self.identity.did, self.identity.origin)))
+            pinned = self.pins.get(self.registry) if self.pins else None
+            if pinned is not None:
+                expected.append((f"pinned in {self.pins.path}", pinned))  # type: ignore[union-attr]
+            for source, pin in expected:
+                if pin.did != did or (source != "given" and pin.origin != origin):
+                    raise RegistryKeyMismatch(
+                        f"{self.registry} identifies as {did} ({origin}), but the {source} identity is "
+                        f"{pin.did} ({pin.origin}): refusing to trust it",
+                        expected=pin.did,
+                        found=did,
+                    )
+            if self.pins is not None and pinned is None:
+                self.pins.put(self.registry, Pin(did, origin))
+            self.identity = identity
+        return identity
+
+    def identity_flow(self) -> Flow[RegistryIdentity]:
+        """The pinned identity, fetching `GET /v1/registry` the first time."""
+        if self.identity is not None:
+            return self.identity
+        return (yield from self.info_flow())[1]
+
+    def info_flow(self) -> Flow[tuple[dict[str, Any], RegistryIdentity]]:
+        info = self.json_object((yield self.build("GET", "/v1/registry")))
+        return info, self.adopt_identity(info)
+
+    def _pinned(self) -> RegistryIdentity:
+        if self.identity is None:  # pragma: no cover - every flow fetches it first
+            raise RuntimeError("the registry's identity is not known yet")
+        return self.identity
+
+    # -------------------------------------------------------------- verifying signed answers
+
+    def verify_check_answer(self, answer: Mapping[str, Any], batch: CheckBatch) -> None:
+        """A check answer is signed by the pinned registry, at its log, and answers every item asked."""
+        identity = self._pinned()
+        named = answer.get("registry")
+        if named != identity.did:
+            raise RegistryKeyMismatch(
+                f"a check answer from {self.registry} names registry {named}, not the pinned {identity.did}",
+                expected=identity.did,
+                found=str(named),
+            )
+        try:
+            verify_answer(dict(answer))
+        except VerificationFailed as exc:
+            raise InvalidSignedAnswer(f"a check answer from {self.registry} does not verify: {exc}") from None
+        point = answer.get("checkpoint")
+        if not isinstance(point, dict) or point.get("origin") != identity.origin:
+            raise InvalidSignedAnswer(
+                f"a check answer from {self.registry} is not tied to log {identity.origin}"
+            )
+        if answer.get("type") != "CheckAnswer" or answer.get("purpose") != batch.purpose:
+            raise InvalidSignedAnswer(f"{self.registry} answered a different question than it was asked")
+        items = answer.get("items")
+        if not isinstance(items, list) or len(items) != len(batch):
+            count = len(items) if isinstance(items, list) else "no"
+            raise InvalidSignedAnswer(f"{self.registry} answered {count} items for the {len(batch)} asked")
+
+    def verify_receipt(self, document: Mapping[str, Any], receipt: Mapping[str, Any]) -> None:
+        """A filing receipt is for this document, in the pinned registry's log, under its checkpoint."""
+        identity = self._pinned()
+        log = receipt.get("log")
+        if not isinstance(log, dict):
+            raise UnexpectedAnswer(f"{self.registry} answered a filing without a log receipt")
+        if log.get("registry") != identity.did:
+            raise RegistryKeyMismatch(
+                f"the receipt from {self.registry} is signed for {log.get('registry')}, not the pinned "
+                f"{identity.did}",
+                expected=identity.did,
+                found=str(log.get("registry")),
+            )
+        if log.get("origin") != identity.origin:
+            raise InvalidSignedAnswer(
+                f"the receipt is for log {log.get('origin')!r}, not {identity.origin!r}"
+            )
+        try:
+            verify_receipt({"document": dict(document), "log": log})
+        except VerificationFailed as exc:
+            raise InvalidSignedAnswer(f"the receipt from {self.registry} does not verify: {exc}") from None
+        if receipt.get("id") != keys.document_id(dict(document)):
+            raise InvalidSignedAnswer(f"the receipt from {self.registry} is for another document")
+
+    # -------------------------------------------------------------- operations
+
+    def check_plan(
+        self,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        purpose: str | None = None,
+        territory: str | None = None,
+        at: str | None = None,
+    ) -> list[CheckBatch]:
+        """Split `items` into requests within the registry's item and body limits, keeping order.
+
+        Each item is canonicalised once; the body is assembled from those bytes (RFC 8785 sorts
+        the top-level keys `at` < `items` < `purpose` < `territory`), so batching costs no second
+        encoding and every batch's size is known exactly before it is sent. An item too large for any
+        body goes alone, and the registry's 413 says so.
+        """
+        if isinstance(items, (str, bytes)) or not items:
+            raise ValueError("check needs at least one item, e.g. {'scheme': 'url', 'value': 'https://…'}")
+        identity = self._pinned()
+        head = b'{"at":' + keys.canonicalize(at) + b"," if at is not None else b"{"
+        tail = b""
+        if purpose is not None:
+            tail += b',"purpose":' + keys.canonicalize(purpose)
+        if territory is not None:
+            tail += b',"territory":' + keys.canonicalize(territory)
+        tail += b"}"
+        budget = identity.max_body_bytes - len(head) - len(tail) - len(b'"items":[]') - _BODY_OVERHEAD
+        encoded = []
+        for number, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                raise TypeError(f"item {number} is a {type(item).__name__}, not an identifier object")
+            encoded.append(keys.canonicalize(dict(item)))
+        batches: list[CheckBatch] = []
+        start, size = 0, 0
+        for number, raw in enumerate(encoded):
+            count = number - start
+            if count and (count >= identity.max_check_items or size + 1 + len(raw) > budget):
+                batches.append(self._batch(encoded, start, number, head, tail, purpose))
+                start, size = number, 0
+            size += len(raw) + (1 if number > start else 0)
+        batches.append(self._batch(encoded, start, len(encoded), head, tail, purpose))
+        return batches
+
+    @staticmethod
+    def _batch(
+        encoded: list[bytes], start: int, stop: int, head: bytes, tail: bytes, purpose: str | None
+    ) -> CheckBatch:
+        body = head + b'"items":[' + b",".join(encoded[start:stop]) + b"]" + tail
+        return CheckBatch(start, stop, body, purpose)
+
+    def check_batch_flow(self, batch: CheckBatch) -> Flow[dict[str, Any]]:
+        """Ask about one batch; the signed answer, verified."""
+        request = Request("POST", "/v1/check", content=batch.body, headers=_JSON, repeatable=True)
+        answer = self.json_object((yield request))
+        self.verify_check_answer(answer, batch)
+        return answer
+
+    @staticmethod
+    def merge(batches: Sequence[CheckBatch], answers: Sequence[dict[str, Any]]) -> CheckResult:
+        items = [item for answer in answers for item in answer["items"]]
+        purpose = batches[0].purpose if batches else None
+        return CheckResult(items, list(answers), [range(b.start, b.stop) for b in batches], purpose)
+
+    def file_flow(self, document: Mapping[str, Any]) -> Flow[dict[str, Any]]:
+        """File a signed claim; its receipt, verified (see the module docstring on filing twice)."""
+        yield from self.identity_flow()
+        response = yield self.build("POST", "/v1/claims", document=document, repeatable=True)
+        document_id = _document_id(document)
+        if response.status == 409 and problem_slug(response.problem()) == "nonce-reused" and document_id:
+            stored = yield self.build("GET", f"/v1/claims/{document_id}")
+            if stored.status == 200:
+                record = self.json_object(stored)
+                if response.attempts == 1:
+                    raise AlreadyFiled(409, response.problem() or {}, document_id)
+                receipt: dict[str, Any] = {
+                    "id": document_id,
+                    "received_at": record.get("received_at"),
+                    "keys": _lookup_keys(document),
+                    "log": (yield from self._log_receipt_flow(document, record.get("log_index"))),
+                    "already_filed": True,
+                }
+                self.verify_receipt(document, receipt)
+                return receipt
+        receipt = self.json_object(response)
+        self.verify_receipt(document, receipt)
+        return receipt
+
+    def withdraw_flow(self, claim_id: str, withdrawal: Mapping[str, Any]) -> Flow[dict[str, Any]]:
+        """Send a signed withdrawal; its receipt, verified (the same rule for a repeat as filing)."""
+        yield from self.identity_flow()
+        path = f"/v1/claims/{claim_id}/withdraw"
+        response = yield self.build("POST", path, document=withdrawal, repeatable=True)
+        document_id = _document_id(withdrawal)
+        slug = problem_slug(response.problem())
+        if response.status == 409 and slug in {"already-withdrawn", "nonce-reused"} and document_id:
+            stored = yield self.build("GET", f"/v1/claims/{claim_id}")
+            recorded = self.json_object(stored).get("withdrawal") if stored.ok else None
+            if isinstance(recorded, dict) and recorded.get("id") == document_id:
+                if response.attempts == 1:
+                    raise AlreadyFiled(409, response.problem() or {}, document_id)
+                receipt: dict[str, Any] = {
+                    "id": document_id,
+                    "claim": claim_id,
+                    "received_at": recorded.get("received_at"),
+                    "log": (yield from self._log_receipt_flow(withdrawal, recorded.get("log_index"))),
+                    "already_filed": True,
+                }
+                self.verify_receipt(withdrawal, receipt)
+                return receipt
+        receipt = self.json_object(response)
+        self.verify_receipt(withdrawal, receipt)
+        return receipt
+
+    def _log_receipt_flow(self, document: Mapping[str, Any], log_index: object) -> Flow[dict[str, Any]]:
+        """A receipt's `log` part for a document already in the log, at today's signed checkpoint."""
+        identity = self._pinned()
+        note = yield from self.checkpoint_flow()
+        size = open_checkpoint(note, identity.verifier).size
+        leaf = merkle.leaf_hash(keys.canonicalize(dict(document)))
+        index, proof = yield from self.inclusion_flow(leaf, size)
+        if index != log_index:
+            raise InvalidSignedAnswer(
+                f"{self.registry} places the document at log index {index} and also at {log_index}"
+            )
+        return {
+            "registry": identity.did,
+            "origin": identity.origin,
+            "index": index,
+            "tree_size": size,
+            "leaf_hash": _b64(leaf),
+            "inclusion_proof": [_b64(node) for node in proof],
+            "checkpoint": note,
+        }
+
+    def checkpoint_flow(self) -> Flow[str]:
+        """The latest checkpoint note, verified against the pinned key."""
+        identity = yield from self.identity_flow()
+        response = yield self.build("GET", "/log/checkpoint")
+        self.raise_for_status(response)
+        note = response.text
+        try:
+            open_checkpoint(note, identity.verifier)
+        except VerificationFailed as exc:
+            raise InvalidSignedAnswer(f"the checkpoint from {self.registry} does not verify: {exc}") from None
+        return note
+
+    def inclusion_flow(self, leaf_hash: bytes, tree_size: int) -> Flow[tuple[int, list[bytes]]]:
+        params: dict[str, str | int] = {"hash": _b64(leaf_hash), "tree_size": tree_size}
+        answer = self.json_object((yield self.build("GET", "/v1/log/proof/inclusion", params=params)))
+        try:
+            return int(answer["leaf_index"]), [base64.b64decode(node) for node in answer["inclusion_proof"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UnexpectedAnswer(f"malformed inclusion proof from {self.registry}: {exc!r}") from None
+
+    def consistency_flow(self, first: int, second: int) -> Flow[list[bytes]]:
+        params = {"first": first, "second": second}
+        answer = self.json_object((yield self.build("GET", "/v1/log/proof/consistency", params=params)))
+        try:
+            return [base64.b64decode(node) for node in answer["consistency_proof"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UnexpectedAnswer(f"malformed consistency proof from {self.registry}: {exc!r}") from None
+
+    def snapshot_flow(self, since: int | None) -> Flow[bytes]:
+        """The snapshot (or the delta since tree size `since`) as the registry serves it, unverified."""
+        if since is not None and (isinstance(since, bool) or not isinstance(since, int) or since < 0):
+            raise ValueError(f"since is a tree size (an integer >= 0), not {since!r}")
+        params = {"since": since} if since is not None else None
+        return self.raw((yield self.build("GET", "/v1/snapshot", params=params)))
+
+    def request_flow(
+        self,
+        method: str,
+        path: str,
+        *,
+        document: Mapping[str, Any] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> Flow[dict[str, Any]]:
+        return self.json_object((yield self.build(method, path, document=document, params=params)))
+
+
+def run_flow(flow: Flow[T], send: Callable[[Request], Response]) -> T:
+    """Drive `flow` with a blocking `send` (the sync client's driver; the async one mirrors it)."""
+    try:
+        request = next(flow)
+        while True:
+            request = flow.send(send(request))
+    except StopIteration as done:
+        result: T = done.value
+        return result
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _document_id(document: Mapping[str, Any]) -> str | None:
+    try:
+        return keys.document_id(dict(document))
+    except (keys.KeysError, TypeError, ValueError):
+        return None
+
+
+def _lookup_keys(claim: Mapping[str, Any]) -> list[str]:
+    """The lookup keys the registry lists in a claim's receipt, computed as it computes them."""
+    from registry.schemes import exact_keys, identifier
+
+    subject = claim.get("subject")
+    identifiers = subject.get("identifiers", []) if isinstance(subject, dict) else []
+    try:
+        return sorted({key for obj in identifiers for key in exact_keys(identifier(obj), query=False)})
+    except ValueError:
+        return []
