@@ -39,6 +39,8 @@ class AsyncClient:
     """One registry, one connection pool, for asyncio. Use `async with` or `await aclose()`.
 
     Parameters as for `Client`; `max_concurrency` bounds the check batches in flight at once.
+    The pin file, when given, is read and written with blocking calls: it is a few hundred bytes,
+    touched once per client on first use.
     """
 
     def __init__(

@@ -126,10 +126,13 @@ class Client:
         batches = self._core.check_plan(items, purpose=purpose, territory=territory, at=at)
         workers = min(self._core.max_concurrency, len(batches))
         if workers == 1:
-            answers = [self._check_batch(batch) for batch in batches]
-        else:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kotowari-check") as pool:
-                answers = list(pool.map(self._check_batch, batches))
+            return self._core.merge(batches, [self._check_batch(batch) for batch in batches])
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kotowari-check")
+        try:
+            futures = [pool.submit(self._check_batch, batch) for batch in batches]
+            answers = [future.result() for future in futures]
+        finally:  # on the first failure, batches not yet started are not sent at all
+            pool.shutdown(wait=True, cancel_futures=True)
         return self._core.merge(batches, answers)
 
     def checkpoint(self) -> str:

@@ -322,6 +322,7 @@ class ClientCore:
 
     The pinned identity is the only state, set once (under a lock, since the sync client may
     check batches from several threads) and compared on every later `GET /v1/registry`.
+    `random` (the jitter) and `now` (to read a `Retry-After` date) are parameters so tests are exact.
     """
 
     def __init__(
@@ -333,6 +334,7 @@ class ClientCore:
         retry: RetryPolicy | None = None,
         max_concurrency: int = 4,
         random: Callable[[], float] | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         if not registry.startswith(("http://", "https://")):
             raise ValueError(f"registry must be an http(s) URL, not {registry!r}")
@@ -346,6 +348,7 @@ class ClientCore:
         self.retry = retry if retry is not None else RetryPolicy()
         self.max_concurrency = max_concurrency
         self.random = random or random_module.random
+        self.now = now or (lambda: datetime.now(UTC))  # only to read Retry-After given as a date
         self.identity: RegistryIdentity | None = None
         self._lock = threading.Lock()
 
@@ -381,7 +384,7 @@ class ClientCore:
 
     def retry_delay(self, request: Request, response: Response, elapsed: float) -> float | None:
         """Wait this long and send `request` again, or None to hand `response` to the flow."""
-        retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+        retry_after = parse_retry_after(response.headers.get("retry-after"), self.now())
         return self.retry.delay(
             request,
             response.attempts,
@@ -416,7 +419,7 @@ class ClientCore:
             return
         problem = response.problem()
         if response.status in RETRY_STATUSES:
-            retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+            retry_after = parse_retry_after(response.headers.get("retry-after"), self.now())
             said = f": {problem.get('detail')}" if problem and problem.get("detail") else ""
             tries = f" after {response.attempts} attempts" if response.attempts > 1 else ""
             raise RegistryBusy(

@@ -4,6 +4,8 @@ No network: responses are built by hand and answers signed with a key standing i
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -294,3 +296,12 @@ def test_results_read_like_the_signed_answer_they_used_to_be():
     assert len(two["items"]) == 3
     with pytest.raises(KeyError, match="one signed answer per request"):
         two["registry"]
+
+
+def test_a_retry_after_date_is_read_on_the_cores_clock():
+    moment = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    registry = core(now=lambda: moment, random=lambda: 0.0)
+    later = format_datetime(moment + timedelta(seconds=9), usegmt=True)
+    busy = Response(503, httpx.Headers({"retry-after": later}), b"", BASE)
+    assert registry.retry_delay(registry.build("GET", "/v1/registry"), busy, elapsed=0.0) == 9.0
+    assert registry.retry_delay(registry.build("POST", "/v1/notices"), busy, elapsed=0.0) is None

@@ -67,6 +67,12 @@ def test_sync_client_against_a_real_server(small_batches_server: ServerProcess, 
         json.loads(pins.read_text())["registries"][small_batches_server.url]["did"]
         == receipt["log"]["registry"]
     )
+    with Client(small_batches_server.url, max_concurrency=3) as registry:
+        bad = [*items[:12], {"scheme": "embedding", "space": "speaker/unknown", "vector": [1.0]}, *items]
+        with pytest.raises(RegistryProblem) as refused:  # the second of four batches is refused
+            registry.check(bad)
+        assert refused.value.status == 422
+
     stranger = Client(small_batches_server.url, registry_did=keys.SigningKey.generate().did)
     with stranger, pytest.raises(RegistryKeyMismatch):
         stranger.check(items[:1])
