@@ -34,12 +34,9 @@ import keys
 from crawler_client import snapshot as snapshot_module
 from crawler_client.filter import decide_batch
 from crawler_client.snapshot import Snapshot
-from keys import merkle
-from keys.note import Checkpoint, sign_note
 from registry import urls
-from registry.documents import Claim, new_claim
-from registry.identity import note_signer
-from registry.snapshot import SnapshotState, build, encode_full
+from registry.documents import new_claim
+from registry.snapshot import of_log
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 WORDS = [
@@ -82,23 +79,7 @@ def make_snapshot(
         claimed.update(urls.claim_expression(url) for _, url in identifiers)
         document = new_claim(key.did, "work", identifiers, {"train-ai": "n"}, created=NOW)
         documents.append(keys.sign_document(document, key, created=NOW))
-    parsed = sorted((keys.document_id(d), Claim.model_validate(d)) for d in documents)
-    data = build(parsed, {})
-    leaves = [merkle.leaf_hash(keys.canonicalize(d)) for d in documents]
-    root = merkle.root_from_leaf_hashes(leaves)
-    origin = "bench.kotowari/offline"
-    note = sign_note(Checkpoint(origin, len(leaves), root).to_text(), [note_signer(key, origin)])
-    state = SnapshotState.sign(
-        data,
-        key=key,
-        origin=origin,
-        tree_size=len(leaves),
-        root_hash=root,
-        checkpoint=note,
-        spaces={},
-        now=NOW,
-    )
-    path.write_bytes(encode_full(state, data))
+    path.write_bytes(of_log(documents, key=key, origin="bench.kotowari/offline", spaces={}, now=NOW))
     return Snapshot.open(path), registered, claimed
 
 

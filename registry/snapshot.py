@@ -56,10 +56,11 @@ import numpy.typing as npt
 
 import keys
 from keys import merkle
-from keys.note import Checkpoint, InvalidCheckpoint, InvalidNote, NoteVerifier, open_note
+from keys.note import Checkpoint, InvalidCheckpoint, InvalidNote, NoteVerifier, open_note, sign_note
 from registry import content_ids
 from registry.checking import ClaimView, Hit
 from registry.documents import Claim, format_timestamp, parse_timestamp
+from registry.identity import note_signer
 from registry.index import ClaimIndex, EmbeddingSpace
 from registry.schemes import (
     DEFAULT_EMBEDDING_THRESHOLD,
@@ -85,6 +86,7 @@ __all__ = [
     "encode_full",
     "key_hash",
     "key_hashes",
+    "of_log",
     "read_delta",
     "read_full",
     "url_domain",
@@ -476,6 +478,35 @@ def build(claims: Iterable[tuple[str, Claim]], spaces: Mapping[str, int]) -> Sna
         },
     )
     return data.canonical()
+
+
+def of_log(
+    entries: Sequence[Mapping[str, Any]],
+    *,
+    key: keys.SigningKey,
+    origin: str,
+    spaces: Mapping[str, int],
+    now: datetime,
+) -> bytes:
+    """The full snapshot, signed with `key`, of a log holding exactly these claim documents.
+
+    For a registry state built without a server: tests, benchmarks, a mirror that replayed a log.
+    """
+    claims = sorted((keys.document_id(entry), Claim.model_validate(entry)) for entry in entries)
+    data = build(claims, spaces)
+    root = merkle.root_from_leaf_hashes([merkle.leaf_hash(keys.canonicalize(entry)) for entry in entries])
+    note = sign_note(Checkpoint(origin, len(entries), root).to_text(), [note_signer(key, origin)])
+    state = SnapshotState.sign(
+        data,
+        key=key,
+        origin=origin,
+        tree_size=len(entries),
+        root_hash=root,
+        checkpoint=note,
+        spaces=spaces,
+        now=now,
+    )
+    return encode_full(state, data)
 
 
 def _codes(codes: Sequence[bytes], width: int) -> Bytes2D:

@@ -13,10 +13,7 @@ from hypothesis import strategies as st
 import keys
 from crawler_client.filter import decide_batch
 from crawler_client.snapshot import DECISION_CODES, Snapshot
-from keys import merkle
-from registry.documents import Claim
-from registry.identity import note_signer
-from registry.snapshot import SnapshotState, build, encode_full
+from registry.snapshot import of_log
 from tests.factories import signed_claim
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
@@ -25,25 +22,7 @@ KEY = keys.SigningKey.generate()
 
 def offline_snapshot(documents: list[dict[str, Any]]) -> Snapshot:
     """A snapshot signed by a throwaway registry over these claims (tree size = their number)."""
-    claims = sorted((keys.document_id(d), Claim.model_validate(d)) for d in documents)
-    data = build(claims, {})
-    leaves = [merkle.leaf_hash(keys.canonicalize(d)) for d in documents]
-    root = merkle.root_from_leaf_hashes(leaves)
-    origin = "kotowari.test/offline"
-    from keys.note import Checkpoint, sign_note
-
-    note = sign_note(Checkpoint(origin, len(leaves), root).to_text(), [note_signer(KEY, origin)])
-    state = SnapshotState.sign(
-        data,
-        key=KEY,
-        origin=origin,
-        tree_size=len(leaves),
-        root_hash=root,
-        checkpoint=note,
-        spaces={},
-        now=NOW,
-    )
-    return Snapshot.from_bytes(encode_full(state, data))
+    return Snapshot.from_bytes(of_log(documents, key=KEY, origin="kotowari.test/offline", spaces={}, now=NOW))
 
 
 CLAIMS = [
