@@ -252,6 +252,7 @@ class CheckBatch:
     stop: int
     body: bytes
     purpose: str | None
+    territory: str | None = None
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -530,7 +531,8 @@ class ClientCore:
             raise InvalidSignedAnswer(
                 f"a check answer from {self.registry} is not tied to log {identity.origin}"
             )
-        if answer.get("type") != "CheckAnswer" or answer.get("purpose") != batch.purpose:
+        asked = (batch.purpose, batch.territory)
+        if answer.get("type") != "CheckAnswer" or (answer.get("purpose"), answer.get("territory")) != asked:
             raise InvalidSignedAnswer(f"{self.registry} answered a different question than it was asked")
         items = answer.get("items")
         if not isinstance(items, list) or len(items) != len(batch):
@@ -599,18 +601,24 @@ class ClientCore:
         for number, raw in enumerate(encoded):
             count = number - start
             if count and (count >= identity.max_check_items or size + 1 + len(raw) > budget):
-                batches.append(self._batch(encoded, start, number, head, tail, purpose))
+                batches.append(self._batch(encoded, start, number, head, tail, purpose, territory))
                 start, size = number, 0
             size += len(raw) + (1 if number > start else 0)
-        batches.append(self._batch(encoded, start, len(encoded), head, tail, purpose))
+        batches.append(self._batch(encoded, start, len(encoded), head, tail, purpose, territory))
         return batches
 
     @staticmethod
     def _batch(
-        encoded: list[bytes], start: int, stop: int, head: bytes, tail: bytes, purpose: str | None
+        encoded: list[bytes],
+        start: int,
+        stop: int,
+        head: bytes,
+        tail: bytes,
+        purpose: str | None,
+        territory: str | None,
     ) -> CheckBatch:
         body = head + b'"items":[' + b",".join(encoded[start:stop]) + b"]" + tail
-        return CheckBatch(start, stop, body, purpose)
+        return CheckBatch(start, stop, body, purpose, territory)
 
     def check_batch_flow(self, batch: CheckBatch) -> Flow[dict[str, Any]]:
         """Ask about one batch; the signed answer, verified."""

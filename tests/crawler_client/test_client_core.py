@@ -182,6 +182,7 @@ def test_a_signed_answer_to_the_question_asked_is_accepted():
     [
         {"purpose": "search"},  # a genuine answer to another question, replayed
         {"purpose": None},
+        {"territory": "FR"},  # answered for a territory not asked about
         {"items": [{"decision": "unknown"}]},  # fewer items than asked
         {"items": "none"},
         {"type": "Other"},
