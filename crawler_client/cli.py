@@ -22,6 +22,7 @@ from crawler_client.cli_support import Negative, Parser, UsageError, registry_fl
 from crawler_client.client import Client
 from crawler_client.errors import KotowariError
 from crawler_client.items import add_item_flags, items_from_args
+from crawler_client.manifest import ManifestInvalid, verify_manifest
 from crawler_client.verification import (
     VerificationFailed,
     check_against_registry,
@@ -44,7 +45,11 @@ from registry.vocabulary import USES, UnknownUse, parse_uses
 
 PROG = "kotowari"
 
-COMMAND_MODULES: tuple[str, ...] = ("crawler_client.policy_cli",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "crawler_client.dataset_cli",
+    "crawler_client.policy_cli",
+    "crawler_client.notice_cli",
+)
 """Modules whose `register(commands)` adds a command (see `crawler_client.cli_support`)."""
 
 
@@ -199,9 +204,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
             lines = _verify_receipt(document, args.registry)
         elif document.get("type") == "CheckAnswer":
             lines = _verify_answer(document, args.registry)
+        elif document.get("type") == "ComplianceManifest":
+            lines = verify_manifest(document, Path(args.file).parent)
         else:
             lines = _verify_signed(document, args.key)
-    except (VerificationFailed, keys.KeysError) as exc:
+    except (VerificationFailed, ManifestInvalid, keys.KeysError) as exc:
         print(f"INVALID: {exc}")
         raise Negative from None
     if args.json:
@@ -325,16 +332,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     items = _items(args, query=True)
     if not items:
         raise UsageError("name at least one item to check (--url, --file, --text, --name, …)")
-    with Client(args.registry) as registry:
-        result = registry.check(items, purpose=args.purpose)
-    if args.json:
-        _print_json(result.to_json())
+    if args.snapshot:
+        from crawler_client.snapshot import Snapshot  # numpy and the snapshot format only when asked
+
+        with Snapshot.open(args.snapshot) as snapshot:
+            answer = snapshot.check(items, purpose=args.purpose)
+        answered, shown = answer["items"], answer
+    elif args.registry:
+        with Client(args.registry) as registry:
+            result = registry.check(items, purpose=args.purpose)
+        answered, shown = result.items, result.to_json()
     else:
-        for item in result.items:
+        raise UsageError("say where to check: --registry URL (or $KOTOWARI_REGISTRY) or --snapshot FILE")
+    if args.json:
+        _print_json(shown)
+    else:
+        for item in answered:
             print(f"{item['decision']:<8} {_shown(item['item'])}")
             for reason in item["reasons"]:
                 print(f"         {reason}")
-    return 1 if result.reserved else 0
+    return 1 if any(item["decision"] == "n" for item in answered) else 0
 
 
 # ---------------------------------------------------------------- helpers
@@ -513,8 +530,15 @@ def build_parser() -> argparse.ArgumentParser:
     log_verify.add_argument("--state", metavar="FILE", help="where the last verified checkpoint is kept")
     log_verify.set_defaults(run=cmd_log_verify)
 
-    check = commands.add_parser("check", help="ask the registry what is reserved")
-    registry_flag(check)
+    check = commands.add_parser("check", help="ask the registry, or a local snapshot, what is reserved")
+    where = check.add_mutually_exclusive_group()
+    where.add_argument(
+        "--registry",
+        default=os.environ.get("KOTOWARI_REGISTRY"),
+        metavar="URL",
+        help="default: $KOTOWARI_REGISTRY",
+    )
+    where.add_argument("--snapshot", metavar="FILE", help="check offline against a snapshot (snapshot pull)")
     check.add_argument("--purpose", required=True, choices=USES)
     add_item_flags(check, query=True)
     check.add_argument("--json", action="store_true", help="print every item's decision per use")

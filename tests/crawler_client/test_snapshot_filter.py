@@ -325,3 +325,66 @@ def test_filter_refusals_are_one_line(
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and needle in err[0], (argv, err)
         assert not (tmp_path / "o.parquet").exists()
+
+
+def test_check_against_a_snapshot_gives_the_registrys_answer(
+    registry: ServerProcess,
+    creator: keys.SigningKey,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.delenv("KOTOWARI_REGISTRY", raising=False)
+    file_claim(registry, creator, urls=("https://offline-cli.example/gallery/",))
+    local = tmp_path / "claims.snapshot"
+    pull(registry.url, local)
+    capsys.readouterr()
+    for where in (["--snapshot", str(local)], ["--registry", registry.url]):
+        argv = [
+            "check",
+            *where,
+            "--purpose",
+            "train-ai",
+            "--url",
+            "https://www.offline-cli.example/gallery/a.png",
+        ]
+        assert main([*argv, "--url", "https://elsewhere.example/"]) == 1
+        out = capsys.readouterr().out.splitlines()
+        assert out[0].startswith("n ") and any(line.startswith("unknown") for line in out)
+    assert (
+        main(
+            [
+                "check",
+                "--snapshot",
+                str(local),
+                "--purpose",
+                "search",
+                "--url",
+                "https://offline-cli.example/",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    for argv, needle in (
+        (["check", "--purpose", "train-ai", "--url", "https://a.example/"], "--snapshot FILE"),
+        (
+            [
+                "check",
+                "--snapshot",
+                str(tmp_path / "missing"),
+                "--purpose",
+                "train-ai",
+                "--url",
+                "https://a/",
+            ],
+            "missing",
+        ),
+        (["check", "--snapshot", str(local), "--purpose", "train-ai", "--pdq", "abc"], "64 hex"),
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and needle in err[0], err
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", "--snapshot", str(local), "--registry", registry.url, "--purpose", "train-ai"])
+    assert exit_.value.code == 2
