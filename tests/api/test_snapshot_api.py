@@ -214,13 +214,13 @@ async def test_tampered_truncated_and_foreign_snapshots_are_refused(
         with pytest.raises(SnapshotRefused, match=why):
             Snapshot.from_bytes(bytes(damaged))
     for cut in (9, 1000, len(raw) - 10):
-        with pytest.raises(SnapshotRefused, match="truncated|bad magic"):
+        with pytest.raises(SnapshotRefused, match=r"truncated|bad magic"):
             Snapshot.from_bytes(raw[: len(raw) - cut])
     with pytest.raises(SnapshotRefused, match="after the last section"):
         Snapshot.from_bytes(raw + bytes(8))
     with pytest.raises(SnapshotRefused, match="bad magic"):
         Snapshot.from_bytes(b"PK\x03\x04" + raw[4:])
-    with pytest.raises(SnapshotRefused, match="not .*did:key|signed for registry"):
+    with pytest.raises(SnapshotRefused, match=r"not .*did:key|signed for registry"):
         Snapshot.from_bytes(raw, registry=mallory.did)
     # Re-signed by someone else, claiming to be the registry: the proof names the wrong key.
     forged = dict(state.document)
