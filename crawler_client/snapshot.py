@@ -103,6 +103,7 @@ class Snapshot:
         self.index = SnapshotIndex(data, state.spaces)
         self._mapping = mapping
         self.domains = frozenset(domain for _, domain in data.url_domains)
+        self.disputed = frozenset(str(claim["id"]) for claim in data.claims if claim.get("disputed"))
 
     @classmethod
     def open(cls, path: str | Path, *, registry: str | None = None, verify: bool = True) -> Snapshot:
@@ -182,6 +183,9 @@ class Snapshot:
             decide(item, self.index.match(item), at=moment, purpose=purpose, territory=territory)
             for item in request.items
         ]
+        for match in (match for item in answer["items"] for match in item["matches"]):
+            if match["claim"] in self.disputed:  # as the registry marks them
+                match["disputed"] = True
         return answer
 
     def checkpoint_summary(self) -> dict[str, Any]:

@@ -16,7 +16,8 @@ A full snapshot's header is the signed `SnapshotState`: registry DID, log origin
 hash, the signed checkpoint note of that size, the embedding spaces, and a table of sections
 (name, dtype, shape, offset, length, SHA-256). Sections (absent when empty):
 
-    claims                    JSON: one object per claim in force, sorted by claim id
+    claims                    JSON: one object per claim in force, sorted by claim id (its claimant,
+                              kind, uses, validity, territories; `disputed` when a side of a dispute)
     exact/hashes, exact/claims  sorted first 8 bytes of SHA-256 of every exact key ("url:host/path",
                               "sha256:…", "iscc-instance:…", "isni:…", "wikidata:…") and the
                               ordinal of its claim (uint8/16/32, the narrowest that fits):
@@ -34,7 +35,7 @@ delta to its snapshot produces byte for byte the sections of the full snapshot a
 can check them against the `SnapshotState` the delta carries. A delta (`SnapshotDelta`, signed)
 names `since` (the client's tree size and root), a consistency proof from there to the new size,
 the new signed state, a `removed` section (claim ids withdrawn since) and the sections above for
-the claims added since.
+the claims added since; a claim disputed since is both removed and added again, marked.
 
 This module is pure (numpy and keys only): the registry builds snapshots with it and clients read,
 verify, merge and search them with it.
@@ -46,7 +47,7 @@ import base64
 import binascii
 import hashlib
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -411,11 +412,14 @@ def _view(claim: Mapping[str, Any]) -> ClaimView:
 # ---------------------------------------------------------------- building
 
 
-def build(claims: Iterable[tuple[str, Claim]], spaces: Mapping[str, int]) -> SnapshotData:
+def build(
+    claims: Iterable[tuple[str, Claim]], spaces: Mapping[str, int], disputed: Collection[str] = frozenset()
+) -> SnapshotData:
     """The snapshot data of these claims (id, claim), for a registry with these embedding spaces.
 
     Mirrors `ClaimIndex.add`, so an index built from the data answers as the registry's does.
     Embeddings in spaces the registry does not know are left out, as the registry's index does.
+    Claims in `disputed` (a side of a claimant's dispute) are marked, as check answers mark them.
     """
     listed: list[dict[str, Any]] = []
     exact: list[tuple[int, int]] = []
@@ -434,6 +438,8 @@ def build(claims: Iterable[tuple[str, Claim]], spaces: Mapping[str, int]) -> Sna
             entry["valid_until"] = format_timestamp(view.valid_until)
         if view.territories is not None:
             entry["territories"] = sorted(view.territories)
+        if claim_id in disputed:
+            entry["disputed"] = True
         listed.append(entry)
         for identifier in claim.subject.identifiers:
             for key in exact_keys(identifier, query=False):

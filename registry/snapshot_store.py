@@ -22,6 +22,7 @@ from registry.documents import Claim
 from registry.errors import RegistryError
 from registry.log import TransparencyLog
 from registry.models import ClaimRecord
+from registry.notice_models import DisputeRecord
 from registry.snapshot import SnapshotData, SnapshotState
 
 
@@ -87,7 +88,7 @@ class SnapshotStore:
                 removed, added = await _changes(latest.state.tree_size, tree_size, self.spaces)
                 data = latest.data.without(removed).plus(added)
             else:
-                data = snapshot.build(await _claims(0, tree_size), self.spaces)
+                data = snapshot.build(await _claims(0, tree_size), self.spaces, await _disputed(0, tree_size))
             root = await self.log.root(tree_size)
             state = SnapshotState.sign(
                 data,
@@ -103,25 +104,39 @@ class SnapshotStore:
             return self._latest
 
 
-async def _claims(first: int, tree_size: int) -> list[tuple[str, Claim]]:
-    """Claims filed at log index [first, tree_size) and still in force at `tree_size`, by id."""
-    rows = await (
-        ClaimRecord.filter(log_index__gte=first, log_index__lt=tree_size)
-        .filter(Q(withdrawal_log_index__isnull=True) | Q(withdrawal_log_index__gte=tree_size))
-        .order_by("id")
-        .values_list("id", "document")
+async def _claims(
+    first: int, last: int, *, in_force_at: int | None = None, ids: set[str] | None = None
+) -> list[tuple[str, Claim]]:
+    """Claims filed at log index [first, last) and in force at `in_force_at` (default `last`), by id."""
+    at = last if in_force_at is None else in_force_at
+    query = ClaimRecord.filter(log_index__gte=first, log_index__lt=last).filter(
+        Q(withdrawal_log_index__isnull=True) | Q(withdrawal_log_index__gte=at)
     )
+    if ids is not None:
+        query = query.filter(id__in=sorted(ids))
+    rows = await query.order_by("id").values_list("id", "document")
     return [(str(claim_id), Claim.model_validate(json.loads(str(document)))) for claim_id, document in rows]
 
 
-async def _changes(since: int, tree_size: int, spaces: Mapping[str, int]) -> tuple[list[str], SnapshotData]:
-    """(ids withdrawn in [since, tree_size) of claims filed before `since`, data of claims added)."""
-    removed = await (
-        ClaimRecord.filter(
-            log_index__lt=since, withdrawal_log_index__gte=since, withdrawal_log_index__lt=tree_size
-        )
-        .order_by("id")
-        .values_list("id", flat=True)
+async def _disputed(first: int, tree_size: int) -> set[str]:
+    """Claims on either side of a dispute logged at [first, tree_size)."""
+    rows = await DisputeRecord.filter(log_index__gte=first, log_index__lt=tree_size).values_list(
+        "claim_id", "disputed_id"
     )
-    added = snapshot.build(await _claims(since, tree_size), spaces)
-    return [str(claim_id) for claim_id in removed], added
+    return {str(claim_id) for pair in rows for claim_id in pair}
+
+
+async def _changes(since: int, tree_size: int, spaces: Mapping[str, int]) -> tuple[list[str], SnapshotData]:
+    """(claims to drop, data of claims to add) from tree size `since` to `tree_size`.
+
+    Dropped: claims filed before `since` and withdrawn since, or first disputed since (those come
+    back, marked, among the added); added: claims filed since and still in force.
+    """
+    withdrawn = await ClaimRecord.filter(
+        log_index__lt=since, withdrawal_log_index__gte=since, withdrawal_log_index__lt=tree_size
+    ).values_list("id", flat=True)
+    flagged = await _disputed(since, tree_size) - await _disputed(0, since)
+    changed = await _claims(0, since, in_force_at=tree_size, ids=flagged) if flagged else []
+    claims = sorted([*await _claims(since, tree_size), *changed])
+    added = snapshot.build(claims, spaces, await _disputed(0, tree_size))
+    return sorted({str(claim_id) for claim_id in withdrawn} | {claim_id for claim_id, _ in changed}), added

@@ -230,3 +230,37 @@ async def test_tampered_truncated_and_foreign_snapshots_are_refused(
     resigned = keys.sign_document(forged, mallory)
     with pytest.raises(SnapshotRefused, match="signed by"):
         Snapshot.from_bytes(_frame(FULL_MAGIC, resigned, [raw[area_start:]]))
+
+
+async def test_disputes_reach_snapshots_and_deltas(
+    api: httpx.AsyncClient, alice: keys.SigningKey, mallory: keys.SigningKey, clock: Clock
+):
+    from registry.snapshot import encode_full
+    from tests.notice_factories import dispute
+
+    ours = await filed(api, alice, clock, urls=("https://contested.example/works/",))
+    theirs = await filed(api, mallory, clock, urls=("https://contested.example/works/",))
+    await filed(api, alice, clock, urls=("https://calm.example/",))
+    before = await snapshot_bytes(api)
+    state, data = read_full(before)
+    opened = await api.post(
+        "/v1/disputes",
+        content=keys.canonicalize(dispute(alice, ours, theirs, clock.now)),
+        headers={"Content-Type": "application/json"},
+    )
+    assert opened.status_code == 201, opened.text
+
+    items = [
+        {"scheme": "url", "value": u} for u in ("https://contested.example/works/a", "https://calm.example/")
+    ]
+    response = await api.post("/v1/check", json={"items": items, "purpose": "train-ai"})
+    online = response.json()
+    full = await snapshot_bytes(api)
+    offline = Snapshot.from_bytes(full).check(items, purpose="train-ai", at=clock.now)
+    assert offline["items"] == online["items"]
+    assert {m["claim"] for m in online["items"][0]["matches"] if m.get("disputed")} == {ours, theirs}
+    assert "disputed" not in online["items"][1]["matches"][0]
+
+    delta = read_delta(await snapshot_bytes(api, since=state.tree_size))
+    assert sorted(delta.removed) == sorted([ours, theirs])  # both come back, marked
+    assert encode_full(delta.state, apply_delta(data, delta)) == full
