@@ -28,6 +28,8 @@ from crawler_client.core import (
     Request,
     Response,
     RetryPolicy,
+    Sleep,
+    Unreachable,
 )
 
 __all__ = ["AsyncClient"]
@@ -159,39 +161,30 @@ class AsyncClient:
     # -------------------------------------------------------------- I/O
 
     async def _run(self, flow: Flow[T]) -> T:
-        """Drive `flow` (see `crawler_client.core.run_flow`, its blocking twin)."""
+        """Drive `flow` with its retries (`crawler_client.core.run_steps`, awaiting each step)."""
+        steps = self._core.steps(flow, self._clock)
         try:
-            request = next(flow)
+            step = next(steps)
             while True:
-                request = flow.send(await self._send(request))
+                if isinstance(step, Sleep):
+                    await self._sleep(step.seconds)
+                    step = steps.send(None)
+                else:
+                    step = steps.send(await self._attempt(step))
         except StopIteration as done:
             result: T = done.value
             return result
 
-    async def _send(self, request: Request) -> Response:
-        """Send `request`, again while the retry policy says so; the last answer, or an error."""
-        started = self._clock()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                answer = await self._http.request(
-                    request.method,
-                    request.path,
-                    content=request.content,
-                    headers=dict(request.headers),
-                    params=request.params,
-                )
-            except httpx.TransportError as exc:
-                delay = self._core.failure_delay(request, attempt, self._clock() - started)
-                if delay is None:
-                    timeout = isinstance(exc, httpx.TimeoutException)
-                    raise self._core.unavailable(request, exc, attempt, timeout=timeout) from exc
-            else:
-                response = Response(
-                    answer.status_code, answer.headers, answer.content, str(answer.url), attempt
-                )
-                delay = self._core.retry_delay(request, response, self._clock() - started)
-                if delay is None:
-                    return response
-            await self._sleep(delay)
+    async def _attempt(self, request: Request) -> Response | Unreachable:
+        """Send `request` once: the answer, or what kept it from coming."""
+        try:
+            answer = await self._http.request(
+                request.method,
+                request.path,
+                content=request.content,
+                headers=dict(request.headers),
+                params=request.params,
+            )
+        except httpx.TransportError as exc:
+            return Unreachable(exc, timeout=isinstance(exc, httpx.TimeoutException))
+        return Response(answer.status_code, answer.headers, answer.content, str(answer.url))

@@ -37,7 +37,8 @@ from crawler_client.core import (
     Request,
     Response,
     RetryPolicy,
-    run_flow,
+    Unreachable,
+    run_steps,
 )
 
 __all__ = ["Client"]
@@ -172,32 +173,18 @@ class Client:
         return self._run(self._core.check_batch_flow(batch))
 
     def _run(self, flow: Flow[T]) -> T:
-        return run_flow(flow, self._send)
+        return run_steps(self._core.steps(flow, self._clock), self._attempt, self._sleep)
 
-    def _send(self, request: Request) -> Response:
-        """Send `request`, again while the retry policy says so; the last answer, or an error."""
-        started = self._clock()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                answer = self._http.request(
-                    request.method,
-                    request.path,
-                    content=request.content,
-                    headers=dict(request.headers),
-                    params=request.params,
-                )
-            except httpx.TransportError as exc:
-                delay = self._core.failure_delay(request, attempt, self._clock() - started)
-                if delay is None:
-                    timeout = isinstance(exc, httpx.TimeoutException)
-                    raise self._core.unavailable(request, exc, attempt, timeout=timeout) from exc
-            else:
-                response = Response(
-                    answer.status_code, answer.headers, answer.content, str(answer.url), attempt
-                )
-                delay = self._core.retry_delay(request, response, self._clock() - started)
-                if delay is None:
-                    return response
-            self._sleep(delay)
+    def _attempt(self, request: Request) -> Response | Unreachable:
+        """Send `request` once: the answer, or what kept it from coming."""
+        try:
+            answer = self._http.request(
+                request.method,
+                request.path,
+                content=request.content,
+                headers=dict(request.headers),
+                params=request.params,
+            )
+        except httpx.TransportError as exc:
+            return Unreachable(exc, timeout=isinstance(exc, httpx.TimeoutException))
+        return Response(answer.status_code, answer.headers, answer.content, str(answer.url))

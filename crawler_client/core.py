@@ -18,6 +18,10 @@ finally returns its result (the shape of httpx's `Auth.auth_flow`). A driver run
 ...         return done.value
 
 so filing's recovery after a lost answer, say, is written once and runs over both I/O styles.
+Retrying is a flow too: `ClientCore.steps(flow, clock)` wraps an operation so that it yields the
+single attempts to send and the `Sleep`s between them, and receives each attempt's `Response`
+(or `Unreachable` when nothing came back). A client's whole I/O is then one loop over those steps
+(`run_steps`, and its `async` twin in `AsyncClient`).
 
 Retries. A request is retried only when sending it again cannot change what happens:
 GET requests, `POST /v1/check` (read-only), and filing or withdrawing a *signed* document —
@@ -44,7 +48,7 @@ import email.utils
 import random as random_module
 import threading
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -81,7 +85,12 @@ __all__ = [
     "Request",
     "Response",
     "RetryPolicy",
+    "Sleep",
+    "Steps",
+    "Unreachable",
     "parse_retry_after",
+    "run_flow",
+    "run_steps",
 ]
 
 T = TypeVar("T")
@@ -142,6 +151,25 @@ class Response:
         except keys.InvalidJSON:
             return None
         return body if isinstance(body, dict) else None
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """A step of `ClientCore.steps`: wait `seconds`, then carry on (the driver sends back None)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """What a driver sends back for an attempt that got no answer (a connection error or timeout)."""
+
+    error: Exception
+    timeout: bool = False
+
+
+Steps = Generator["Request | Sleep", "Response | Unreachable | None", T]
+"""An operation with its retries: yields single attempts and sleeps, returns the operation's result."""
 
 
 def problem_slug(problem: Mapping[str, Any] | None) -> str:
@@ -398,6 +426,41 @@ class ClientCore:
     def failure_delay(self, request: Request, attempt: int, elapsed: float) -> float | None:
         """After a connection error or timeout: wait this long and send again, or None to give up."""
         return self.retry.delay(request, attempt, elapsed, random=self.random)
+
+    def attempts(self, request: Request, clock: Callable[[], float]) -> Steps[Response]:
+        """Send `request`, again while the retry policy says so; the last answer, or an error.
+
+        Yields each attempt (the driver sends back the `Response` with any `attempts`, or
+        `Unreachable`) and the `Sleep` before the next; `clock` measures the time spent.
+        """
+        started = clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = yield request
+            if isinstance(outcome, Unreachable):
+                delay = self.failure_delay(request, attempt, clock() - started)
+                if delay is None:
+                    error = outcome.error
+                    raise self.unavailable(request, error, attempt, timeout=outcome.timeout) from error
+            else:
+                if outcome is None:  # pragma: no cover - a driver bug
+                    raise TypeError(f"no outcome sent back for {request}")
+                response = replace(outcome, attempts=attempt)
+                delay = self.retry_delay(request, response, clock() - started)
+                if delay is None:
+                    return response
+            yield Sleep(delay)
+
+    def steps(self, flow: Flow[T], clock: Callable[[], float]) -> Steps[T]:
+        """`flow` with every request sent through `attempts` (retried as the policy says)."""
+        try:
+            request = next(flow)
+            while True:
+                request = flow.send((yield from self.attempts(request, clock)))
+        except StopIteration as done:
+            result: T = done.value
+            return result
 
     def unavailable(
         self, request: Request, error: Exception, attempts: int, *, timeout: bool
@@ -751,11 +814,29 @@ class ClientCore:
 
 
 def run_flow(flow: Flow[T], send: Callable[[Request], Response]) -> T:
-    """Drive `flow` with a blocking `send` (the sync client's driver; the async one mirrors it)."""
+    """Drive `flow` with a blocking `send` that answers every request (no retries of its own)."""
     try:
         request = next(flow)
         while True:
             request = flow.send(send(request))
+    except StopIteration as done:
+        result: T = done.value
+        return result
+
+
+def run_steps(
+    steps: Steps[T], attempt: Callable[[Request], Response | Unreachable], sleep: Callable[[float], None]
+) -> T:
+    """Drive `steps` with a blocking `attempt` and `sleep` (the sync client's driver; `AsyncClient`
+    mirrors it with `await`)."""
+    try:
+        step = next(steps)
+        while True:
+            if isinstance(step, Sleep):
+                sleep(step.seconds)
+                step = steps.send(None)
+            else:
+                step = steps.send(attempt(step))
     except StopIteration as done:
         result: T = done.value
         return result
