@@ -18,10 +18,21 @@ from pathlib import Path
 from typing import Any
 
 import keys
-from crawler_client.cli_support import Negative, Parser, UsageError, registry_flag
+from crawler_client.cli_support import (
+    Negative,
+    Parser,
+    UsageError,
+    as_if_signed,
+    parse_items,
+    print_json,
+    read_document,
+    read_key,
+    registry_flag,
+    write_document,
+)
 from crawler_client.client import Client
 from crawler_client.errors import KotowariError
-from crawler_client.items import add_item_flags, items_from_args
+from crawler_client.items import add_item_flags
 from crawler_client.manifest import ManifestInvalid, verify_manifest
 from crawler_client.verification import (
     VerificationFailed,
@@ -122,7 +133,7 @@ def cmd_url(args: argparse.Namespace) -> int:
         except urls.InvalidURL as exc:
             raise UsageError(f"{url!r}: {exc}") from None
     if args.json:
-        _print_json(reports if len(reports) > 1 else reports[0])
+        print_json(reports if len(reports) > 1 else reports[0])
         return 0
     for report in reports:
         print(report["canonical"])
@@ -136,8 +147,8 @@ def cmd_url(args: argparse.Namespace) -> int:
 
 
 def cmd_claim_new(args: argparse.Namespace) -> int:
-    key = _read_key(args.key)
-    items = _items(args, query=False)
+    key = read_key(args.key)
+    items = parse_items(args, query=False)
     if not items:
         raise UsageError("name at least one item (--url, --file, --name, --isni, …)")
     if not args.deny and not args.allow:
@@ -165,30 +176,30 @@ def cmd_claim_new(args: argparse.Namespace) -> int:
     )
     _validate_locally(document)
     signed = keys.sign_document(document, key, created=_now())
-    _write_document(signed, args.out)
+    write_document(signed, args.out)
     return 0
 
 
 def cmd_claim_file(args: argparse.Namespace) -> int:
-    document = _read_document(args.file)
+    document = read_document(args.file)
     with Client(args.registry) as registry:
         receipt = registry.file_claim(document)
     if args.json:
-        _print_json({**receipt, "document": document})
+        print_json({**receipt, "document": document})
     else:
         print(receipt["id"])
     return 0
 
 
 def cmd_claim_withdraw(args: argparse.Namespace) -> int:
-    key = _read_key(args.key)
+    key = read_key(args.key)
     withdrawal = keys.sign_document(
         new_withdrawal(key.did, args.id, created=_now(), reason=args.reason), key, created=_now()
     )
     with Client(args.registry) as registry:
         receipt = registry.withdraw_claim(args.id, withdrawal)
     if args.json:
-        _print_json({**receipt, "document": withdrawal})
+        print_json({**receipt, "document": withdrawal})
     else:
         print(f"withdrew {args.id}")
     return 0
@@ -198,7 +209,7 @@ def cmd_claim_withdraw(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    document = _read_document(args.file)
+    document = read_document(args.file)
     try:
         if isinstance(document.get("log"), dict) and "document" in document:
             lines = _verify_receipt(document, args.registry)
@@ -212,7 +223,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"INVALID: {exc}")
         raise Negative from None
     if args.json:
-        _print_json({"valid": True, "details": lines})
+        print_json({"valid": True, "details": lines})
     else:
         print("\n  ".join(lines))
     return 0
@@ -312,7 +323,7 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
 
 
 def _read_state(path: Path) -> dict[str, Any]:
-    state = _read_document(str(path))
+    state = read_document(str(path))
     if not {"registry", "origin", "size", "root_hash"} <= state.keys():
         raise UsageError(f"--state {path}: not a kotowari log state file")
     return state
@@ -329,7 +340,7 @@ def _write_state(path: Path, state: dict[str, Any]) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    items = _items(args, query=True)
+    items = parse_items(args, query=True)
     if not items:
         raise UsageError("name at least one item to check (--url, --file, --text, --name, …)")
     if args.snapshot:
@@ -345,7 +356,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         raise UsageError("say where to check: --registry URL (or $KOTOWARI_REGISTRY) or --snapshot FILE")
     if args.json:
-        _print_json(shown)
+        print_json(shown)
     else:
         for item in answered:
             print(f"{item['decision']:<8} {_shown(item['item'])}")
@@ -362,24 +373,6 @@ def _shown(item: dict[str, Any]) -> str:
         return f"embedding in {item.get('space')} ({item.get('dimensions')} dimensions)"
     value = str(item.get("value", ""))
     return f"{item.get('scheme')} {value[:77] + '…' if len(value) > 80 else value}"
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=2))
-
-
-def _read_key(path: str) -> keys.SigningKey:
-    try:
-        return keys.read_key_file(path)
-    except keys.KeysError as exc:
-        raise UsageError(f"--key {path}: {exc}") from None
-
-
-def _items(args: argparse.Namespace, *, query: bool) -> list[dict[str, Any]]:
-    try:
-        return items_from_args(args, query=query)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def _uses(text: str | None, value: str) -> dict[str, str]:
@@ -404,49 +397,10 @@ def _validate_locally(document: dict[str, Any]) -> None:
     """Refuse here what the registry would refuse, before anything is signed."""
     from registry.documents import Claim, validate_document
 
-    placeholder = {
-        **document,
-        "proof": {
-            "type": "DataIntegrityProof",
-            "cryptosuite": "eddsa-jcs-2022",
-            "verificationMethod": "-",
-            "proofPurpose": "assertionMethod",
-            "proofValue": "z",
-        },
-    }
     try:
-        validate_document(Claim, placeholder)
+        validate_document(Claim, as_if_signed(document))
     except InvalidDocument as exc:
         raise UsageError(f"the claim would be refused: {exc}") from None
-
-
-def _read_document(name: str) -> dict[str, Any]:
-    try:
-        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{name}: {exc.strerror or exc}") from None
-    try:
-        document = keys.parse_strict_json(raw)
-    except keys.InvalidJSON as exc:
-        raise UsageError(f"{name}: not a valid JSON document: {exc}") from None
-    if not isinstance(document, dict):
-        raise UsageError(f"{name}: a signed document is a JSON object")
-    return document
-
-
-def _write_document(document: dict[str, Any], out: str | None) -> None:
-    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-    if out is None or out == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        with open(out, "x", encoding="utf-8") as handle:
-            handle.write(text)
-    except FileExistsError:
-        raise UsageError(f"--out {out}: file exists; choose another name") from None
-    except OSError as exc:
-        raise UsageError(f"--out {out}: {exc.strerror or exc}") from None
-    print(f"wrote {out}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- parser

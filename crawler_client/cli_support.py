@@ -1,5 +1,6 @@
-"""What every `kotowari` command module shares: the parser class, common flags and the two
-exceptions `main` turns into exit statuses.
+"""What every `kotowari` command module shares: the parser class, common flags, the two
+exceptions `main` turns into exit statuses, and reading and writing keys and documents with
+one-line errors.
 
 A command module defines `register(commands)`, adding its sub-parser to the `kotowari` parser
 with `set_defaults(run=...)`; `crawler_client.cli.build_parser` calls it.
@@ -8,11 +9,27 @@ with `set_defaults(run=...)`; `crawler_client.cli.build_parser` calls it.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn
 
-__all__ = ["Negative", "Parser", "UsageError", "registry_flag"]
+import keys
+from crawler_client.items import items_from_args
+
+__all__ = [
+    "Negative",
+    "Parser",
+    "UsageError",
+    "as_if_signed",
+    "parse_items",
+    "print_json",
+    "read_document",
+    "read_key",
+    "registry_flag",
+    "write_document",
+]
 
 
 class UsageError(Exception):
@@ -39,3 +56,70 @@ def registry_flag(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="the registry's base URL (default: $KOTOWARI_REGISTRY)",
     )
+
+
+def read_key(path: str) -> keys.SigningKey:
+    """The signing key in the key file `path` (`--key`), or a one-line `UsageError`."""
+    try:
+        return keys.read_key_file(path)
+    except keys.KeysError as exc:
+        raise UsageError(f"--key {path}: {exc}") from None
+
+
+def read_document(name: str) -> dict[str, Any]:
+    """The JSON object in file `name` (`-`: standard input), read strictly, or a `UsageError`."""
+    try:
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{name}: {exc.strerror or exc}") from None
+    try:
+        document = keys.parse_strict_json(raw)
+    except keys.InvalidJSON as exc:
+        raise UsageError(f"{name}: not a valid JSON document: {exc}") from None
+    if not isinstance(document, dict):
+        raise UsageError(f"{name}: a signed document is a JSON object")
+    return document
+
+
+def write_document(document: dict[str, Any], out: str | None) -> None:
+    """Print `document`, or write it to a new file `out` (`--out`; never over an existing file)."""
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if out is None or out == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(out, "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise UsageError(f"--out {out}: file exists; choose another name") from None
+    except OSError as exc:
+        raise UsageError(f"--out {out}: {exc.strerror or exc}") from None
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def print_json(value: Any) -> None:
+    """`--json` output: indented, non-ASCII kept as is."""
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def parse_items(args: argparse.Namespace, *, query: bool) -> list[dict[str, Any]]:
+    """The identifiers named by the item flags (`crawler_client.items`), or a `UsageError`."""
+    try:
+        return items_from_args(args, query=query)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+_PLACEHOLDER_PROOF = {
+    "type": "DataIntegrityProof",
+    "cryptosuite": "eddsa-jcs-2022",
+    "verificationMethod": "-",
+    "proofPurpose": "assertionMethod",
+    "proofValue": "z",
+}
+
+
+def as_if_signed(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` with a placeholder proof, so the registry's own validation can check an unsigned
+    document before anything is signed."""
+    return {**document, "proof": _PLACEHOLDER_PROOF}

@@ -18,8 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-import keys
-from crawler_client.cli_support import Parser, UsageError, registry_flag
+from crawler_client.cli_support import Parser, UsageError, read_key, registry_flag
 from crawler_client.datasets import Reader, Writer, dataset_format
 from crawler_client.filter import (
     SCHEMES,
@@ -84,7 +83,7 @@ def cmd_filter(args: argparse.Namespace) -> int:
         raise UsageError("IN and OUT must be different files")
     if (args.manifest is None) != (args.key is None):
         raise UsageError("--manifest and --key go together: the manifest is signed with your key")
-    key = _key(args.key) if args.key else None
+    key = read_key(args.key) if args.key else None
     at = _moment(args.at)
     snapshot = Snapshot.open(args.snapshot)
     reader = Reader(source)
@@ -192,13 +191,6 @@ def _describe_file(path: Path, fmt: str, rows: int) -> dict[str, Any]:
     if fmt:
         described["format"] = fmt
     return described
-
-
-def _key(path: str) -> keys.SigningKey:
-    try:
-        return keys.read_key_file(path)
-    except keys.KeysError as exc:
-        raise UsageError(f"--key {path}: {exc}") from None
 
 
 def _moment(text: str | None) -> datetime:

@@ -13,16 +13,24 @@ to the registry goes through `Client.request`; refusals print one line and exit 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import keys
-from crawler_client.cli_support import Parser, UsageError, registry_flag
+from crawler_client.cli_support import (
+    Parser,
+    UsageError,
+    as_if_signed,
+    parse_items,
+    print_json,
+    read_document,
+    read_key,
+    registry_flag,
+    write_document,
+)
 from crawler_client.client import Client
-from crawler_client.items import add_item_flags, items_from_args
+from crawler_client.items import add_item_flags
 from registry.documents import SUBJECT_KINDS, InvalidDocument
 from registry.notices import (
     REGIMES,
@@ -35,13 +43,6 @@ from registry.notices import (
     validate_notice_document,
 )
 
-_PLACEHOLDER_PROOF = {
-    "type": "DataIntegrityProof",
-    "cryptosuite": "eddsa-jcs-2022",
-    "verificationMethod": "-",
-    "proofPurpose": "assertionMethod",
-    "proofValue": "z",
-}
 _STEPS = ("acknowledge", "action", "reject", "counter-notice", "restore", "uphold", "close")
 
 
@@ -49,50 +50,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _key(path: str) -> keys.SigningKey:
-    try:
-        return keys.read_key_file(path)
-    except keys.KeysError as exc:
-        raise UsageError(f"--key {path}: {exc}") from None
-
-
-def _print(value: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=2))
-
-
-def _read(name: str) -> dict[str, Any]:
-    try:
-        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{name}: {exc.strerror or exc}") from None
-    try:
-        document = keys.parse_strict_json(raw)
-    except keys.InvalidJSON as exc:
-        raise UsageError(f"{name}: not a valid JSON document: {exc}") from None
-    if not isinstance(document, dict):
-        raise UsageError(f"{name}: a signed document is a JSON object")
-    return document
-
-
-def _write(document: dict[str, Any], out: str | None) -> None:
-    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-    if out is None or out == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        with open(out, "x", encoding="utf-8") as handle:
-            handle.write(text)
-    except FileExistsError:
-        raise UsageError(f"--out {out}: file exists; choose another name") from None
-    except OSError as exc:
-        raise UsageError(f"--out {out}: {exc.strerror or exc}") from None
-    print(f"wrote {out}", file=sys.stderr)
-
-
 def check_notice(document: dict[str, Any]) -> None:
     """Refuse here, in one line, what the registry would refuse with a 422."""
     try:
-        notice = validate_notice_document(Notice, {**document, "proof": _PLACEHOLDER_PROOF})
+        notice = validate_notice_document(Notice, as_if_signed(document))
     except InvalidDocument as exc:
         raise UsageError(f"invalid notice: {exc}") from None
     missing = missing_elements(notice)
@@ -102,11 +63,8 @@ def check_notice(document: dict[str, Any]) -> None:
 
 
 def cmd_notice_new(args: argparse.Namespace) -> int:
-    key = _key(args.key)
-    try:
-        identifiers = items_from_args(args, query=False)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    key = read_key(args.key)
+    identifiers = parse_items(args, query=False)
     locations = (
         [("url", url) for url in args.material_url]
         + [("model", model) for model in args.model]
@@ -165,16 +123,16 @@ def cmd_notice_new(args: argparse.Namespace) -> int:
         language=args.language,
     )
     check_notice(document)
-    _write(keys.sign_document(document, key, created=created), args.out)
+    write_document(keys.sign_document(document, key, created=created), args.out)
     return 0
 
 
 def cmd_notice_file(args: argparse.Namespace) -> int:
-    document = _read(args.file)
+    document = read_document(args.file)
     with Client(args.registry) as registry:
         receipt = registry.request("POST", "/v1/notices", document=document)
     if args.json:
-        _print(receipt)
+        print_json(receipt)
     else:
         print(receipt["id"])
         if not receipt.get("operator_registered"):
@@ -183,7 +141,7 @@ def cmd_notice_file(args: argparse.Namespace) -> int:
 
 
 def cmd_notice_respond(args: argparse.Namespace) -> int:
-    key = _key(args.key)
+    key = read_key(args.key)
     created = _now()
     document = new_response(
         key.did,
@@ -198,7 +156,7 @@ def cmd_notice_respond(args: argparse.Namespace) -> int:
     with Client(args.registry) as registry:
         receipt = registry.request("POST", f"/v1/notices/{args.id}/responses", document=signed)
     if args.json:
-        _print(receipt)
+        print_json(receipt)
     else:
         print(f"{args.id} is now {receipt['state']}")
     return 0
@@ -208,7 +166,7 @@ def cmd_notice_show(args: argparse.Namespace) -> int:
     with Client(args.registry) as registry:
         notice = registry.request("GET", f"/v1/notices/{args.id}")
     if args.json:
-        _print(notice)
+        print_json(notice)
         return 0
     overdue = "  OVERDUE: " + ", ".join(notice["overdue"]) if notice["overdue"] else ""
     print(f"{notice['id']}  {notice['state']}{overdue}")
@@ -222,7 +180,7 @@ def cmd_notice_show(args: argparse.Namespace) -> int:
 
 
 def cmd_notice_register(args: argparse.Namespace) -> int:
-    key = _key(args.key)
+    key = read_key(args.key)
     created = _now()
     document = new_registration(key.did, args.name, args.contact, created=created, webhook=args.webhook)
     with Client(args.registry) as registry:
@@ -230,7 +188,7 @@ def cmd_notice_register(args: argparse.Namespace) -> int:
             "POST", "/v1/operators", document=keys.sign_document(document, key, created=created)
         )
     if args.json:
-        _print(receipt)
+        print_json(receipt)
     else:
         print(f"registered {key.did}; {receipt['held_notices']} held notice(s) now delivered")
     return 0

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from typing import Any
 
 import httpx
 
-from crawler_client.cli_support import Negative, UsageError
+from crawler_client.cli_support import Negative, UsageError, print_json
 from crawler_client.errors import FetchRefused
 from crawler_client.fetcher import GuardedTransport
 from crawler_client.policy import Decision, Policy, RegistrySource
@@ -137,7 +136,7 @@ def _fetch(policy: Policy, args: argparse.Namespace) -> Decision:
 
 def _print(decision: Decision, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(decision.to_json(), ensure_ascii=False, indent=2))
+        print_json(decision.to_json())
         return
     print(decision.explain())
     for signal in decision.signals:
