@@ -13,25 +13,23 @@ as soon as the operator registers with a webhook (or pulls its inbox and acknowl
 
 from __future__ import annotations
 
-import base64
 import json
 import statistics
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 import keys
 from registry import notice_exports
 from registry.deadlines import DeadlineConfig, Schedule, schedule
 from registry.documents import _DID_KEY, format_timestamp
-from registry.errors import InvalidDocumentError, InvalidParameter, NonceReused, NotClaimant, NotFound
+from registry.errors import InvalidDocumentError, InvalidParameter, NotClaimant, NotFound
 from registry.intake import Accepted, ClockWindow, accept
-from registry.log import Appended, TransparencyLog
-from registry.models import ClaimRecord, UsedNonce
+from registry.ledger import Ledger, is_document_id
+from registry.log import TransparencyLog
+from registry.models import ClaimRecord
 from registry.notice_lifecycle import OPEN_STATES, IllegalTransition, Party, transition
 from registry.notice_models import (
     DisputeRecord,
@@ -62,14 +60,6 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def _is_id(value: str) -> bool:
-    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
-
-
 def _ts(moment: datetime | None) -> str | None:
     return format_timestamp(moment) if moment is not None else None
 
@@ -97,6 +87,7 @@ class NoticeStore:
         check_target: TargetCheck | None = None,
     ) -> None:
         self.log = log
+        self.ledger = Ledger(log, signer)
         self.signer = signer
         self.clock = clock
         self.window = window or ClockWindow()
@@ -126,18 +117,12 @@ class NoticeStore:
             "document": accepted.canonical.decode("utf-8"),
             "received_at": now,
         }
-        try:
-            async with in_transaction():
-                await self._use_nonce(accepted)
-                appended = await self.log.append("OperatorRegistration", accepted.id, accepted.canonical, now)
-                fields["log_index"] = appended.index
-                updated = await OperatorRecord.filter(did=accepted.author).update(**fields)
-                if updated == 0:
-                    await OperatorRecord.create(did=accepted.author, **fields)
-        except IntegrityError:
-            raise await self._replay_problem(accepted) or IllegalTransition(
-                "the operator registered concurrently; try again"
-            ) from None
+        otherwise = IllegalTransition("the operator registered concurrently; try again")
+        async with self.ledger.record(accepted, "OperatorRegistration", now, otherwise=otherwise) as appended:
+            fields["log_index"] = appended.index
+            updated = await OperatorRecord.filter(did=accepted.author).update(**fields)
+            if updated == 0:
+                await OperatorRecord.create(did=accepted.author, **fields)
         held = await NoticeRecord.filter(operator=accepted.author, state="filed").values_list("id", flat=True)
         if registration.webhook is not None and self.on_event is not None:
             for notice_id in held:
@@ -147,7 +132,7 @@ class NoticeStore:
             "operator": accepted.author,
             "received_at": format_timestamp(now),
             "held_notices": len(held),
-            "log": self._receipt(appended),
+            "log": self.ledger.receipt(appended),
         }
 
     # ------------------------------------------------------------------ notices
@@ -167,24 +152,18 @@ class NoticeStore:
             raise InvalidDocumentError(
                 "a notice cannot be sent to its own notifier", [("/operator", "is the notifier")]
             )
-        try:
-            async with in_transaction():
-                await self._use_nonce(accepted)
-                appended = await self.log.append("Notice", accepted.id, accepted.canonical, now)
-                await NoticeRecord.create(
-                    id=accepted.id,
-                    notifier=notice.notifier,
-                    operator=notice.operator,
-                    regimes=",".join(notice.regimes),
-                    state="filed",
-                    document=accepted.canonical.decode("utf-8"),
-                    received_at=now,
-                    log_index=appended.index,
-                )
-        except IntegrityError:
-            raise await self._replay_problem(accepted) or IllegalTransition(
-                "notice filed concurrently"
-            ) from None
+        otherwise = IllegalTransition("notice filed concurrently")
+        async with self.ledger.record(accepted, "Notice", now, otherwise=otherwise) as appended:
+            await NoticeRecord.create(
+                id=accepted.id,
+                notifier=notice.notifier,
+                operator=notice.operator,
+                regimes=",".join(notice.regimes),
+                state="filed",
+                document=accepted.canonical.decode("utf-8"),
+                received_at=now,
+                log_index=appended.index,
+            )
         operator = await OperatorRecord.get_or_none(did=notice.operator)
         if operator is not None and operator.webhook and self.on_event is not None:
             self.on_event(accepted.id, "notice")
@@ -195,7 +174,7 @@ class NoticeStore:
             "received_at": format_timestamp(now),
             "operator_registered": operator is not None,
             "deadlines": self._deadlines(plan),
-            "log": self._receipt(appended),
+            "log": self.ledger.receipt(appended),
         }
 
     async def respond(self, notice_id: str, raw: bytes) -> dict[str, Any]:
@@ -254,37 +233,31 @@ class NoticeStore:
             changes["decided_at"] = now
         if response.action == "action":
             changes["actioned_at"] = now
-        try:
-            async with in_transaction():
-                await self._use_nonce(accepted)
-                appended = await self.log.append("NoticeResponse", accepted.id, accepted.canonical, now)
-                changed = await NoticeRecord.filter(id=record.id, version=record.version).update(**changes)
-                if changed != 1:
-                    raise IllegalTransition(f"notice {record.id} changed meanwhile: fetch it and try again")
-                await NoticeEventRecord.create(
-                    id=accepted.id,
-                    notice_id=record.id,
-                    sequence=record.version + 1,
-                    action=response.action,
-                    party=party or "",
-                    by=accepted.author,
-                    from_state=record.state,
-                    to_state=target,
-                    document=accepted.canonical.decode("utf-8"),
-                    received_at=now,
-                    log_index=appended.index,
-                )
-        except IntegrityError:
-            raise await self._replay_problem(accepted) or IllegalTransition(
-                f"notice {record.id} changed meanwhile: fetch it and try again"
-            ) from None
+        meanwhile = IllegalTransition(f"notice {record.id} changed meanwhile: fetch it and try again")
+        async with self.ledger.record(accepted, "NoticeResponse", now, otherwise=meanwhile) as appended:
+            changed = await NoticeRecord.filter(id=record.id, version=record.version).update(**changes)
+            if changed != 1:
+                raise meanwhile
+            await NoticeEventRecord.create(
+                id=accepted.id,
+                notice_id=record.id,
+                sequence=record.version + 1,
+                action=response.action,
+                party=party or "",
+                by=accepted.author,
+                from_state=record.state,
+                to_state=target,
+                document=accepted.canonical.decode("utf-8"),
+                received_at=now,
+                log_index=appended.index,
+            )
         return {
             "id": accepted.id,
             "notice": record.id,
             "action": response.action,
             "state": target,
             "received_at": format_timestamp(now),
-            "log": self._receipt(appended),
+            "log": self.ledger.receipt(appended),
         }
 
     def _party(self, record: NoticeRecord, author: str, action: str) -> Party | None:
@@ -515,29 +488,23 @@ class NoticeStore:
                 "the two claims do not assert the same subject (no shared identifier)",
                 [("/disputed", "not linked")],
             )
-        try:
-            async with in_transaction():
-                await self._use_nonce(accepted)
-                appended = await self.log.append("Dispute", accepted.id, accepted.canonical, now)
-                await DisputeRecord.create(
-                    id=accepted.id,
-                    claimant=accepted.author,
-                    claim_id=own.id,
-                    disputed_id=other.id,
-                    document=accepted.canonical.decode("utf-8"),
-                    received_at=now,
-                    log_index=appended.index,
-                )
-        except IntegrityError:
-            raise await self._replay_problem(accepted) or IllegalTransition(
-                f"claim {own.id} already disputes {other.id}"
-            ) from None
+        otherwise = IllegalTransition(f"claim {own.id} already disputes {other.id}")
+        async with self.ledger.record(accepted, "Dispute", now, otherwise=otherwise) as appended:
+            await DisputeRecord.create(
+                id=accepted.id,
+                claimant=accepted.author,
+                claim_id=own.id,
+                disputed_id=other.id,
+                document=accepted.canonical.decode("utf-8"),
+                received_at=now,
+                log_index=appended.index,
+            )
         return {
             "id": accepted.id,
             "claims": [own.id, other.id],
             "shared_keys": sorted(shared),
             "received_at": format_timestamp(now),
-            "log": self._receipt(appended),
+            "log": self.ledger.receipt(appended),
         }
 
     async def claim_links(self, claim_id: str) -> dict[str, Any]:
@@ -573,7 +540,7 @@ class NoticeStore:
         return found
 
     async def _claim(self, claim_id: str, pointer: str) -> ClaimRecord:
-        record = await ClaimRecord.get_or_none(id=claim_id) if _is_id(claim_id) else None
+        record = await ClaimRecord.get_or_none(id=claim_id) if is_document_id(claim_id) else None
         if record is None:
             raise NotFound(f"no claim with id {claim_id}", [(pointer, "no such claim")] if pointer else [])
         return record
@@ -581,32 +548,10 @@ class NoticeStore:
     # ------------------------------------------------------------------ helpers
 
     async def _notice(self, notice_id: str) -> NoticeRecord:
-        record = await NoticeRecord.get_or_none(id=notice_id) if _is_id(notice_id) else None
+        record = await NoticeRecord.get_or_none(id=notice_id) if is_document_id(notice_id) else None
         if record is None:
             raise NotFound(f"no notice with id {notice_id}")
         return record
-
-    def _receipt(self, appended: Appended) -> dict[str, Any]:
-        return {
-            "registry": self.signer.did,
-            "origin": self.log.origin,
-            "index": appended.index,
-            "tree_size": appended.tree_size,
-            "leaf_hash": _b64(appended.leaf_hash),
-            "inclusion_proof": [_b64(node) for node in appended.inclusion_proof],
-            "checkpoint": self.log.checkpoint_note(appended.tree_size, appended.root),
-        }
-
-    async def _use_nonce(self, accepted: Accepted[Any]) -> None:
-        await UsedNonce.create(author=accepted.author, nonce=accepted.model.nonce, document_id=accepted.id)
-
-    async def _replay_problem(self, accepted: Accepted[Any]) -> NonceReused | None:
-        previous = await UsedNonce.get_or_none(author=accepted.author, nonce=accepted.model.nonce)
-        if previous is None:
-            return None
-        same = previous.document_id == accepted.id
-        detail = f"this document was already filed as {accepted.id}" if same else "nonce already used"
-        return NonceReused(f"{detail}: sign a new document with a fresh nonce", [("/nonce", detail)])
 
 
 def claim_lookup_keys(document: str) -> list[str]:

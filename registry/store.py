@@ -8,14 +8,10 @@ atomically, on SQLite and PostgreSQL alike; no row locks are relied upon.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
-
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 import keys
 from registry.checking import DEFAULT_MAX_ITEMS, decide, validate_check_request
@@ -23,23 +19,19 @@ from registry.documents import Claim, ClaimWithdrawal, InvalidDocument, format_t
 from registry.errors import (
     AlreadyWithdrawn,
     InvalidDocumentError,
-    NonceReused,
     NotClaimant,
     NotFound,
     TooManyItems,
 )
 from registry.index import ClaimIndex, UnknownEmbeddingSpace
-from registry.intake import Accepted, ClockWindow, accept
-from registry.log import Appended, TransparencyLog
-from registry.models import ClaimRecord, LogEntry, UsedNonce, WithdrawalRecord
+from registry.intake import ClockWindow, accept
+from registry.ledger import Ledger, b64, is_document_id
+from registry.log import TransparencyLog
+from registry.models import ClaimRecord, LogEntry, WithdrawalRecord
 from registry.schemes import exact_keys
 
 #: Log entries read per query while the index catches up with the log.
 REPLAY_CHUNK = 2_000
-
-
-def b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
 
 
 def utcnow() -> datetime:
@@ -60,6 +52,7 @@ class ClaimStore:
         index: ClaimIndex | None = None,
     ) -> None:
         self.log = log
+        self.ledger = Ledger(log, signer)
         self.index = index or ClaimIndex()
         self._replay = asyncio.Lock()
         self.signer = signer
@@ -80,24 +73,16 @@ class ClaimStore:
             except UnknownEmbeddingSpace as exc:
                 raise InvalidDocumentError(str(exc), [(f"/subject/identifiers/{number}", str(exc))]) from None
         lookup = sorted({key for identifier in identifiers for key in exact_keys(identifier, query=False)})
-        try:
-            async with in_transaction():
-                await self._use_nonce(accepted)
-                appended = await self.log.append("Claim", accepted.id, accepted.canonical, now)
-                await ClaimRecord.create(
-                    id=accepted.id,
-                    claimant=accepted.author,
-                    kind=accepted.model.subject.kind,
-                    document=accepted.canonical.decode("utf-8"),
-                    received_at=now,
-                    log_index=appended.index,
-                )
-        except IntegrityError:
-            replay = await self._replay_problem(accepted)
-            if replay is None:
-                raise
-            raise replay from None
-        receipt = self._log_receipt(appended)
+        async with self.ledger.record(accepted, "Claim", now) as appended:
+            await ClaimRecord.create(
+                id=accepted.id,
+                claimant=accepted.author,
+                kind=accepted.model.subject.kind,
+                document=accepted.canonical.decode("utf-8"),
+                received_at=now,
+                log_index=appended.index,
+            )
+        receipt = self.ledger.receipt(appended)
         return {"id": accepted.id, "received_at": format_timestamp(now), "keys": lookup, "log": receipt}
 
     async def withdraw_claim(self, claim_id: str, raw: bytes) -> dict[str, Any]:
@@ -118,28 +103,21 @@ class ClaimStore:
             raise AlreadyWithdrawn(
                 f"claim {claim_id} was withdrawn at {format_timestamp(record.withdrawn_at)}"
             )
-        try:
-            async with in_transaction():
-                await self._use_nonce(accepted)
-                appended = await self.log.append("ClaimWithdrawal", accepted.id, accepted.canonical, now)
-                changed = await ClaimRecord.filter(id=claim_id, withdrawn_at__isnull=True).update(
-                    withdrawn_at=now, withdrawal_id=accepted.id, withdrawal_log_index=appended.index
-                )
-                if changed != 1:
-                    raise AlreadyWithdrawn(f"claim {claim_id} was withdrawn meanwhile")
-                await WithdrawalRecord.create(
-                    id=accepted.id,
-                    claim_id=claim_id,
-                    document=accepted.canonical.decode("utf-8"),
-                    received_at=now,
-                    log_index=appended.index,
-                )
-        except IntegrityError:
-            replay = await self._replay_problem(accepted)
-            if replay is None:
-                raise AlreadyWithdrawn(f"claim {claim_id} was withdrawn meanwhile") from None
-            raise replay from None
-        receipt = self._log_receipt(appended)
+        meanwhile = AlreadyWithdrawn(f"claim {claim_id} was withdrawn meanwhile")
+        async with self.ledger.record(accepted, "ClaimWithdrawal", now, otherwise=meanwhile) as appended:
+            changed = await ClaimRecord.filter(id=claim_id, withdrawn_at__isnull=True).update(
+                withdrawn_at=now, withdrawal_id=accepted.id, withdrawal_log_index=appended.index
+            )
+            if changed != 1:
+                raise meanwhile
+            await WithdrawalRecord.create(
+                id=accepted.id,
+                claim_id=claim_id,
+                document=accepted.canonical.decode("utf-8"),
+                received_at=now,
+                log_index=appended.index,
+            )
+        receipt = self.ledger.receipt(appended)
         return {"id": accepted.id, "claim": claim_id, "received_at": format_timestamp(now), "log": receipt}
 
     async def get_claim(self, claim_id: str) -> dict[str, Any]:
@@ -212,33 +190,8 @@ class ClaimStore:
         answer["items"] = items
         return keys.sign_document(answer, self.signer, created=now)
 
-    def _log_receipt(self, appended: Appended) -> dict[str, Any]:
-        """Where the entry is, proven: index, inclusion proof and a signed checkpoint that includes it."""
-        return {
-            "registry": self.signer.did,
-            "origin": self.log.origin,
-            "index": appended.index,
-            "tree_size": appended.tree_size,
-            "leaf_hash": b64(appended.leaf_hash),
-            "inclusion_proof": [b64(node) for node in appended.inclusion_proof],
-            "checkpoint": self.log.checkpoint_note(appended.tree_size, appended.root),
-        }
-
-    async def _use_nonce(self, accepted: Accepted[Any]) -> None:
-        """Record (author, nonce); the unique constraint refuses a replay inside the transaction."""
-        await UsedNonce.create(author=accepted.author, nonce=accepted.model.nonce, document_id=accepted.id)
-
-    async def _replay_problem(self, accepted: Accepted[Any]) -> NonceReused | None:
-        """After an IntegrityError (its transaction rolled back): was it this (author, nonce)?"""
-        previous = await UsedNonce.get_or_none(author=accepted.author, nonce=accepted.model.nonce)
-        if previous is None:
-            return None
-        same = previous.document_id == accepted.id
-        detail = f"this document was already filed as {accepted.id}" if same else "nonce already used"
-        return NonceReused(f"{detail}: sign a new document with a fresh nonce", [("/nonce", detail)])
-
     async def _record(self, claim_id: str) -> ClaimRecord:
-        record = await ClaimRecord.get_or_none(id=claim_id) if _is_id(claim_id) else None
+        record = await ClaimRecord.get_or_none(id=claim_id) if is_document_id(claim_id) else None
         if record is None:
             raise NotFound(f"no claim with id {claim_id}")
         return record
@@ -256,7 +209,3 @@ class ClaimStore:
                 self.index.apply(int(str(index)), bytes(entry))
             if len(rows) < REPLAY_CHUNK:
                 return self.index.position
-
-
-def _is_id(value: str) -> bool:
-    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)

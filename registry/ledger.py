@@ -1,0 +1,94 @@
+"""Recording accepted signed documents: what `ClaimStore` and `NoticeStore` share.
+
+Every accepted document (a claim, a withdrawal, a notice, a lifecycle step, …) is recorded the same
+way: its (author, nonce) is used up, it is appended to the transparency log, and the store's own
+rows are written, all in one transaction; the filer gets a receipt that proves where the entry is.
+A unique-constraint failure rolls everything back and is explained as a replayed nonce when that is
+what it was.
+
+>>> async with ledger.record(accepted, "Claim", now) as appended:  # doctest: +SKIP
+...     await ClaimRecord.create(id=accepted.id, ..., log_index=appended.index)
+>>> receipt = ledger.receipt(appended)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+import keys
+from registry.errors import NonceReused
+from registry.intake import Accepted
+from registry.log import Appended, TransparencyLog
+from registry.models import UsedNonce
+
+__all__ = ["Ledger", "b64", "is_document_id"]
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def is_document_id(value: str) -> bool:
+    """Whether `value` has the form of a document id (64 lowercase hex digits), before any query."""
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+class Ledger:
+    """The transparency log as the stores write to it, and the registry key that signs receipts."""
+
+    def __init__(self, log: TransparencyLog, signer: keys.SigningKey) -> None:
+        self.log = log
+        self.signer = signer
+
+    @asynccontextmanager
+    async def record(
+        self, accepted: Accepted[Any], entry_type: str, now: datetime, *, otherwise: Exception | None = None
+    ) -> AsyncIterator[Appended]:
+        """A transaction that uses up the document's nonce and appends it to the log as `entry_type`;
+        the body writes the store's rows with the `Appended` entry.
+
+        On an `IntegrityError` (the transaction rolled back), raises `NonceReused` when the
+        (author, nonce) was already used, else `otherwise` (or the `IntegrityError` itself).
+        Anything else the body raises rolls back and passes through.
+        """
+        try:
+            async with in_transaction():
+                await UsedNonce.create(
+                    author=accepted.author, nonce=accepted.model.nonce, document_id=accepted.id
+                )
+                yield await self.log.append(entry_type, accepted.id, accepted.canonical, now)
+        except IntegrityError:
+            replay = await self.replay_problem(accepted)
+            if replay is not None:
+                raise replay from None
+            if otherwise is None:
+                raise
+            raise otherwise from None
+
+    async def replay_problem(self, accepted: Accepted[Any]) -> NonceReused | None:
+        """After an IntegrityError (its transaction rolled back): was it this (author, nonce)?"""
+        previous = await UsedNonce.get_or_none(author=accepted.author, nonce=accepted.model.nonce)
+        if previous is None:
+            return None
+        same = previous.document_id == accepted.id
+        detail = f"this document was already filed as {accepted.id}" if same else "nonce already used"
+        return NonceReused(f"{detail}: sign a new document with a fresh nonce", [("/nonce", detail)])
+
+    def receipt(self, appended: Appended) -> dict[str, Any]:
+        """Where the entry is, proven: index, inclusion proof and a signed checkpoint that includes it."""
+        return {
+            "registry": self.signer.did,
+            "origin": self.log.origin,
+            "index": appended.index,
+            "tree_size": appended.tree_size,
+            "leaf_hash": b64(appended.leaf_hash),
+            "inclusion_proof": [b64(node) for node in appended.inclusion_proof],
+            "checkpoint": self.log.checkpoint_note(appended.tree_size, appended.root),
+        }
