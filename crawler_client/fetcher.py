@@ -37,7 +37,7 @@ from typing import IO, Any
 import httpx
 
 from crawler_client.errors import AddressRefused, UseReserved
-from crawler_client.policy import Decision, Policy, _AsyncSiteFetcher, _SiteFetcher
+from crawler_client.policy import Decision, Policy, PreFlow, _AsyncSiteFetcher, _SiteFetcher
 from crawler_client.signals.robots import product_token
 from registry.vocabulary import as_use
 
@@ -155,8 +155,24 @@ class _Guard:
         if not decision.allowed:
             raise UseReserved(decision.explain(), decision)
 
-    def prepare(self, request: httpx.Request) -> None:
+    def pre_fetch_flow(self, request: httpx.Request) -> PreFlow:
+        """The pre-fetch decision for `request`, as a flow for `Policy.run`/`arun` to drive."""
+        return self.policy.pre_fetch_flow(str(request.url), self.purpose, self.user_agent)
+
+    def admit(self, decision: Decision, request: httpx.Request) -> float:
+        """Log the pre-fetch decision and refuse, or name the crawler on `request` and return the
+        host's crawl delay."""
+        self.judge(decision, "pre-fetch")
         request.headers["User-Agent"] = self.user_agent
+        return self.hosts.delay(decision)
+
+    def hand_over(
+        self, decision: Decision, response: httpx.Response, raw: bytes, request: httpx.Request
+    ) -> httpx.Response:
+        """The response rebuilt from its `raw` body, once the post-fetch signals allow it."""
+        handed, inspected = _rebuilt(response, raw, request)
+        self.judge(self.policy.post_fetch(decision, inspected), "post-fetch")
+        return handed
 
 
 def _rebuilt(
@@ -192,7 +208,18 @@ def _rebuilt(
     return handed, inspected
 
 
-class GuardedTransport(httpx.BaseTransport):
+class _Guarded:
+    """What the two transports share beyond `_Guard`: reading the last decision."""
+
+    guard: _Guard
+
+    @property
+    def last_decision(self) -> Decision | None:
+        """The most recent decision made (meaningful when one request runs at a time)."""
+        return self.guard.last
+
+
+class GuardedTransport(_Guarded, httpx.BaseTransport):
     """A blocking transport enforcing `policy` for `purpose` as `user_agent`.
 
     Raises `AddressRefused` or `UseReserved` (both `FetchRefused`, carrying the decision) instead
@@ -237,36 +264,24 @@ class GuardedTransport(httpx.BaseTransport):
                 self.sleep(wait)
             yield
 
-    @property
-    def last_decision(self) -> Decision | None:
-        """The most recent decision made (meaningful when one request runs at a time)."""
-        return self.guard.last
-
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         guard = self.guard
         guard.refuse_address(request)
-        url = str(request.url)
-        decision = guard.policy.run(
-            guard.policy.pre_fetch_flow(url, guard.purpose, guard.user_agent), self._site, guard.user_agent
-        )
-        guard.judge(decision, "pre-fetch")
-        guard.prepare(request)
-        with self._slot(request.url.host, guard.hosts.delay(decision)):
+        decision = guard.policy.run(guard.pre_fetch_flow(request), self._site, guard.user_agent)
+        with self._slot(request.url.host, guard.admit(decision, request)):
             response = self.inner.handle_request(request)
             try:
                 raw = b"".join(response.iter_raw())
             finally:
                 response.close()
-        handed, inspected = _rebuilt(response, raw, request)
-        guard.judge(guard.policy.post_fetch(decision, inspected), "post-fetch")
-        return handed
+        return guard.hand_over(decision, response, raw, request)
 
     def close(self) -> None:
         self.inner.close()
         self.guard.audit.close()
 
 
-class AsyncGuardedTransport(httpx.AsyncBaseTransport):
+class AsyncGuardedTransport(_Guarded, httpx.AsyncBaseTransport):
     """The async twin of `GuardedTransport` (same arguments; `transport` is an async transport)."""
 
     def __init__(
@@ -305,29 +320,17 @@ class AsyncGuardedTransport(httpx.AsyncBaseTransport):
                 await self.sleep(wait)
             yield
 
-    @property
-    def last_decision(self) -> Decision | None:
-        """The most recent decision made (meaningful when one request runs at a time)."""
-        return self.guard.last
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         guard = self.guard
         await asyncio.to_thread(guard.refuse_address, request)
-        url = str(request.url)
-        decision = await guard.policy.arun(
-            guard.policy.pre_fetch_flow(url, guard.purpose, guard.user_agent), self._site, guard.user_agent
-        )
-        guard.judge(decision, "pre-fetch")
-        guard.prepare(request)
-        async with self._slot(request.url.host, guard.hosts.delay(decision)):
+        decision = await guard.policy.arun(guard.pre_fetch_flow(request), self._site, guard.user_agent)
+        async with self._slot(request.url.host, guard.admit(decision, request)):
             response = await self.inner.handle_async_request(request)
             try:
                 raw = b"".join([chunk async for chunk in response.aiter_raw()])
             finally:
                 await response.aclose()
-        handed, inspected = _rebuilt(response, raw, request)
-        guard.judge(guard.policy.post_fetch(decision, inspected), "post-fetch")
-        return handed
+        return guard.hand_over(decision, response, raw, request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

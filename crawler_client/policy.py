@@ -300,6 +300,31 @@ def _redirect_target(response: httpx.Response, url: str) -> str | None:
     return None
 
 
+def _site_request(url: str, user_agent: str, timeout: float) -> httpx.Request:
+    """One hop of a site file fetch."""
+    return httpx.Request(
+        "GET",
+        url,
+        headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+        extensions={"timeout": _timeout_extension(timeout)},
+    )
+
+
+def _site_file(url: str, response: httpx.Response, body: bytearray, limit: int, now: float) -> SiteFile:
+    """The site file answered at `url` (after redirects); `body` was read until past `limit`."""
+    return SiteFile(
+        url,
+        response.status_code,
+        bytes(body),
+        truncated=len(body) > limit,
+        expires_at=now + _lifetime(response.headers, response.status_code, now),
+    )
+
+
+def _unfetched(url: str, error: str, now: float) -> SiteFile:
+    return SiteFile(url, None, error=error, expires_at=now + FAILURE_TTL)
+
+
 class _SiteFetcher:
     """Fetches site files over a transport: redirects by hand (counted, each hop guarded), body
     read up to a limit (so a huge or endless file costs at most `limit` bytes)."""
@@ -315,39 +340,29 @@ class _SiteFetcher:
         for _hop in range(MAX_REDIRECTS + 1):
             try:
                 self.guard.check(current)
-                request = httpx.Request(
-                    "GET",
-                    current,
-                    headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
-                    extensions={"timeout": _timeout_extension(self.timeout)},
-                )
+                request = _site_request(current, user_agent, self.timeout)
                 response = self.transport.handle_request(request)
                 response.request = request
                 try:
                     target = _redirect_target(response, current)
                     if target is None:
-                        body, truncated = bytearray(), False
+                        body = bytearray()
                         for chunk in response.iter_bytes():
                             body += chunk
                             if len(body) > limit:
-                                truncated = True
                                 break
-                        return SiteFile(
-                            url,
-                            response.status_code,
-                            bytes(body),
-                            truncated=truncated,
-                            expires_at=now + _lifetime(response.headers, response.status_code, now),
-                        )
+                        return _site_file(url, response, body, limit, now)
                 finally:
                     response.close()
                 current = target
             except Exception as exc:
-                return SiteFile(url, None, error=_describe(exc), expires_at=now + FAILURE_TTL)
-        return SiteFile(url, None, error=f"more than {MAX_REDIRECTS} redirects", expires_at=now + FAILURE_TTL)
+                return _unfetched(url, _describe(exc), now)
+        return _unfetched(url, f"more than {MAX_REDIRECTS} redirects", now)
 
 
 class _AsyncSiteFetcher:
+    """`_SiteFetcher` over an async transport."""
+
     def __init__(
         self, transport: httpx.AsyncBaseTransport | None, guard: AddressGuard, timeout: float
     ) -> None:
@@ -361,36 +376,24 @@ class _AsyncSiteFetcher:
         for _hop in range(MAX_REDIRECTS + 1):
             try:
                 await asyncio.to_thread(self.guard.check, current)
-                request = httpx.Request(
-                    "GET",
-                    current,
-                    headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
-                    extensions={"timeout": _timeout_extension(self.timeout)},
-                )
+                request = _site_request(current, user_agent, self.timeout)
                 response = await self.transport.handle_async_request(request)
                 response.request = request
                 try:
                     target = _redirect_target(response, current)
                     if target is None:
-                        body, truncated = bytearray(), False
+                        body = bytearray()
                         async for chunk in response.aiter_bytes():
                             body += chunk
                             if len(body) > limit:
-                                truncated = True
                                 break
-                        return SiteFile(
-                            url,
-                            response.status_code,
-                            bytes(body),
-                            truncated=truncated,
-                            expires_at=now + _lifetime(response.headers, response.status_code, now),
-                        )
+                        return _site_file(url, response, body, limit, now)
                 finally:
                     await response.aclose()
                 current = target
             except Exception as exc:
-                return SiteFile(url, None, error=_describe(exc), expires_at=now + FAILURE_TTL)
-        return SiteFile(url, None, error=f"more than {MAX_REDIRECTS} redirects", expires_at=now + FAILURE_TTL)
+                return _unfetched(url, _describe(exc), now)
+        return _unfetched(url, f"more than {MAX_REDIRECTS} redirects", now)
 
 
 def _describe(exc: BaseException) -> str:
