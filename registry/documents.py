@@ -214,14 +214,19 @@ def error_pointer(error: Mapping[str, Any]) -> str:
     return json_pointer(location)
 
 
-def validate_document(model: type[T], obj: object) -> T:
-    """Validate a parsed JSON value against `model`; `InvalidDocument` names every bad field."""
+def validate_document(
+    model: type[T], obj: object, *, types: Mapping[str, type[SignedDocument]] = DOCUMENT_TYPES
+) -> T:
+    """Validate a parsed JSON value against `model`; `InvalidDocument` names every bad field.
+
+    `types` are the document types accepted here by their `type` (the notice types have their own).
+    """
     if not isinstance(obj, dict):
         raise InvalidDocument([("", "a document must be a JSON object")])
     kind = obj.get("type")
-    if not isinstance(kind, str) or kind not in DOCUMENT_TYPES:
+    if not isinstance(kind, str) or kind not in types:
         raise InvalidDocument([("/type", f"unknown document type {kind!r}")])
-    if DOCUMENT_TYPES[kind] is not model:
+    if types[kind] is not model:
         raise InvalidDocument([("/type", f"expected a {model.__name__} document here, got {kind!r}")])
     try:
         return model.model_validate(obj)
@@ -235,6 +240,20 @@ def validate_document(model: type[T], obj: object) -> T:
 def new_nonce() -> str:
     """A fresh 128-bit nonce, base64url."""
     return secrets.token_urlsafe(16)
+
+
+def unsigned_document(
+    fields: Mapping[str, Any],
+    *,
+    created: datetime,
+    nonce: str | None = None,
+    optional: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An unsigned document (sign it with `keys.sign_document`): `fields`, its `created` time and
+    `nonce` (a fresh one unless given), then those `optional` fields that are not None."""
+    doc = {**fields, "created": format_timestamp(created), "nonce": nonce or new_nonce()}
+    doc.update({key: value for key, value in (optional or {}).items() if value is not None})
+    return doc
 
 
 def new_claim(
@@ -266,36 +285,27 @@ def new_claim(
     }
     if title is not None:
         subject["title"] = title
-    doc: dict[str, Any] = {
-        "type": "Claim",
-        "claimant": claimant,
-        "subject": subject,
-        "uses": dict(uses),
-        "created": format_timestamp(created),
-        "nonce": nonce or new_nonce(),
-    }
-    optional: dict[str, Any] = {
-        "on_behalf_of": dict(on_behalf_of) if on_behalf_of else None,
-        "licence": dict(licence) if licence else None,
-        "valid_from": format_timestamp(valid_from) if valid_from else None,
-        "valid_until": format_timestamp(valid_until) if valid_until else None,
-        "territories": list(territories) if territories else None,
-    }
-    doc.update({key: value for key, value in optional.items() if value is not None})
-    return doc
+    return unsigned_document(
+        {"type": "Claim", "claimant": claimant, "subject": subject, "uses": dict(uses)},
+        created=created,
+        nonce=nonce,
+        optional={
+            "on_behalf_of": dict(on_behalf_of) if on_behalf_of else None,
+            "licence": dict(licence) if licence else None,
+            "valid_from": format_timestamp(valid_from) if valid_from else None,
+            "valid_until": format_timestamp(valid_until) if valid_until else None,
+            "territories": list(territories) if territories else None,
+        },
+    )
 
 
 def new_withdrawal(
     claimant: str, claim_id: str, *, created: datetime, nonce: str | None = None, reason: str | None = None
 ) -> dict[str, Any]:
     """An unsigned withdrawal of `claim_id`; sign it with `keys.sign_document`."""
-    doc: dict[str, Any] = {
-        "type": "ClaimWithdrawal",
-        "claimant": claimant,
-        "claim": claim_id,
-        "created": format_timestamp(created),
-        "nonce": nonce or new_nonce(),
-    }
-    if reason is not None:
-        doc["reason"] = reason
-    return doc
+    return unsigned_document(
+        {"type": "ClaimWithdrawal", "claimant": claimant, "claim": claim_id},
+        created=created,
+        nonce=nonce,
+        optional={"reason": reason},
+    )

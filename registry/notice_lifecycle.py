@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 from registry.errors import RegistryError
 
@@ -40,17 +40,7 @@ State = Literal[
     "upheld",
     "closed",
 ]
-STATES: Final[tuple[State, ...]] = (
-    "filed",
-    "delivered",
-    "acknowledged",
-    "actioned",
-    "rejected",
-    "counter-noticed",
-    "restored",
-    "upheld",
-    "closed",
-)
+STATES: Final[tuple[State, ...]] = get_args(State)
 Party = Literal["notifier", "operator", "registry"]
 OPEN_STATES: Final[frozenset[str]] = frozenset({"filed", "delivered", "acknowledged", "counter-noticed"})
 """States in which the operator still owes a step (and can be overdue)."""

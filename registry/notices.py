@@ -35,62 +35,37 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime  # noqa: F401 - UTC is used by the doctest
-from typing import Annotated, Any, Final, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar, get_args
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from registry.documents import (
     Did,
     HttpUrl,
-    InvalidDocument,
     OnBehalfOf,
     SignedDocument,
     SubjectKind,
     Text,
-    error_message,
-    error_pointer,
-    format_timestamp,
-    new_nonce,
+    unsigned_document,
+    validate_document,
 )
 from registry.schemes import Identifier
 
 Regime = Literal["dmca", "dsa", "jp-platform", "no-fakes"]
-REGIMES: Final[tuple[Regime, ...]] = ("dmca", "dsa", "jp-platform", "no-fakes")
+REGIMES: Final[tuple[Regime, ...]] = get_args(Regime)
 
 RequestedAction = Literal["remove", "disable", "stop-training-use", "stop-generation", "retrain", "stay-down"]
-REQUESTED_ACTIONS: Final[tuple[RequestedAction, ...]] = (
-    "remove",
-    "disable",
-    "stop-training-use",
-    "stop-generation",
-    "retrain",
-    "stay-down",
-)
+REQUESTED_ACTIONS: Final[tuple[RequestedAction, ...]] = get_args(RequestedAction)
 
 StatementKey = Literal["good-faith", "accuracy", "authority-under-penalty-of-perjury", "authority"]
-STATEMENT_KEYS: Final[tuple[StatementKey, ...]] = (
-    "good-faith",
-    "accuracy",
-    "authority-under-penalty-of-perjury",
-    "authority",
-)
+STATEMENT_KEYS: Final[tuple[StatementKey, ...]] = get_args(StatementKey)
 
 LocationKind = Literal["url", "model", "dataset", "output-sha256"]
 
 ResponseAction = Literal[
     "deliver", "acknowledge", "action", "reject", "counter-notice", "restore", "uphold", "close", "remind"
 ]
-RESPONSE_ACTIONS: Final[tuple[ResponseAction, ...]] = (
-    "deliver",
-    "acknowledge",
-    "action",
-    "reject",
-    "counter-notice",
-    "restore",
-    "uphold",
-    "close",
-    "remind",
-)
+RESPONSE_ACTIONS: Final[tuple[ResponseAction, ...]] = get_args(ResponseAction)
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _DOC_ID = r"^[0-9a-f]{64}$"
@@ -281,19 +256,8 @@ T = TypeVar("T", bound=SignedDocument)
 
 
 def validate_notice_document(model: type[T], obj: object) -> T:
-    """Like `registry.documents.validate_document`, for the notice document types."""
-    if not isinstance(obj, dict):
-        raise InvalidDocument([("", "a document must be a JSON object")])
-    kind = obj.get("type")
-    if not isinstance(kind, str) or kind not in NOTICE_DOCUMENT_TYPES:
-        raise InvalidDocument([("/type", f"unknown document type {kind!r}")])
-    if NOTICE_DOCUMENT_TYPES[kind] is not model:
-        raise InvalidDocument([("/type", f"expected a {model.__name__} document here, got {kind!r}")])
-    try:
-        return model.model_validate(obj)
-    except ValidationError as exc:
-        errors = [(error_pointer(error), error_message(error)) for error in exc.errors(include_url=False)]
-        raise InvalidDocument(errors) from None
+    """`registry.documents.validate_document` for the notice document types."""
+    return validate_document(model, obj, types=NOTICE_DOCUMENT_TYPES)
 
 
 # ------------------------------------------------------------------ regimes
@@ -509,7 +473,7 @@ def new_notice(
     material: dict[str, Any] = {"locations": _pairs(locations, "kind")}
     if material_description is not None:
         material["description"] = material_description
-    doc: dict[str, Any] = {
+    fields = {
         "type": "Notice",
         "notifier": notifier,
         "operator": operator,
@@ -517,10 +481,8 @@ def new_notice(
         "material": material,
         "actions": list(actions),
         "regimes": list(regimes),
-        "created": format_timestamp(created),
-        "nonce": nonce or new_nonce(),
     }
-    optional: dict[str, Any] = {
+    optional = {
         "grounds": grounds,
         "contact": dict(contact) if contact else None,
         "signature": signature,
@@ -529,8 +491,7 @@ def new_notice(
         "on_behalf_of": dict(on_behalf_of) if on_behalf_of else None,
         "language": language,
     }
-    doc.update({key: value for key, value in optional.items() if value is not None})
-    return doc
+    return unsigned_document(fields, created=created, nonce=nonce, optional=optional)
 
 
 def new_registration(
@@ -543,17 +504,12 @@ def new_registration(
     nonce: str | None = None,
 ) -> dict[str, Any]:
     """An unsigned operator registration; sign it with `keys.sign_document`."""
-    doc: dict[str, Any] = {
-        "type": "OperatorRegistration",
-        "operator": operator,
-        "name": name,
-        "contact": contact,
-        "created": format_timestamp(created),
-        "nonce": nonce or new_nonce(),
-    }
-    if webhook is not None:
-        doc["webhook"] = webhook
-    return doc
+    return unsigned_document(
+        {"type": "OperatorRegistration", "operator": operator, "name": name, "contact": contact},
+        created=created,
+        nonce=nonce,
+        optional={"webhook": webhook},
+    )
 
 
 def new_response(
@@ -569,22 +525,17 @@ def new_response(
     nonce: str | None = None,
 ) -> dict[str, Any]:
     """An unsigned response to `notice_id`; sign it with `keys.sign_document`."""
-    doc: dict[str, Any] = {
-        "type": "NoticeResponse",
-        "by": by,
-        "notice": notice_id,
-        "action": action,
-        "created": format_timestamp(created),
-        "nonce": nonce or new_nonce(),
-    }
-    optional: dict[str, Any] = {
-        "statement": statement,
-        "actions_taken": list(actions_taken) if actions_taken else None,
-        "legal_action": legal_action,
-        "automated": automated,
-    }
-    doc.update({key: value for key, value in optional.items() if value is not None})
-    return doc
+    return unsigned_document(
+        {"type": "NoticeResponse", "by": by, "notice": notice_id, "action": action},
+        created=created,
+        nonce=nonce,
+        optional={
+            "statement": statement,
+            "actions_taken": list(actions_taken) if actions_taken else None,
+            "legal_action": legal_action,
+            "automated": automated,
+        },
+    )
 
 
 def new_dispute(
@@ -597,15 +548,17 @@ def new_dispute(
     nonce: str | None = None,
 ) -> dict[str, Any]:
     """An unsigned dispute of `disputed_id` by the claimant of `claim_id`."""
-    return {
-        "type": "Dispute",
-        "claimant": claimant,
-        "claim": claim_id,
-        "disputed": disputed_id,
-        "statement": statement,
-        "created": format_timestamp(created),
-        "nonce": nonce or new_nonce(),
-    }
+    return unsigned_document(
+        {
+            "type": "Dispute",
+            "claimant": claimant,
+            "claim": claim_id,
+            "disputed": disputed_id,
+            "statement": statement,
+        },
+        created=created,
+        nonce=nonce,
+    )
 
 
 __all__ = [
