@@ -73,6 +73,22 @@ def percentile(values: list[float], fraction: float) -> float | None:
     return ordered[rank - 1]
 
 
+def _stats_row() -> dict[str, Any]:
+    """One operator's counters before its first notice (`_ack`/`_act`: seconds, for percentiles)."""
+    return {
+        "received": 0,
+        "delivered": 0,
+        "held_undelivered": 0,
+        "acknowledged": 0,
+        "actioned": 0,
+        "rejected": 0,
+        "counter_noticed": 0,
+        "overdue": 0,
+        "_ack": [],
+        "_act": [],
+    }
+
+
 class NoticeStore:
     """The registry's takedown service. Clock and webhook-target check are parameters."""
 
@@ -421,11 +437,7 @@ class NoticeStore:
         operators = {op.did: op for op in await OperatorRecord.all()}
         per: dict[str, dict[str, Any]] = {}
         for record in await NoticeRecord.all().order_by("received_at"):
-            row = per.setdefault(
-                record.operator,
-                {"received": 0, "delivered": 0, "held_undelivered": 0, "acknowledged": 0, "actioned": 0,
-                 "rejected": 0, "counter_noticed": 0, "overdue": 0, "_ack": [], "_act": []},
-            )  # fmt: skip
+            row = per.setdefault(record.operator, _stats_row())
             row["received"] += 1
             row["delivered"] += record.delivered_at is not None
             row["held_undelivered"] += record.operator not in operators and record.state == "filed"
@@ -439,11 +451,7 @@ class NoticeStore:
             row["counter_noticed"] += record.counter_noticed_at is not None
             row["overdue"] += bool(self._plan(record, now).overdue)
         for did in operators:
-            per.setdefault(
-                did,
-                {"received": 0, "delivered": 0, "held_undelivered": 0, "acknowledged": 0, "actioned": 0,
-                 "rejected": 0, "counter_noticed": 0, "overdue": 0, "_ack": [], "_act": []},
-            )  # fmt: skip
+            per.setdefault(did, _stats_row())
         answer = []
         for did, row in sorted(per.items()):
             ack, act = row.pop("_ack"), row.pop("_act")
