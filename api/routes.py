@@ -10,6 +10,7 @@ from api.bodies import read_body, read_json
 from api.log_routes import LOG_ROUTES
 from api.notice_routes import NOTICE_ROUTES
 from api.openapi import openapi_document
+from api.portal import PORTAL_ROUTES
 from api.snapshot_routes import SNAPSHOT_ROUTES
 from api.state import RegistryState
 from registry.vocabulary import DESCRIPTIONS, USES
@@ -79,4 +80,5 @@ ROUTES = [
     Route("/v1/claims/{claim_id}", get_claim, methods=["GET"]),
     Route("/v1/claims/{claim_id}/withdraw", withdraw_claim, methods=["POST"]),
     Route("/v1/check", check, methods=["POST"]),
+    *PORTAL_ROUTES,
 ]

@@ -1,0 +1,28 @@
+// Check in this browser that the claim shown is in the registry's transparency log: hash the
+// document as shown (RFC 8785), and walk the inclusion proof up to the checkpoint's root.
+import { canonicalBytes } from "./jcs.js";
+import { base64Decode } from "./crypto.js";
+import { leafHash, verifyInclusion } from "./merkle.js";
+
+const result = document.getElementById("proof-result");
+const claim = JSON.parse(document.getElementById("claim-data").textContent);
+const proof = JSON.parse(document.getElementById("proof-data").textContent);
+
+async function check() {
+  try {
+    // The tree size and root come from the checkpoint text itself (C2SP tlog-checkpoint: origin,
+    // size, root), the statement the registry signs; its note signature is not checked here.
+    const [, size, root] = proof.checkpoint.split("\n");
+    const leaf = await leafHash(canonicalBytes(claim));
+    const ok = await verifyInclusion(
+      leaf, proof.leaf_index, Number(size), proof.inclusion_proof.map(base64Decode), base64Decode(root),
+    );
+    result.dataset.verified = String(ok);
+    result.textContent = ok ? result.dataset.ok : result.dataset.bad;
+  } catch (error) {
+    result.dataset.verified = "false";
+    result.textContent = `${result.dataset.bad} (${error.message || error})`;
+  }
+}
+
+check();

@@ -1,0 +1,83 @@
+import { signDocument, timestamp, newNonce } from "./crypto.js";
+import { clearErrors, file, lines, problemMessages, showErrors, showKeyStatus, text } from "./common.js";
+
+const form = document.getElementById("takedown-form");
+// Each regime's required elements, rendered from registry.notices.REQUIREMENTS: one source.
+const requirements = JSON.parse(document.getElementById("requirements-data").textContent);
+
+function chosen(name) {
+  return [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((box) => box.value);
+}
+
+/** Show the requirement lists of the chosen regimes and mark the fields they need. */
+function markRequired() {
+  const regimes = chosen("regimes");
+  const needed = new Set(regimes.flatMap((regime) => requirements[regime].map((r) => r.pointer)));
+  for (const list of document.querySelectorAll(".requirements")) list.hidden = !regimes.includes(list.dataset.regime);
+  for (const element of form.querySelectorAll("[data-pointer]")) {
+    const required = needed.has(element.dataset.pointer);
+    element.classList.toggle("required", required);
+    if (element.matches("input, textarea")) element.setAttribute("aria-required", String(required));
+  }
+}
+
+function noticeDocument(did) {
+  const subject = { kind: chosen("kind")[0] };
+  const identifiers = lines("subject-urls").map((value) => ({ scheme: "url", value }));
+  if (identifiers.length) subject.identifiers = identifiers;
+  const claims = lines("subject-claims").map((value) => value.toLowerCase());
+  if (claims.length) subject.claims = claims;
+  if (text("subject-title")) subject.title = text("subject-title");
+  const locations = [
+    ...lines("loc-urls").map((value) => ({ kind: "url", value })),
+    ...lines("loc-models").map((value) => ({ kind: "model", value })),
+    ...lines("loc-datasets").map((value) => ({ kind: "dataset", value })),
+  ];
+  const doc = {
+    type: "Notice",
+    notifier: did,
+    operator: text("operator"),
+    subject,
+    material: { locations },
+    actions: chosen("actions"),
+    regimes: chosen("regimes"),
+    created: timestamp(),
+    nonce: newNonce(),
+    language: document.documentElement.lang,
+  };
+  if (text("grounds")) doc.grounds = text("grounds");
+  const contact = {};
+  for (const field of ["name", "email", "address", "phone"]) if (text(`contact-${field}`)) contact[field] = text(`contact-${field}`);
+  if (Object.keys(contact).length) doc.contact = contact;
+  if (text("signature")) doc.signature = text("signature");
+  const statements = {};
+  for (const box of form.querySelectorAll('input[name="statements"]:checked')) statements[box.value] = box.dataset.text.normalize("NFC");
+  if (Object.keys(statements).length) doc.statements = statements;
+  const jp = {};
+  if (text("jp-right")) jp.infringed_right = text("jp-right");
+  if (text("jp-reason")) jp.reason = text("jp-reason");
+  if (Object.keys(jp).length) doc.jp_platform = jp;
+  return doc;
+}
+
+form.addEventListener("change", markRequired);
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors();
+  const key = await showKeyStatus();
+  if (!key) return;
+  const signed = await signDocument(noticeDocument(key.did), key);
+  const [ok, body] = await file("/v1/notices", signed);
+  if (!ok) {
+    showErrors(...problemMessages(body));
+    return;
+  }
+  document.getElementById("filed-id").textContent = body.id;
+  document.getElementById("filed-link").href = `/notices/${encodeURIComponent(body.id)}`;
+  const filed = document.getElementById("filed");
+  filed.hidden = false;
+  filed.scrollIntoView();
+});
+
+markRequired();
+showKeyStatus();

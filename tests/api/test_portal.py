@@ -1,0 +1,251 @@
+"""The portal's pages in process: status codes, language negotiation, the CSRF guard, escaping, the
+security headers, and the facts the pages take from the registry (vocabulary, regime requirements).
+The browser side (signing, filing, the proof check) is in tests/portal/."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+import httpx
+import pytest
+from markupsafe import escape
+
+import keys
+from api.i18n import CATALOG, negotiate, parse_accept_language
+from api.portal import CONTENT_SECURITY_POLICY, CSRF_COOKIE, lookup_item
+from registry.documents import new_claim
+from registry.notices import REGIMES, REQUIREMENTS
+from tests.conftest import Clock
+from tests.notice_factories import complete_notice, registration
+
+PAGES = ["/", "/keys", "/reserve", "/takedown", "/lookup", "/stats"]
+
+
+async def file_claim(api: httpx.AsyncClient, key: keys.SigningKey, clock: Clock, **fields: Any) -> str:
+    document = new_claim(
+        key.did,
+        fields.pop("kind", "work"),
+        fields.pop("identifiers", [("url", "https://example.com/gallery/")]),
+        fields.pop("uses", {"train-ai": "n"}),
+        created=clock(),
+        **fields,
+    )
+    response = await api.post(
+        "/v1/claims", content=json.dumps(keys.sign_document(document, key, created=clock()))
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_every_page_renders_with_a_strict_content_security_policy(api: httpx.AsyncClient, path: str):
+    response = await api.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "default-src 'self'" in CONTENT_SECURITY_POLICY and "unsafe-inline" not in CONTENT_SECURITY_POLICY
+    assert response.headers["x-frame-options"] == "DENY"
+    # No resource from another site, and no inline script (data blocks are not scripts).
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', response.text)
+    for tag in re.findall(r"<script[^>]*>", response.text):
+        assert 'type="application/json"' in tag or ('type="module"' in tag and 'src="/static/' in tag), tag
+    assert '<meta name="viewport"' in response.text
+
+
+async def test_language_follows_cookie_then_accept_language_then_japanese(api: httpx.AsyncClient):
+    japanese = await api.get("/")
+    assert '<html lang="ja">' in japanese.text and japanese.headers["content-language"] == "ja"
+    english = await api.get("/", headers={"Accept-Language": "en-US,en;q=0.9,ja;q=0.8"})
+    assert '<html lang="en">' in english.text and "Start here" in english.text
+    ranked = await api.get("/", headers={"Accept-Language": "fr, ja;q=0.9, en;q=0.8"})
+    assert '<html lang="ja">' in ranked.text
+    chosen = await api.get("/", headers={"Accept-Language": "en", "Cookie": "lang=ja"})
+    assert '<html lang="ja">' in chosen.text
+
+
+def test_accept_language_parsing_never_raises():
+    assert negotiate(None, None) == "ja"
+    assert negotiate("xx", "de;q=abc, en;q=0.1") == "en"
+    assert negotiate(None, "en;q=0, ja;q=0.5") == "ja"
+    assert parse_accept_language(";;, ,q=1;q=2") == []
+
+
+def test_every_catalog_entry_exists_in_both_languages():
+    for key, (japanese, english) in CATALOG.items():
+        assert japanese.strip() and english.strip(), key
+
+
+async def test_language_switch_sets_the_cookie_with_a_valid_token(api: httpx.AsyncClient):
+    page = await api.get("/stats")
+    token = api.cookies[CSRF_COOKIE]
+    assert f'value="{token}"' in page.text
+    switched = await api.post(
+        "/lang",
+        data={"csrf_token": token, "lang": "en", "next": "/stats"},
+        headers={"Origin": "http://registry.test"},
+    )
+    assert switched.status_code == 303 and switched.headers["location"] == "/stats"
+    assert api.cookies["lang"] == "en"
+    assert '<html lang="en">' in (await api.get("/stats")).text
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["no token", "wrong token", "no cookie", "other origin", "json body"],
+)
+async def test_language_switch_refuses_a_forged_form(api: httpx.AsyncClient, case: str):
+    await api.get("/")
+    token = api.cookies[CSRF_COOKIE]
+    data: dict[str, str] = {"lang": "en", "next": "/"}
+    headers = {"Origin": "http://registry.test"}
+    if case == "wrong token":
+        data["csrf_token"] = "x" * 43
+    elif case in ("no cookie", "other origin", "json body"):
+        data["csrf_token"] = token
+    if case == "no cookie":
+        api.cookies.delete(CSRF_COOKIE)
+    if case == "other origin":
+        headers["Origin"] = "https://attacker.example"
+    if case == "json body":
+        response = await api.post("/lang", content=json.dumps(data), headers=headers)
+    else:
+        response = await api.post("/lang", data=data, headers=headers)
+    assert response.status_code == 403
+    assert "lang" not in api.cookies
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+
+
+async def test_language_switch_only_redirects_within_the_site(api: httpx.AsyncClient):
+    await api.get("/")
+    token = api.cookies[CSRF_COOKIE]
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example", ""):
+        response = await api.post("/lang", data={"csrf_token": token, "lang": "en", "next": target})
+        assert response.status_code == 303 and response.headers["location"] == "/", target
+
+
+async def test_markup_in_a_claim_is_escaped_everywhere(
+    api: httpx.AsyncClient, alice: keys.SigningKey, clock: Clock
+):
+    title = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'"
+    name = "</script><script>alert(3)</script>"
+    claim_id = await file_claim(api, alice, clock, title=title, identifiers=[("name", name)])
+    page = (await api.get(f"/claims/{claim_id}")).text
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert html.escape(title) in page or "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    # The JSON data block cannot be closed by the document's text.
+    block = re.search(r'<script type="application/json" id="claim-data">(.*?)</script>', page, re.S)
+    assert block is not None and json.loads(block.group(1))["subject"]["title"] == title
+    found = (await api.get("/lookup", params={"q": name, "scheme": "name"})).text
+    assert claim_id[:16] in found and "<script>alert" not in found
+
+
+async def test_claim_page_shows_history_and_a_server_checked_proof(
+    api: httpx.AsyncClient, alice: keys.SigningKey, clock: Clock
+):
+    first = await file_claim(api, alice, clock, title="一つ目")
+    await file_claim(api, alice, clock, identifiers=[("url", "https://example.org/")])
+    page = await api.get(f"/claims/{first}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and "一つ目" in page.text
+    proof = json.loads(re.search(r'id="proof-data">(.*?)</script>', page.text, re.S).group(1))  # type: ignore[union-attr]
+    assert proof["leaf_index"] == 0 and proof["tree_size"] == 2 and proof["server_verified"] is True
+    assert len(proof["inclusion_proof"]) == 1 and proof["checkpoint"].split("\n")[1] == "2"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/claims/nope",
+        "/claims/" + "0" * 64,
+        "/notices/" + "f" * 64,
+        "/notices/<script>",
+        "/claims/" + "A" * 64,
+    ],
+)
+async def test_unknown_things_are_an_html_404(api: httpx.AsyncClient, path: str):
+    response = await api.get(path)
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"q": "http://[::1"},
+        {"q": "0000 0000 0000 0000", "scheme": "isni"},
+        {"q": "Q0", "scheme": "wikidata"},
+        {"q": "zz", "scheme": "sha256"},
+        {"q": "x" * 5000},
+        {"q": "abc", "scheme": "nonsense"},
+        {"q": "abc", "scheme": "claim"},
+        {"q": "山田\u0301"},
+    ],
+)
+async def test_bad_lookups_are_explained_not_500(api: httpx.AsyncClient, query: dict[str, str]):
+    response = await api.get("/lookup", params=query)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("raw", ["q=%ED%A0%80", "q=%FF%FE", "q=a&q=b&scheme=", "q=%00"])
+async def test_undecodable_lookups_are_not_500(api: httpx.AsyncClient, raw: str):
+    response = await api.get("/lookup?" + raw)
+    assert response.status_code == 200, response.text
+
+
+async def test_lookup_by_claim_id_goes_to_the_claim(
+    api: httpx.AsyncClient, alice: keys.SigningKey, clock: Clock
+):
+    claim_id = await file_claim(api, alice, clock)
+    response = await api.get("/lookup", params={"q": claim_id.upper()})
+    assert response.status_code == 303 and response.headers["location"] == f"/claims/{claim_id}"
+    found = await api.get("/lookup", params={"q": "https://www.example.com/gallery/x.png"})
+    assert claim_id[:16] in found.text
+
+
+def test_lookup_guesses_the_scheme():
+    assert lookup_item("auto", "https://a.example/") == {"scheme": "url", "value": "https://a.example/"}
+    assert lookup_item("auto", "Q42") == {"scheme": "wikidata", "value": "Q42"}
+    assert lookup_item("auto", "0000 0001 2103 2683") == {"scheme": "isni", "value": "0000 0001 2103 2683"}
+    assert lookup_item("auto", "山田 花子") == {"scheme": "name", "value": "山田 花子"}
+    assert lookup_item("auto", "a" * 64) is None
+
+
+async def test_takedown_form_lists_each_regimes_requirements_from_the_registry(api: httpx.AsyncClient):
+    page = (await api.get("/takedown")).text
+    data = json.loads(re.search(r'id="requirements-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    assert list(data) == sorted(REGIMES)
+    for regime in REGIMES:
+        assert [item["pointer"] for item in data[regime]] == [
+            pointer for pointer, _, _ in REQUIREMENTS[regime]
+        ]
+        for _, reason, _ in REQUIREMENTS[regime]:
+            assert str(escape(reason)) in page
+    # Every pointer a regime requires has a field on the form.
+    for pointer in {pointer for rows in REQUIREMENTS.values() for pointer, _, _ in rows}:
+        assert f'data-pointer="{pointer}"' in page, pointer
+
+
+async def test_stats_page_has_a_table_and_a_chart(
+    api: httpx.AsyncClient, alice: keys.SigningKey, clock: Clock
+):
+    empty = await api.get("/stats", headers={"Accept-Language": "en"})
+    assert "No notices yet." in empty.text and "<svg" not in empty.text
+    operator = keys.SigningKey.generate()
+    response = await api.post(
+        "/v1/operators", content=json.dumps(registration(operator, clock(), name="<b>Acme</b>"))
+    )
+    assert response.status_code == 201
+    notice = await api.post("/v1/notices", content=json.dumps(complete_notice(alice, operator.did, clock())))
+    assert notice.status_code == 201, notice.text
+    page = (await api.get("/stats")).text
+    assert "<b>Acme</b>" not in page and "&lt;b&gt;Acme&lt;/b&gt;" in page
+    assert page.count("<rect") == 2 and '<table id="stats-table">' in page and operator.did in page
+    state = await api.get(f"/notices/{notice.json()['id']}", headers={"Accept-Language": "en"})
+    assert state.status_code == 200 and 'data-state="filed"' in state.text and "Acknowledge by" in state.text
+
+
+async def test_pages_escape_the_request_path(api: httpx.AsyncClient):
+    response = await api.get('/notices/"><img src=x onerror=alert(1)>')
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    assert "<img src=x" not in response.text
