@@ -21,9 +21,9 @@ import httpx
 
 from crawler_client.core import (
     USER_AGENT,
+    BaseClient,
     CheckBatch,
     CheckResult,
-    ClientCore,
     Flow,
     Request,
     Response,
@@ -37,7 +37,7 @@ __all__ = ["AsyncClient"]
 T = TypeVar("T")
 
 
-class AsyncClient:
+class AsyncClient(BaseClient):
     """One registry, one connection pool, for asyncio. Use `async with` or `await aclose()`.
 
     Parameters as for `Client`; `max_concurrency` bounds the check batches in flight at once.
@@ -58,12 +58,15 @@ class AsyncClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._core = ClientCore(
-            registry, registry_did=registry_did, pins=pins, retry=retry, max_concurrency=max_concurrency
+        super().__init__(
+            registry,
+            registry_did=registry_did,
+            pins=pins,
+            retry=retry,
+            max_concurrency=max_concurrency,
+            clock=clock,
         )
-        self.registry = self._core.registry
         self._sleep = sleep
-        self._clock = clock
         self._http = httpx.AsyncClient(
             base_url=self.registry, timeout=timeout, transport=transport, headers={"User-Agent": USER_AGENT}
         )
@@ -76,12 +79,6 @@ class AsyncClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
-
-    @property
-    def registry_did(self) -> str | None:
-        """The DID this client trusts: given, pinned, or learnt on first use (None before that)."""
-        identity = self._core.identity
-        return identity.did if identity else self._core.registry_did
 
     # -------------------------------------------------------------- the API
 
@@ -162,7 +159,7 @@ class AsyncClient:
 
     async def _run(self, flow: Flow[T]) -> T:
         """Drive `flow` with its retries (`crawler_client.core.run_steps`, awaiting each step)."""
-        steps = self._core.steps(flow, self._clock)
+        steps = self._steps(flow)
         try:
             step = next(steps)
             while True:

@@ -30,9 +30,9 @@ import httpx
 
 from crawler_client.core import (
     USER_AGENT,
+    BaseClient,
     CheckBatch,
     CheckResult,
-    ClientCore,
     Flow,
     Request,
     Response,
@@ -46,7 +46,7 @@ __all__ = ["Client"]
 T = TypeVar("T")
 
 
-class Client:
+class Client(BaseClient):
     """One registry, one connection pool. Use as a context manager or call `close()`.
 
     `timeout` is seconds (or an `httpx.Timeout`) per attempt; `retry` bounds attempts and total
@@ -67,12 +67,15 @@ class Client:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._core = ClientCore(
-            registry, registry_did=registry_did, pins=pins, retry=retry, max_concurrency=max_concurrency
+        super().__init__(
+            registry,
+            registry_did=registry_did,
+            pins=pins,
+            retry=retry,
+            max_concurrency=max_concurrency,
+            clock=clock,
         )
-        self.registry = self._core.registry
         self._sleep = sleep
-        self._clock = clock
         self._http = httpx.Client(
             base_url=self.registry, timeout=timeout, transport=transport, headers={"User-Agent": USER_AGENT}
         )
@@ -85,12 +88,6 @@ class Client:
 
     def close(self) -> None:
         self._http.close()
-
-    @property
-    def registry_did(self) -> str | None:
-        """The DID this client trusts: given, pinned, or learnt on first use (None before that)."""
-        identity = self._core.identity
-        return identity.did if identity else self._core.registry_did
 
     # -------------------------------------------------------------- the API
 
@@ -173,7 +170,7 @@ class Client:
         return self._run(self._core.check_batch_flow(batch))
 
     def _run(self, flow: Flow[T]) -> T:
-        return run_steps(self._core.steps(flow, self._clock), self._attempt, self._sleep)
+        return run_steps(self._steps(flow), self._attempt, self._sleep)
 
     def _attempt(self, request: Request) -> Response | Unreachable:
         """Send `request` once: the answer, or what kept it from coming."""

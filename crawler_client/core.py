@@ -77,6 +77,7 @@ from keys.note import NoteVerifier, verifier_key
 __all__ = [
     "DEFAULT_MAX_CHECK_ITEMS",
     "RETRY_STATUSES",
+    "BaseClient",
     "CheckBatch",
     "CheckResult",
     "ClientCore",
@@ -811,6 +812,37 @@ class ClientCore:
         params: Mapping[str, str | int] | None = None,
     ) -> Flow[dict[str, Any]]:
         return self.json_object((yield self.build(method, path, document=document, params=params)))
+
+
+class BaseClient:
+    """What `Client` and `AsyncClient` share besides the flows (httpx's `BaseClient`): the core,
+    the registry's URL and identity, and the clock retries are timed on."""
+
+    def __init__(
+        self,
+        registry: str,
+        *,
+        registry_did: str | None,
+        pins: Path | str | None,
+        retry: RetryPolicy | None,
+        max_concurrency: int,
+        clock: Callable[[], float],
+    ) -> None:
+        self._core = ClientCore(
+            registry, registry_did=registry_did, pins=pins, retry=retry, max_concurrency=max_concurrency
+        )
+        self.registry = self._core.registry
+        self._clock = clock
+
+    @property
+    def registry_did(self) -> str | None:
+        """The DID this client trusts: given, pinned, or learnt on first use (None before that)."""
+        identity = self._core.identity
+        return identity.did if identity else self._core.registry_did
+
+    def _steps(self, flow: Flow[T]) -> Steps[T]:
+        """`flow` with its retries, as the steps a driver runs (`run_steps`)."""
+        return self._core.steps(flow, self._clock)
 
 
 def run_flow(flow: Flow[T], send: Callable[[Request], Response]) -> T:
