@@ -23,6 +23,7 @@ from crawler_client.cli_support import (
     Parser,
     UsageError,
     as_if_signed,
+    given,
     parse_items,
     print_json,
     read_document,
@@ -158,7 +159,7 @@ def cmd_claim_new(args: argparse.Namespace) -> int:
         raise UsageError("a use cannot be both denied and allowed")
     if bool(args.on_behalf_of) != bool(args.authority):
         raise UsageError("--on-behalf-of and --authority go together")
-    licence = {k: v for k, v in {"contact": args.licence_contact, "terms": args.licence_terms}.items() if v}
+    licence = given({"contact": args.licence_contact, "terms": args.licence_terms})
     document = new_claim(
         key.did,
         args.kind,

@@ -23,6 +23,7 @@ __all__ = [
     "Parser",
     "UsageError",
     "as_if_signed",
+    "given",
     "parse_items",
     "print_json",
     "read_document",
@@ -100,6 +101,11 @@ def write_document(document: dict[str, Any], out: str | None) -> None:
 def print_json(value: Any) -> None:
     """`--json` output: indented, non-ASCII kept as is."""
     print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def given(fields: dict[str, Any]) -> dict[str, Any]:
+    """The `fields` whose flags were given (non-empty), e.g. a contact from its --contact-* flags."""
+    return {name: value for name, value in fields.items() if value}
 
 
 def parse_items(args: argparse.Namespace, *, query: bool) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from crawler_client.cli_support import (
     Parser,
     UsageError,
     as_if_signed,
+    given,
     parse_items,
     print_json,
     read_document,
@@ -71,31 +72,23 @@ def cmd_notice_new(args: argparse.Namespace) -> int:
         + [("dataset", dataset) for dataset in args.dataset]
         + [("output-sha256", digest.lower()) for digest in args.output_sha256]
     )
-    contact = {
-        name: value
-        for name, value in (
-            ("name", args.contact_name),
-            ("email", args.contact_email),
-            ("address", args.contact_address),
-            ("phone", args.contact_phone),
-        )
-        if value
-    }
-    statements = {
-        name: value
-        for name, value in (
-            ("good-faith", args.good_faith),
-            ("accuracy", args.accuracy),
-            ("authority-under-penalty-of-perjury", args.perjury),
-            ("authority", args.authority),
-        )
-        if value
-    }
-    jp = {
-        name: value
-        for name, value in (("infringed_right", args.jp_right), ("reason", args.jp_reason))
-        if value
-    }
+    contact = given(
+        {
+            "name": args.contact_name,
+            "email": args.contact_email,
+            "address": args.contact_address,
+            "phone": args.contact_phone,
+        }
+    )
+    statements = given(
+        {
+            "good-faith": args.good_faith,
+            "accuracy": args.accuracy,
+            "authority-under-penalty-of-perjury": args.perjury,
+            "authority": args.authority,
+        }
+    )
+    jp = given({"infringed_right": args.jp_right, "reason": args.jp_reason})
     if bool(args.on_behalf_of) != bool(args.agency_authority):
         raise UsageError("--on-behalf-of and --agency-authority go together")
     on_behalf_of = (
