@@ -282,9 +282,11 @@ CATALOG: Final[Mapping[str, tuple[str, str]]] = {
     "claim.proof": ("包含証明", "Inclusion proof"),
     "claim.proof_help": (
         "この登録が透明性ログ（RFC 9162）に含まれていることを、このブラウザで確かめます："
-        "文書を正規化してハッシュし、証明の経路を署名付きチェックポイントの根まで計算します。",
-        "Checked in this browser: the document is canonicalised and hashed, and the proof path is "
-        "computed up to the root of the signed checkpoint (RFC 9162).",
+        "文書を正規化してハッシュし、証明の経路をチェックポイントの根まで計算し、"
+        "チェックポイントへのレジストリの署名を検証します。",
+        "Checked in this browser: the document is canonicalised and hashed, the proof path is "
+        "computed up to the checkpoint's root (RFC 9162), and the registry's signature on the "
+        "checkpoint is verified.",
     ),
     "claim.proof_checking": ("確認中…", "Checking…"),
     "claim.proof_ok": ("確認できました：ログに含まれています。", "Verified: the claim is in the log."),

@@ -298,6 +298,7 @@ async def inclusion_data(state: RegistryState, index: int) -> dict[str, Any]:
         "root": base64.b64encode(root).decode("ascii"),
         "inclusion_proof": [base64.b64encode(node).decode("ascii") for node in proof],
         "checkpoint": state.log.checkpoint_note(size, root),
+        "note_verifier_key": state.log.verifier_key,
         "server_verified": server_verified,
     }
 

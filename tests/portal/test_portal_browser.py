@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import keys
 from keys.base58 import b58decode
+from keys.note import verifier_key
 from registry.documents import new_claim
 from registry.notices import new_registration, new_response
 from tests.conftest import ServerProcess
@@ -43,7 +45,17 @@ def test_creator_reserves_checks_files_a_takedown_and_looks_up(
     server = portal_server
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "ja"
+    page.keyboard.press("Tab")  # the first stop is the skip link, and it works from the keyboard
+    assert page.evaluate("() => document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/#main")
     shoot(page, artifacts, "01-home-ja")
+
+    # A key file made by the CLI loads into the browser as the same identity.
+    cli_did = kotowari("keys", "new", "--out", "cli.key", cwd=tmp_path).stdout.strip()
+    page.goto("/keys")
+    page.set_input_files("#load-key", str(tmp_path / "cli.key"))
+    page.wait_for_function("(did) => document.getElementById('current-did').textContent === did", arg=cli_did)
 
     # A key made in the browser, saved as a file the CLI can use.
     page.goto("/keys")
@@ -177,7 +189,7 @@ def test_creator_reserves_checks_files_a_takedown_and_looks_up(
     shoot(page, artifacts, "08-lookup-en")
     page.click(f"a[href='/claims/{claim_id}']")
     page.wait_for_function("() => document.getElementById('proof-result').dataset.verified !== undefined")
-    assert page.get_attribute("#proof-result", "data-verified") == "true"
+    assert page.get_attribute("#proof-result", "data-verified") == "true", page.text_content("#proof-result")
     assert page.text_content("#claim-title") == "星降る夜"
     shoot(page, artifacts, "09-claim-en")
 
@@ -209,7 +221,7 @@ def test_markup_in_a_claim_renders_as_text(page: Any, portal_server: ServerProce
     assert page.text_content("#claim-title") == title
     assert name in page.text_content("ul.identifiers")
     assert page.locator("main img").count() == 0 and page.locator("main b").count() == 0
-    assert page.get_attribute("#proof-result", "data-verified") == "true"
+    assert page.get_attribute("#proof-result", "data-verified") == "true", page.text_content("#proof-result")
     page.goto("/lookup?scheme=name&q=" + httpx.QueryParams({"q": name})["q"])
     assert page.locator("main img").count() == 0
     assert page.evaluate("window.__xss") is None and not dialogs
@@ -279,6 +291,44 @@ def test_browser_canonicalisation_and_proofs_match_keys(page: Any) -> None:
         {**jwk, "x": keys.SigningKey.generate().to_jwk()["x"]},
     )
     assert "not the public key" in refused
+
+
+def test_browser_checks_the_checkpoint_signature_and_the_proof(
+    page: Any, portal_server: ServerProcess
+) -> None:
+    author = keys.SigningKey.generate()
+    for number in range(3):
+        claim = new_claim(author.did, "work", [("url", f"https://n{number}.example/")], {"train-ai": "n"},
+                          created=datetime.now(UTC))  # fmt: skip
+        filed = post_signed(portal_server, "/v1/claims", claim, author)
+    registry = httpx.get(f"{portal_server.url}/v1/registry").json()
+    note = httpx.get(f"{portal_server.url}/log/checkpoint").text
+    page.goto(f"/claims/{filed['id']}")
+    page.wait_for_function("() => document.getElementById('proof-result').dataset.verified !== undefined")
+    assert page.get_attribute("#proof-result", "data-verified") == "true", page.text_content("#proof-result")
+    open_note = (
+        "async ([note, key]) => { const n = await import('/static/js/note.js');"
+        " try { return await n.openNote(note, key); } catch (e) { return 'refused: ' + e.message; } }"
+    )
+    verifier = registry["log"]["note_verifier_key"]
+    assert page.evaluate(open_note, [note, verifier]) == note.split("\n\n")[0] + "\n"
+    origin, size, root = note.split("\n")[:3]
+    forged = note.replace(f"{origin}\n{size}\n", f"{origin}\n{int(size) + 1}\n", 1)
+    assert page.evaluate(open_note, [forged, verifier]).startswith("refused")
+    other = verifier_key(origin, Ed25519PrivateKey.generate().public_key())
+    assert page.evaluate(open_note, [note, other]).startswith("refused")
+    # A proof for another leaf, or against another root, does not verify.
+    receipt = filed["log"]
+    check = (
+        "async ([leaf, index, size, proof, root]) => { const m = await import('/static/js/merkle.js');"
+        " const c = await import('/static/js/crypto.js');"
+        " const bytes = c.base64Decode;"
+        " return m.verifyInclusion(bytes(leaf), index, size, proof.map(bytes), bytes(root)); }"
+    )
+    args = [receipt["leaf_hash"], receipt["index"], receipt["tree_size"], receipt["inclusion_proof"], root]
+    assert page.evaluate(check, args) is True
+    assert page.evaluate(check, [args[0], args[1] - 1, *args[2:]]) is False
+    assert page.evaluate(check, [*args[:4], receipt["inclusion_proof"][0]]) is False
 
 
 def random_value(rng: random.Random, depth: int) -> Any:

@@ -3,6 +3,7 @@
 import { canonicalBytes } from "./jcs.js";
 import { base64Decode } from "./crypto.js";
 import { leafHash, verifyInclusion } from "./merkle.js";
+import { openNote } from "./note.js";
 
 const result = document.getElementById("proof-result");
 const claim = JSON.parse(document.getElementById("claim-data").textContent);
@@ -10,9 +11,10 @@ const proof = JSON.parse(document.getElementById("proof-data").textContent);
 
 async function check() {
   try {
-    // The tree size and root come from the checkpoint text itself (C2SP tlog-checkpoint: origin,
-    // size, root), the statement the registry signs; its note signature is not checked here.
-    const [, size, root] = proof.checkpoint.split("\n");
+    // The tree size and root come from the checkpoint (C2SP tlog-checkpoint: origin, size, root),
+    // and only once its signature by the registry's note key verifies (C2SP signed-note).
+    const text = await openNote(proof.checkpoint, proof.note_verifier_key);
+    const [, size, root] = text.split("\n");
     const leaf = await leafHash(canonicalBytes(claim));
     const ok = await verifyInclusion(
       leaf, proof.leaf_index, Number(size), proof.inclusion_proof.map(base64Decode), base64Decode(root),
