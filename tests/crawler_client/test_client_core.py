@@ -19,13 +19,18 @@ from crawler_client.core import (
     ClientCore,
     RegistryIdentity,
     Response,
+    RetryPolicy,
+    Sleep,
+    Unreachable,
     run_flow,
+    run_steps,
 )
 from crawler_client.errors import (
     InvalidSignedAnswer,
     RegistryBusy,
     RegistryKeyMismatch,
     RegistryProblem,
+    RegistryUnavailable,
     UnexpectedAnswer,
 )
 from crawler_client.pins import Pin, PinFile
@@ -306,3 +311,38 @@ def test_a_retry_after_date_is_read_on_the_cores_clock():
     busy = Response(503, httpx.Headers({"retry-after": later}), b"", BASE)
     assert registry.retry_delay(registry.build("GET", "/v1/registry"), busy, elapsed=0.0) == 9.0
     assert registry.retry_delay(registry.build("POST", "/v1/notices"), busy, elapsed=0.0) is None
+
+
+# ------------------------------------------------------------------ the retry flow
+
+
+def test_the_retry_flow_yields_attempts_and_sleeps_and_counts_attempts():
+    registry = core(random=lambda: 1.0, retry=RetryPolicy(base_delay=0.5))
+    request = registry.build("GET", "/v1/registry")
+    answers = iter([Unreachable(OSError("reset")), response(503, {}), response(200, {"ok": True})])
+    steps = registry.attempts(request, clock=lambda: 0.0)
+    seen = [next(steps)]
+    try:
+        while True:
+            seen.append(steps.send(next(answers) if seen[-1] is request else None))
+    except StopIteration as done:
+        final = done.value
+    assert seen == [request, Sleep(0.5), request, Sleep(1.0), request]
+    assert (final.status, final.attempts) == (200, 3)
+
+
+def test_the_retry_flow_gives_up_on_an_unrepeatable_request_without_sleeping():
+    registry = core()
+    request = registry.build("POST", "/v1/notices", document={"type": "Notice"})
+    slept: list[float] = []
+    with pytest.raises(RegistryUnavailable, match="cannot reach"):
+        run_steps(
+            registry.steps(run_flow_once(request), clock=lambda: 0.0),
+            lambda sent: Unreachable(OSError("refused")),
+            slept.append,
+        )
+    assert slept == []
+
+
+def run_flow_once(request: Any) -> Any:
+    return (yield request)
