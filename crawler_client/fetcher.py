@@ -160,8 +160,8 @@ class _Guard:
         return self.policy.pre_fetch_flow(str(request.url), self.purpose, self.user_agent)
 
     def admit(self, decision: Decision, request: httpx.Request) -> float:
-        """Log the pre-fetch decision and refuse, or name the crawler on `request` and return the
-        host's crawl delay."""
+        """Log the pre-fetch decision (`UseReserved` if it refuses), name the crawler on `request`
+        and return the host's crawl delay."""
         self.judge(decision, "pre-fetch")
         request.headers["User-Agent"] = self.user_agent
         return self.hosts.delay(decision)
