@@ -50,6 +50,10 @@ MAX_CRAWL_DELAY = 60.0
 """A robots.txt `Crawl-delay` above this is capped: one site must not stall a crawler for hours."""
 
 
+AuditTarget = str | Path | IO[str] | Callable[[dict[str, Any]], None] | None
+"""Where decisions are logged: a file path (appended to), an open text file, a callable, or nowhere."""
+
+
 class AuditLog:
     """JSON lines, one per decision: time, URL, use, crawler, verdict and every signal.
 
@@ -57,7 +61,7 @@ class AuditLog:
     Writes are serialised, so threads and tasks may share one log.
     """
 
-    def __init__(self, target: str | Path | IO[str] | Callable[[dict[str, Any]], None] | None) -> None:
+    def __init__(self, target: AuditTarget) -> None:
         self._lock = threading.Lock()
         self._callable: Callable[[dict[str, Any]], None] | None = None
         self._file: IO[str] | None = None
@@ -118,7 +122,7 @@ class _Guard:
         *,
         purpose: str,
         user_agent: str,
-        audit: str | Path | IO[str] | Callable[[dict[str, Any]], None] | None,
+        audit: AuditTarget,
         max_per_host: int,
         min_delay: float,
         monotonic: Callable[[], float],
@@ -233,7 +237,7 @@ class GuardedTransport(_Guarded, httpx.BaseTransport):
         purpose: str,
         user_agent: str,
         transport: httpx.BaseTransport | None = None,
-        audit: str | Path | IO[str] | Callable[[dict[str, Any]], None] | None = None,
+        audit: AuditTarget = None,
         max_per_host: int = 2,
         min_delay: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
@@ -291,7 +295,7 @@ class AsyncGuardedTransport(_Guarded, httpx.AsyncBaseTransport):
         purpose: str,
         user_agent: str,
         transport: httpx.AsyncBaseTransport | None = None,
-        audit: str | Path | IO[str] | Callable[[dict[str, Any]], None] | None = None,
+        audit: AuditTarget = None,
         max_per_host: int = 2,
         min_delay: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
