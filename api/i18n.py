@@ -293,9 +293,17 @@ CATALOG: Final[Mapping[str, tuple[str, str]]] = {
     "claim.proof_bad": ("確認できません：証明が一致しません。", "Not verified: the proof does not match."),
     "claim.checkpoint": ("チェックポイント", "Checkpoint"),
     "claim.related": ("同じ対象への他の登録・異議", "Other claims on the same subject, disputes"),
+    "claim.withdraw": ("この登録を取り下げる", "Withdraw this claim"),
+    "claim.withdraw_help": (
+        "この登録はあなたの鍵で署名されています。取り下げても、ログには取り下げた記録が残ります。",
+        "You signed this claim with your key. Withdrawing it is recorded in the log beside it.",
+    ),
+    "claim.withdraw_reason": ("理由（任意）", "Reason (optional)"),
+    "claim.withdraw_sign": ("署名して取り下げる", "Sign and withdraw"),
     "claim.download": ("署名済み文書（JSON）", "Signed document (JSON)"),
     # stats
     "stats.title": ("AI 事業者の対応状況", "How AI operators respond"),
+    "stats.table": ("事業者ごとの件数と時間", "Counts and times per operator"),
     "stats.none": ("まだ削除要請はありません。", "No notices yet."),
     "stats.operator": ("事業者", "Operator"),
     "stats.received": ("受付", "Received"),

@@ -312,24 +312,29 @@ async def stats_page(request: Request) -> Response:
 
 
 def bar_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Geometry for an inline SVG bar chart (received vs. actioned per operator), no script needed."""
+    """Geometry for an inline SVG bar chart (received vs. actioned per operator): rendered here so
+    the chart needs no script, and laid out label-above-bars so it stays legible on a phone."""
     most = max([int(row.get("received", 0)) for row in rows] + [1])
-    bar_height, gap, label_width, width = 14, 10, 0, 300
+    bar_height, row_height, width = 14, 56, 280
     bars = []
     for number, row in enumerate(rows):
-        y = number * (2 * bar_height + gap)
+        received, actioned = int(row.get("received", 0)), int(row.get("actioned", 0))
         bars.append(
             {
-                "label": row.get("name") or str(row.get("operator", ""))[:24] + "…",
-                "y": y,
-                "received": int(row.get("received", 0)),
-                "actioned": int(row.get("actioned", 0)),
-                "received_width": round(width * int(row.get("received", 0)) / most),
-                "actioned_width": round(width * int(row.get("actioned", 0)) / most),
+                "label": row.get("name") or str(row.get("operator", ""))[:32] + "…",
+                "y": number * row_height,
+                "received": received,
+                "actioned": actioned,
+                "received_width": round(width * received / most),
+                "actioned_width": round(width * actioned / most),
             }
         )
-    height = max(1, len(rows)) * (2 * bar_height + gap)
-    return {"bars": bars, "bar_height": bar_height, "width": width + label_width + 60, "height": height}
+    return {
+        "bars": bars,
+        "bar_height": bar_height,
+        "width": width + 40,
+        "height": max(1, len(rows)) * row_height,
+    }
 
 
 async def switch_language(request: Request) -> Response:

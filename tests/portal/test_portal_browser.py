@@ -43,6 +43,8 @@ def test_creator_reserves_checks_files_a_takedown_and_looks_up(
     page: Any, portal_server: ServerProcess, artifacts: Path, tmp_path: Path
 ) -> None:
     server = portal_server
+    sent: list[str] = []  # every request body the browser sends, to show the private key is never among them
+    page.on("request", lambda request: sent.append(request.post_data or ""))
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "ja"
     page.keyboard.press("Tab")  # the first stop is the skip link, and it works from the keyboard
@@ -75,11 +77,6 @@ def test_creator_reserves_checks_files_a_takedown_and_looks_up(
     assert page.text_content("#current-did") == did
     page.fill("#title", "星降る夜")
     page.fill("#urls", GALLERY)
-    uploads: list[str] = []
-    page.on(
-        "request",
-        lambda request: uploads.append(request.post_data or "") if request.method == "POST" else None,
-    )
     page.set_input_files("#files", files=[{"name": "art.png", "mimeType": "image/png", "buffer": ARTWORK}])
     digest = hashlib.sha256(ARTWORK).hexdigest()
     page.wait_for_selector(f"#file-hashes code:text('{digest}')")
@@ -89,7 +86,7 @@ def test_creator_reserves_checks_files_a_takedown_and_looks_up(
     page.wait_for_selector("#receipt:not([hidden])")
     claim_id = page.text_content("#receipt-id")
     assert claim_id and len(claim_id) == 64
-    assert all("PNG not really" not in body for body in uploads), "the file itself must not be uploaded"
+    assert all("PNG not really" not in body for body in sent), "the file itself must not be uploaded"
     shoot(page, artifacts, "03-reserve-receipt")
 
     # The document the browser signed verifies with the CLI, and is what the registry holds.
@@ -200,6 +197,27 @@ def test_creator_reserves_checks_files_a_takedown_and_looks_up(
     assert "Acme 生成AI" in page.text_content("#stats-table")
     assert page.locator("svg.chart rect").count() == 2
     shoot(page, artifacts, "10-stats-en")
+    # The claimant withdraws the claim from its page, signed in the browser; the CLI sees it go.
+    page.goto(f"/claims/{claim_id}")
+    page.fill("#withdraw-reason", "Licensed after all.")
+    page.click("#withdraw-form button[type=submit]")
+    page.wait_for_function("() => document.getElementById('claim-status').textContent.trim() === 'withdrawn'")
+    assert "Withdrawn" in page.text_content("ol.events")
+    shoot(page, artifacts, "11-claim-withdrawn")
+    after = kotowari(
+        "check",
+        "--registry",
+        server.url,
+        "--purpose",
+        "train-ai",
+        "--url",
+        GALLERY + "2026/stars.png",
+        cwd=tmp_path,
+    )
+    assert after.stdout.startswith("unknown")
+
+    secret = json.loads((tmp_path / "me.key").read_text())["d"]
+    assert sent and not any(secret in body for body in sent), "the private key must never leave the browser"
     for name in ("01-home-ja", "04-takedown-filed", "09-claim-en", "10-stats-en"):
         assert (artifacts / f"{name}.png").stat().st_size > 1000
 
@@ -225,7 +243,7 @@ def test_markup_in_a_claim_renders_as_text(page: Any, portal_server: ServerProce
     page.goto("/lookup?scheme=name&q=" + httpx.QueryParams({"q": name})["q"])
     assert page.locator("main img").count() == 0
     assert page.evaluate("window.__xss") is None and not dialogs
-    shoot(page, artifacts, "11-xss-claim")
+    shoot(page, artifacts, "12-xss-claim")
 
 
 def test_browser_canonicalisation_and_proofs_match_keys(page: Any) -> None:

@@ -1,7 +1,8 @@
 // Check in this browser that the claim shown is in the registry's transparency log: hash the
 // document as shown (RFC 8785), and walk the inclusion proof up to the checkpoint's root.
 import { canonicalBytes } from "./jcs.js";
-import { base64Decode } from "./crypto.js";
+import { base64Decode, currentKey, newNonce, signDocument, timestamp } from "./crypto.js";
+import { clearErrors, file, problemMessages, showErrors, text } from "./common.js";
 import { leafHash, verifyInclusion } from "./merkle.js";
 import { openNote } from "./note.js";
 
@@ -27,4 +28,27 @@ async function check() {
   }
 }
 
+/** The claimant, with their key loaded in this tab, may withdraw the claim from here. */
+async function offerWithdrawal() {
+  const section = document.getElementById("withdraw");
+  const key = await currentKey();
+  if (!section || !key || key.did !== claim.claimant) return;
+  section.hidden = false;
+  const form = document.getElementById("withdraw-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors();
+    const id = form.dataset.claim;
+    const doc = { type: "ClaimWithdrawal", claimant: key.did, claim: id, created: timestamp(), nonce: newNonce() };
+    if (text("withdraw-reason")) doc.reason = text("withdraw-reason");
+    const [ok, body] = await file(`/v1/claims/${encodeURIComponent(id)}/withdraw`, await signDocument(doc, key));
+    if (!ok) {
+      showErrors(...problemMessages(body));
+      return;
+    }
+    window.location.reload();
+  });
+}
+
 check();
+offerWithdrawal();

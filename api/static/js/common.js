@@ -64,11 +64,20 @@ export async function file(url, signed) {
   return [response.ok, body];
 }
 
+/** The label of the field a JSON pointer names (or of its closest parent), as "Label: ", else "". */
+function fieldName(pointer) {
+  for (let path = pointer || ""; path; path = path.slice(0, path.lastIndexOf("/"))) {
+    const label = document.querySelector(`label[data-pointer="${CSS.escape(path)}"], fieldset[data-pointer="${CSS.escape(path)}"] > legend`);
+    if (label) return `${label.textContent.trim()}: `;
+  }
+  return "";
+}
+
 /** The problem's messages and pointers, for showErrors. */
 export function problemMessages(problem) {
   const errors = Array.isArray(problem.errors) ? problem.errors : [];
   const messages = errors.length
-    ? errors.map((e) => `${e.pointer || ""} ${e.detail || ""}`.trim())
+    ? errors.map((e) => `${fieldName(e.pointer)}${e.pointer || ""} ${e.detail || ""}`.trim())
     : [String(problem.detail || problem.title || "error")];
   return [messages, errors.map((e) => e.pointer).filter(Boolean)];
 }
