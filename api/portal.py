@@ -95,6 +95,7 @@ def render(
     response.headers.update(SECURITY_HEADERS)
     response.headers["Content-Language"] = lang
     response.headers["Vary"] = "Accept-Language, Cookie"
+    response.headers["Cache-Control"] = "no-store"  # the page carries this browser's CSRF token
     if new:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
     return response

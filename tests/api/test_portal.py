@@ -7,12 +7,14 @@ from __future__ import annotations
 import html
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from markupsafe import escape
 
+import api as api_package
 import keys
 from api.i18n import CATALOG, negotiate, parse_accept_language
 from api.portal import CONTENT_SECURITY_POLICY, CSRF_COOKIE, lookup_item
@@ -47,12 +49,30 @@ async def test_every_page_renders_with_a_strict_content_security_policy(api: htt
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert "default-src 'self'" in CONTENT_SECURITY_POLICY and "unsafe-inline" not in CONTENT_SECURITY_POLICY
-    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-frame-options"] == "DENY" and response.headers["cache-control"] == "no-store"
     # No resource from another site, and no inline script (data blocks are not scripts).
     assert not re.search(r'(?:src|href)="(?:https?:)?//', response.text)
     for tag in re.findall(r"<script[^>]*>", response.text):
         assert 'type="application/json"' in tag or ('type="module"' in tag and 'src="/static/' in tag), tag
     assert '<meta name="viewport"' in response.text
+
+
+def test_page_scripts_never_build_markup_from_strings():
+    """User data reaches the DOM only through textContent and attributes: no HTML sinks, no eval."""
+    scripts = sorted((Path(api_package.__file__).parent / "static" / "js").glob("*.js"))
+    assert len(scripts) >= 8
+    for script in scripts:
+        source = script.read_text(encoding="utf-8")
+        for sink in (
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            "new Function",
+        ):
+            assert sink not in source, (script.name, sink)
+        assert "http://" not in source and "https://" not in source, script.name
 
 
 async def test_language_follows_cookie_then_accept_language_then_japanese(api: httpx.AsyncClient):
