@@ -202,6 +202,15 @@ CATALOG: Final[Mapping[str, tuple[str, str]]] = {
     "takedown.sign": ("署名して提出", "Sign and file"),
     "takedown.filed": ("提出しました", "Filed"),
     "takedown.follow": ("状況を見る", "Follow it"),
+    "takedown.held": (
+        "この事業者はまだレジストリに登録していないため、要請は保留され、登録された時点で届けられます。",
+        "This operator has not registered with the registry yet: the notice is held, and delivered "
+        "when it registers.",
+    ),
+    "takedown.mine": ("このブラウザから出した削除要請", "Notices filed from this browser"),
+    "notice.locations": ("問題のあるものの所在", "Where the material is"),
+    "notice.actions": ("求めた対応", "Actions asked for"),
+    "lookup.unknown_id": ("その ID の登録も削除要請もありません。", "No claim or notice has that id."),
     "errors.title": ("直してください", "Please fix"),
     # notice page
     "notice.title": ("削除要請の状況", "Takedown notice status"),

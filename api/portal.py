@@ -77,11 +77,15 @@ def _csrf_token(request: Request) -> tuple[str, bool]:
     return secrets.token_urlsafe(32), True
 
 
+def _lang(request: Request) -> str:
+    return negotiate(request.cookies.get(COOKIE), request.headers.get("accept-language"))
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> Response:
     """A page in the request's language, with the CSRF token and the security headers."""
-    lang = negotiate(request.cookies.get(COOKIE), request.headers.get("accept-language"))
+    lang = _lang(request)
     token, new = _csrf_token(request)
     page = {
         "lang": lang,
@@ -241,10 +245,10 @@ async def lookup_page(request: Request) -> Response:
         context["searched"] = True
         item = lookup_item(scheme, query)
         if item is None:
-            claim_id = query.strip().lower()
-            if _HEX64.fullmatch(claim_id):
-                return RedirectResponse(f"/claims/{claim_id}", status_code=303)
-            context["error"] = "a claim id is 64 hexadecimal digits"
+            found = await _find_by_id(_state(request), query.strip().lower())
+            if found is not None:
+                return RedirectResponse(found, status_code=303)
+            context["error"] = translator(_lang(request))("lookup.unknown_id")
         else:
             try:
                 answer = await _state(request).claims.check({"purpose": "train-ai", "items": [item]})
@@ -253,6 +257,24 @@ async def lookup_page(request: Request) -> Response:
                 context["error"] = exc.detail
                 context["problems"] = [detail for _, detail in exc.errors]
     return render(request, "lookup.html", context)
+
+
+async def _find_by_id(state: RegistryState, text: str) -> str | None:
+    """The page of the claim, or else the notice, whose id is `text` (64 hex digits)."""
+    if not _HEX64.fullmatch(text):
+        return None
+    try:
+        await state.claims.get_claim(text)
+        return f"/claims/{text}"
+    except RegistryError:
+        pass
+    if state.notices is not None:
+        try:
+            await state.notices.get_notice(text)
+            return f"/notices/{text}"
+        except RegistryError:
+            pass
+    return None
 
 
 async def claim_page(request: Request) -> Response:

@@ -221,6 +221,20 @@ async def test_lookup_by_claim_id_goes_to_the_claim(
     assert response.status_code == 303 and response.headers["location"] == f"/claims/{claim_id}"
     found = await api.get("/lookup", params={"q": "https://www.example.com/gallery/x.png"})
     assert claim_id[:16] in found.text
+    unknown = await api.get("/lookup", params={"q": "b" * 64}, headers={"Accept-Language": "en"})
+    assert unknown.status_code == 200 and "No claim or notice has that id." in unknown.text
+
+
+async def test_lookup_by_notice_id_goes_to_the_notice(
+    api: httpx.AsyncClient, alice: keys.SigningKey, clock: Clock
+):
+    operator = keys.SigningKey.generate()
+    notice = await api.post("/v1/notices", content=json.dumps(complete_notice(alice, operator.did, clock())))
+    notice_id = notice.json()["id"]
+    response = await api.get("/lookup", params={"q": notice_id, "scheme": "claim"})
+    assert response.status_code == 303 and response.headers["location"] == f"/notices/{notice_id}"
+    page = await api.get(response.headers["location"], headers={"Accept-Language": "en"})
+    assert "held, and delivered" in page.text and "acme/painter-v2" in page.text
 
 
 def test_lookup_guesses_the_scheme():

@@ -17,7 +17,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import keys
-from keys.base58 import b58decode
+from keys.base58 import b58decode, b58encode
 from keys.note import verifier_key
 from registry.documents import new_claim
 from registry.notices import new_registration, new_response
@@ -150,6 +150,8 @@ def test_creator_reserves_checks_files_a_takedown_and_looks_up(
     assert notice_id and len(notice_id) == 64
     shoot(page, artifacts, "04-takedown-filed")
 
+    assert page.is_hidden("#filed-held")  # the operator registered, so the notice is not held
+    assert notice_id in page.text_content("#my-notices")  # remembered in this browser, listed here
     page.click("#filed-link")
     page.wait_for_url(f"**/notices/{notice_id}")
     assert page.get_attribute("#notice-state", "data-state") == "filed"
@@ -294,6 +296,30 @@ def test_browser_canonicalisation_and_proofs_match_keys(page: Any) -> None:
         ],
     )
     assert signed == expected
+    # did:key from w3c-ccg/did-method-key's published Ed25519 vectors, and base58btc against keys.
+    vectors = json.loads((VECTORS / "did-key-ed25519.json").read_text())
+    jwks = [keys.SigningKey.from_bytes(bytes.fromhex(vector["seed"])).to_jwk() for vector in vectors]
+    dids = run(
+        "async (jwks) => { const c = await import('/static/js/crypto.js');"
+        " return Promise.all(jwks.map(async (jwk) => (await c.importJwk(jwk)).did)); }",
+        jwks,
+    )
+    assert dids == [vector["did"] for vector in vectors]
+    blobs = [
+        b"",
+        b"\0",
+        b"\0\0\x01",
+        bytes(range(256)),
+        *(random.Random(n).randbytes(n) for n in range(1, 70)),
+    ]
+    encoded = run(
+        "async (hexes) => { const c = await import('/static/js/crypto.js');"
+        " const bytes = (h) => Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16));"
+        " return hexes.map((h) => c.base58encode(bytes(h))); }",
+        [blob.hex() for blob in blobs],
+    )
+    assert encoded == [b58encode(blob) for blob in blobs]
+
     # A key the browser makes signs what `keys` verifies, and its did:key is the one keys derives.
     made = run(
         "async (doc) => { const c = await import('/static/js/crypto.js'); const key = await c.generateKey();"

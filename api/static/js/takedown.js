@@ -60,6 +60,37 @@ function noticeDocument(did) {
   return doc;
 }
 
+const MINE = "kotowari.notices";
+
+/** Notice ids filed from this browser (localStorage: ids only, nothing secret), newest first. */
+function mine() {
+  try {
+    const ids = JSON.parse(localStorage.getItem(MINE) || "[]");
+    return Array.isArray(ids) ? ids.filter((id) => /^[0-9a-f]{64}$/.test(id)) : [];
+  } catch {
+    return [];
+  }
+}
+
+function remember(id) {
+  localStorage.setItem(MINE, JSON.stringify([id, ...mine().filter((known) => known !== id)].slice(0, 50)));
+  listMine();
+}
+
+function listMine() {
+  const ids = mine();
+  const section = document.getElementById("my-notices");
+  section.hidden = ids.length === 0;
+  section.querySelector("ul").replaceChildren(...ids.map((id) => {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = `/notices/${id}`;
+    link.textContent = id;
+    item.append(link);
+    return item;
+  }));
+}
+
 form.addEventListener("change", markRequired);
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -72,6 +103,8 @@ form.addEventListener("submit", async (event) => {
     showErrors(...problemMessages(body));
     return;
   }
+  remember(body.id);
+  document.getElementById("filed-held").hidden = body.operator_registered !== false;
   document.getElementById("filed-id").textContent = body.id;
   document.getElementById("filed-link").href = `/notices/${encodeURIComponent(body.id)}`;
   const filed = document.getElementById("filed");
@@ -80,4 +113,5 @@ form.addEventListener("submit", async (event) => {
 });
 
 markRequired();
+listMine();
 showKeyStatus();
