@@ -18,7 +18,6 @@ and reported, and kept or dropped only as the caller says.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,9 +38,6 @@ from crawler_client.snapshot import (
     Snapshot,
     UrlDecisions,
 )
-from registry.checking import Hit, decide
-from registry.schemes import Sha256Id
-from registry.snapshot import key_hash
 from registry.vocabulary import Use
 
 __all__ = ["SCHEMES", "BatchDecisions", "FilterError", "Tally", "batch_filter", "decide_batch", "kept_mask"]
@@ -49,8 +45,6 @@ __all__ = ["SCHEMES", "BatchDecisions", "FilterError", "Tally", "batch_filter", 
 Scheme = Literal["url", "sha256"]
 SCHEMES: Final[tuple[Scheme, ...]] = ("url", "sha256")
 InvalidRows = Literal["drop", "keep"]
-
-_SHA256: Final = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class FilterError(KotowariError):
@@ -110,7 +104,8 @@ def decide_batch(
     moment = at or datetime.now(UTC)
     values = string_column(batch, column)
     if scheme == "sha256":
-        return _decide_sha256(values, snapshot, purpose, moment, territory)
+        found = snapshot.decide_sha256(values.to_pylist(), purpose, at=moment, territory=territory)
+        return BatchDecisions(found.codes, found.claims)
     codes = np.zeros(len(values), dtype=np.int8)
     extracted = pc.extract_regex(values, pattern=SIMPLE_URL)
     short = pc.less_equal(pc.binary_length(values), SIMPLE_URL_MAX_BYTES)
@@ -126,29 +121,6 @@ def decide_batch(
         )
         codes[slow] = subset.codes
         claims = {int(slow[row]): ids for row, ids in subset.claims.items()}
-    return BatchDecisions(codes, claims)
-
-
-def _decide_sha256(
-    values: pa.Array, snapshot: Snapshot, purpose: Use, at: datetime, territory: str | None
-) -> BatchDecisions:
-    codes = np.zeros(len(values), dtype=np.int8)
-    claims: dict[int, list[str]] = {}
-    for row, value in enumerate(values.to_pylist()):
-        if not isinstance(value, str) or not _SHA256.fullmatch(value.strip()):
-            codes[row] = INVALID
-            continue
-        digest = value.strip().lower()
-        refs = snapshot.index.refs_of_hash(key_hash(f"sha256:{digest}"))
-        if not refs:
-            continue
-        hits = [Hit(snapshot.index._views[ref], "sha256", digest) for ref in refs]
-        answer = decide(
-            Sha256Id(scheme="sha256", value=digest), hits, at=at, purpose=purpose, territory=territory
-        )
-        codes[row] = DECISION_CODES[answer["decision"]]
-        if answer["matches"]:
-            claims[row] = [match["claim"] for match in answer["matches"]]
     return BatchDecisions(codes, claims)
 
 

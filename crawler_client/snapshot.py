@@ -22,7 +22,7 @@ import mmap
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,8 +37,9 @@ from keys import merkle
 from registry import urls
 from registry.checking import Hit, decide, validate_check_request
 from registry.documents import InvalidDocument, format_timestamp
+from registry.identifiers import InvalidIdentifier, normalize_sha256
 from registry.index import UnknownEmbeddingSpace
-from registry.schemes import UrlId
+from registry.schemes import Sha256Id, UrlId
 from registry.snapshot import (
     FULL_MAGIC,
     InvalidSnapshot,
@@ -88,7 +89,7 @@ class SnapshotRefused(KotowariError):
 
 @dataclass(frozen=True)
 class UrlDecisions:
-    """Per URL of a batch: a code from DECISION_CODES and, where claims matched, their ids."""
+    """Per value of a batch: a code from DECISION_CODES and, where claims matched, their ids."""
 
     codes: npt.NDArray[np.int8]
     claims: dict[int, list[str]]
@@ -233,32 +234,78 @@ class Snapshot:
                 continue
             lookups += expressions
             owners += [row] * len(expressions)
-        hashes = np.fromiter(
-            (key_hash(f"url:{expression}") for expression in lookups), np.uint64, len(lookups)
+        return self._decide_keys(
+            "url",
+            lambda row: UrlId(scheme="url", value=str(listed[row])),
+            lookups,
+            owners,
+            codes,
+            purpose,
+            moment,
+            territory,
         )
-        table = self.data.exact_hashes
-        first = np.searchsorted(table, hashes, side="left")
-        last = np.searchsorted(table, hashes, side="right")
+
+    def decide_sha256(
+        self,
+        values: Iterable[str | None],
+        purpose: Use,
+        *,
+        at: datetime | None = None,
+        territory: str | None = None,
+    ) -> UrlDecisions:
+        """`decide_urls` for SHA-256 hex digests (what the registry refuses is INVALID)."""
+        listed = list(values)
+        codes = np.zeros(len(listed), dtype=np.int8)
+        lookups: list[str] = []
+        owners: list[int] = []
+        for row, value in enumerate(listed):
+            try:
+                digest = normalize_sha256(value) if isinstance(value, str) else None
+            except InvalidIdentifier:
+                digest = None
+            if digest is None:
+                codes[row] = INVALID
+                continue
+            lookups.append(digest)
+            owners.append(row)
+        return self._decide_keys(
+            "sha256",
+            lambda row: Sha256Id(scheme="sha256", value=str(listed[row]).lower()),
+            lookups,
+            owners,
+            codes,
+            purpose,
+            at or datetime.now(UTC),
+            territory,
+        )
+
+    def _decide_keys(
+        self,
+        scheme: str,
+        item_of: Callable[[int], Any],
+        lookups: list[str],
+        owners: list[int],
+        codes: npt.NDArray[np.int8],
+        purpose: Use,
+        moment: datetime,
+        territory: str | None,
+    ) -> UrlDecisions:
+        """Look up every `scheme:lookup` key at once (`owners` gives its row), then decide the rows hit."""
+        hashes = np.fromiter((key_hash(f"{scheme}:{key}") for key in lookups), np.uint64, len(lookups))
+        first = np.searchsorted(self.data.exact_hashes, hashes, side="left")
+        last = np.searchsorted(self.data.exact_hashes, hashes, side="right")
         hits: dict[int, list[Hit]] = {}
         for position in np.nonzero(last > first)[0].tolist():
-            views = [
-                self.index._views[int(o)] for o in self.data.exact_claims[first[position] : last[position]]
-            ]
-            hits.setdefault(owners[position], []).extend(
-                Hit(view, "url", lookups[position]) for view in views
-            )
+            ordinals = self.data.exact_claims[first[position] : last[position]]
+            found = hits.setdefault(owners[position], [])
+            found += [Hit(self.index.view(int(o)), scheme, lookups[position]) for o in ordinals]
         claims: dict[int, list[str]] = {}
         for row, found in hits.items():
-            item = UrlId(scheme="url", value=str(listed[row]))
-            answer = decide(item, found, at=moment, purpose=purpose, territory=territory)
+            answer = decide(item_of(row), found, at=moment, purpose=purpose, territory=territory)
             codes[row] = DECISION_CODES[answer["decision"]]
             if answer["matches"]:
                 claims[row] = [match["claim"] for match in answer["matches"]]
         return UrlDecisions(codes, claims)
-
-    def domain_registered(self, domain: str) -> bool:
-        """Whether a URL key names a host in `domain` (lower-case last two labels of a host)."""
-        return domain in self.domains
 
     def close(self) -> None:
         if self._mapping is not None:

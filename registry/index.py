@@ -218,6 +218,10 @@ class ClaimIndex:
                 ]
         return hits
 
+    def view(self, ref: int) -> ClaimView:
+        """The claim behind an index reference."""
+        return self._views[ref]
+
     def exact_refs(self, key: str) -> Iterable[int]:
         """The claims stored under an exact key."""
         return self._exact.get(key, ())

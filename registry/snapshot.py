@@ -86,7 +86,6 @@ __all__ = [
     "encode_delta",
     "encode_full",
     "key_hash",
-    "key_hashes",
     "of_log",
     "read_delta",
     "read_full",
@@ -114,10 +113,6 @@ class InvalidSnapshot(ValueError):
 def key_hash(key: str) -> int:
     """The 64-bit hash an exact key is stored under: the first 8 bytes of its SHA-256, big-endian."""
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
-
-
-def key_hashes(keys_: Iterable[str]) -> U64:
-    return np.fromiter((key_hash(key) for key in keys_), dtype=np.uint64)
 
 
 def url_domain(host: str) -> str:

@@ -116,3 +116,53 @@ def test_the_examples_cover_every_outcome():
     assert codes == [2, 1, 0, 3, 3]
     root = base64.b64encode(SNAPSHOT.state.root_hash).decode()
     assert SNAPSHOT.checkpoint_summary()["root_hash"] == root
+
+
+FILE_DIGEST = "ab" * 32
+HASHED = offline_snapshot([signed_claim(KEY, NOW, urls=(), sha256=(FILE_DIGEST,), deny=("train-ai",))])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([FILE_DIGEST, FILE_DIGEST.upper(), " " + FILE_DIGEST, "cd" * 32, "ab", ""])
+        | st.text(max_size=5),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_batch_sha256_decisions_equal_check_decisions(values: list[str]):
+    decided = decide_batch(
+        pa.RecordBatch.from_pydict({"h": values}),
+        HASHED,
+        column="h",
+        purpose="train-ai",
+        scheme="sha256",
+        at=NOW,
+    )
+    for row, value in enumerate(values):
+        try:
+            item = HASHED.check([{"scheme": "sha256", "value": value}], purpose="train-ai", at=NOW)["items"][
+                0
+            ]
+        except Exception:
+            assert decided.codes[row] == DECISION_CODES["invalid"], value
+            continue
+        assert decided.codes[row] == DECISION_CODES[item["decision"]], value
+        assert decided.claims.get(row, []) == [m["claim"] for m in item["matches"]]
+
+
+def test_batch_filter_keeps_what_is_not_reserved_batch_by_batch(tmp_path):
+    from crawler_client.filter import batch_filter
+
+    path = tmp_path / "claims.snapshot"
+    path.write_bytes(of_log(CLAIMS, key=KEY, origin="kotowari.test/offline", spaces={}, now=NOW))
+    keep = batch_filter(str(path), column="url", purpose="train-ai")
+    batches = [
+        pa.RecordBatch.from_pydict({"url": ["https://example.com/a", "https://unrelated.test/"]}),
+        pa.RecordBatch.from_pydict({"url": ["https://allowed.example/x", None, "https://www.example.com/"]}),
+    ]
+    kept = [batch.column("url").to_pylist() for batch in keep(iter(batches))]
+    assert kept == [["https://unrelated.test/"], ["https://allowed.example/x"]]
+    keep_invalid = batch_filter(str(path), column="url", purpose="train-ai", invalid="keep")
+    assert [b.num_rows for b in keep_invalid(iter(batches))] == [1, 2]
