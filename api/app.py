@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -18,6 +19,11 @@ from api.problems import HANDLERS
 from api.routes import ROUTES
 from api.settings import Settings
 from api.state import RegistryState
+from registry.authority.didweb import DidWebResolver
+from registry.authority.evidence import DnsTxtLookup, DomainChecker
+from registry.authority.fetch import HttpsFetcher
+from registry.authority.service import AuthorityService
+from registry.ledger import Ledger
 from registry.identity import default_origin, load_or_create_registry_key, note_signer
 from registry.index import ClaimIndex
 from registry.log import TransparencyLog
@@ -60,7 +66,7 @@ def create_app(
                 index=ClaimIndex(settings.embedding_spaces),
             )
             await claims.catch_up()
-            snapshots = SnapshotStore(log, key, settings.embedding_spaces, clock)
+            snapshots = SnapshotStore(log, key, settings.embedding_spaces, clock, claims)
             notices = NoticeStore(
                 log,
                 key,
@@ -69,6 +75,21 @@ def create_app(
                 check_target=partial(check_target, allow_private=settings.webhook_allow_private),
             )
             claims.dispute_lookup = notices.disputed_among
+            fetcher = _fetcher(settings)
+            resolver = DidWebResolver(fetcher)
+            authority = AuthorityService(
+                claims,
+                Ledger(log, key),
+                key,
+                clock=clock,
+                window=settings.clock_window,
+                checker=DomainChecker(fetcher, resolver, dns=_dns(settings)),
+            )
+            for ledger in (claims.ledger, notices.ledger, authority.ledger):
+                ledger.resolver = resolver
+                ledger.gate = authority.gate
+                ledger.companions = authority.companions
+            notices.controller = claims.index.authority.controller
             policy = RetryPolicy(
                 settings.webhook_attempts, settings.webhook_timeout, settings.webhook_backoff
             )
@@ -81,18 +102,58 @@ def create_app(
                 snapshots=snapshots,
                 notices=notices,
                 webhooks=webhooks,
+                authority=authority,
             )
             await webhooks.resume()
             sweeper = asyncio.create_task(_remind_periodically(notices, settings.reminder_interval))
+            rechecker = asyncio.create_task(_recheck_periodically(authority, settings.verification_interval))
             if on_ready is not None:
                 on_ready(key.did, created)
             try:
                 yield
             finally:
                 sweeper.cancel()
+                rechecker.cancel()
                 await webhooks.close()
+                await fetcher.aclose()
 
     return Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
+
+
+def _fetcher(settings: Settings) -> HttpsFetcher:
+    """The one guarded HTTPS client for did:web documents and verification files."""
+    verify: ssl.SSLContext | bool = True
+    if settings.fetch_ca_file:
+        verify = ssl.create_default_context(cafile=settings.fetch_ca_file)
+    return HttpsFetcher(
+        allow_private=settings.fetch_allow_private,
+        verify=verify,
+        timeout=settings.fetch_timeout,
+        https_port=settings.fetch_https_port,
+    )
+
+
+def _dns(settings: Settings) -> DnsTxtLookup | None:
+    if not settings.dns_nameserver:
+        return DnsTxtLookup()
+    host, _, port = settings.dns_nameserver.rpartition(":") if ":" in settings.dns_nameserver else (
+        settings.dns_nameserver,
+        "",
+        "53",
+    )
+    return DnsTxtLookup(nameservers=[(host.strip("[]"), int(port or 53))])
+
+
+async def _recheck_periodically(authority: AuthorityService, interval: float) -> None:
+    """Re-check domain verifications every `interval` seconds (0 turns it off); failures lapse."""
+    if interval <= 0:
+        return
+    while True:
+        await asyncio.sleep(interval)
+        with contextlib.suppress(Exception):
+            lapsed = await authority.recheck()
+            if lapsed:
+                logging.getLogger("kotowari.authority").info("%d domain verifications lapsed", len(lapsed))
 
 
 async def _remind_periodically(notices: NoticeStore, interval: float) -> None:

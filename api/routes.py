@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.authority_routes import AUTHORITY_ROUTES
 from api.bodies import read_body, read_json
 from api.log_routes import LOG_ROUTES
 from api.notice_routes import NOTICE_ROUTES
@@ -73,6 +74,7 @@ ROUTES = [
     *LOG_ROUTES,
     *SNAPSHOT_ROUTES,
     *NOTICE_ROUTES,
+    *AUTHORITY_ROUTES,
     Route("/v1/registry", registry_info, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),

@@ -17,6 +17,12 @@
 | webhook_attempts | KOTOWARI_WEBHOOK_ATTEMPTS | 6 attempts, backoff doubling from webhook_backoff |
 | webhook_backoff | KOTOWARI_WEBHOOK_BACKOFF | 30 seconds before the second attempt |
 | reminder_interval | KOTOWARI_REMINDER_INTERVAL | 3600 seconds between overdue-notice sweeps (0: off) |
+| fetch_allow_private | KOTOWARI_FETCH_ALLOW_PRIVATE | false; true lets did:web and domain checks reach private addresses |
+| fetch_ca_file | KOTOWARI_FETCH_CA_FILE | the system's CAs; a PEM bundle to trust instead (a private CA) |
+| fetch_https_port | KOTOWARI_FETCH_HTTPS_PORT | 443: the port did:web and domain checks connect to (tests) |
+| fetch_timeout | KOTOWARI_FETCH_TIMEOUT | 5 seconds for one did:web or verification-file fetch |
+| dns_nameserver | KOTOWARI_DNS_NAMESERVER | the system's; `IP[:PORT]` of the resolver for dns-txt checks |
+| verification_interval | KOTOWARI_VERIFICATION_INTERVAL | 86400 seconds between domain re-checks (0: off) |
 """
 
 from __future__ import annotations
@@ -49,6 +55,12 @@ class Settings:
     webhook_attempts: int = 6
     webhook_backoff: float = 30.0
     reminder_interval: float = 3600.0
+    fetch_allow_private: bool = False
+    fetch_ca_file: str | None = None
+    fetch_https_port: int = 443
+    fetch_timeout: float = 5.0
+    dns_nameserver: str | None = None
+    verification_interval: float = 86_400.0
 
     @property
     def database_url(self) -> str:
@@ -84,6 +96,12 @@ class Settings:
             "webhook_attempts": ("KOTOWARI_WEBHOOK_ATTEMPTS", int),
             "webhook_backoff": ("KOTOWARI_WEBHOOK_BACKOFF", float),
             "reminder_interval": ("KOTOWARI_REMINDER_INTERVAL", float),
+            "fetch_allow_private": ("KOTOWARI_FETCH_ALLOW_PRIVATE", parse_flag),
+            "fetch_ca_file": ("KOTOWARI_FETCH_CA_FILE", str),
+            "fetch_https_port": ("KOTOWARI_FETCH_HTTPS_PORT", int),
+            "fetch_timeout": ("KOTOWARI_FETCH_TIMEOUT", float),
+            "dns_nameserver": ("KOTOWARI_DNS_NAMESERVER", str),
+            "verification_interval": ("KOTOWARI_VERIFICATION_INTERVAL", float),
         }
         values: dict[str, Any] = {}
         for name, (variable, convert) in names.items():

@@ -8,6 +8,7 @@ from tortoise import connections
 
 import keys
 from api.settings import Settings
+from registry.authority.service import AuthorityService
 from registry.log import TransparencyLog
 from registry.notice_store import NoticeStore
 from registry.snapshot_store import SnapshotStore
@@ -24,6 +25,7 @@ class RegistryState:
     snapshots: SnapshotStore
     notices: NoticeStore | None = None
     webhooks: WebhookDeliverer | None = None
+    authority: AuthorityService | None = None
 
     async def ping(self) -> None:
         """Touch the database so /healthz fails when it is unreachable."""

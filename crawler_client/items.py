@@ -73,7 +73,7 @@ def items_from_args(args: argparse.Namespace, *, query: bool) -> list[dict[str, 
                 raise ValueError("--text is empty")
             continue
         try:
-            identifier(item)
+            identifier(item, filing=not query)  # a claim's URL must not be a public suffix
         except ValidationError as exc:
             error = exc.errors(include_url=False)[0]
             where = error_pointer(error).lstrip("/")

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from registry.authority.levels import SELF_ASSERTED, ClaimAuthority, Level, counts
 from registry.documents import (
     Claim,
     InvalidDocument,
@@ -39,6 +40,7 @@ class CheckRequest(BaseModel):
     purpose: Use | None = None
     territory: Territory | None = None
     at: Timestamp | None = None
+    min_authority: Level | None = None
 
 
 def validate_check_request(obj: object) -> CheckRequest:
@@ -63,9 +65,10 @@ class ClaimView:
     valid_from: datetime | None
     valid_until: datetime | None
     territories: frozenset[str] | None
+    authority: ClaimAuthority = SELF_ASSERTED
 
     @classmethod
-    def of(cls, claim_id: str, claim: Claim) -> ClaimView:
+    def of(cls, claim_id: str, claim: Claim, authority: ClaimAuthority = SELF_ASSERTED) -> ClaimView:
         return cls(
             id=claim_id,
             claimant=claim.claimant,
@@ -74,6 +77,7 @@ class ClaimView:
             valid_from=parse_timestamp(claim.valid_from) if claim.valid_from else None,
             valid_until=parse_timestamp(claim.valid_until) if claim.valid_until else None,
             territories=frozenset(claim.territories) if claim.territories else None,
+            authority=authority,
         )
 
     def applies(self, at: datetime, territory: str | None) -> bool:
@@ -115,8 +119,13 @@ def decide(
     at: datetime,
     purpose: Use | None = None,
     territory: str | None = None,
+    min_authority: str | None = None,
 ) -> dict[str, Any]:
-    """The answer for one item given its hits: decisions per use, matches and reasons."""
+    """The answer for one item given its hits: decisions per use, matches and reasons.
+
+    Every match carries its authority and the chain behind it. With `min_authority`, matches whose
+    strongest authority is weaker are still listed, marked `"counted": false`, and decide nothing.
+    """
     best: dict[str, Hit] = {}
     for hit in hits:
         if not hit.claim.applies(at, territory):
@@ -125,18 +134,33 @@ def decide(
         if known is None or hit.closeness() < known.closeness():
             best[hit.claim.id] = hit
     ordered = sorted(best.values(), key=lambda hit: (hit.closeness(), hit.claim.id))
-    per_claim = [(hit, effective_uses(hit.claim.uses)) for hit in ordered]
-    decisions: dict[Use, Decision] = {use: combine(uses[use] for _, uses in per_claim) for use in USES}
+    matches = [_match(hit, at) for hit in ordered]
+    counted = [
+        (hit, effective_uses(hit.claim.uses))
+        for hit, match in zip(ordered, matches, strict=True)
+        if counts(match["authority"], min_authority)
+    ]
+    decisions: dict[Use, Decision] = {use: combine(uses[use] for _, uses in counted) for use in USES}
     answer: dict[str, Any] = {"item": describe(item)}
     if purpose is not None:
         answer["decision"] = decisions[purpose]
     answer["decisions"] = decisions
-    answer["matches"] = [_match(hit) for hit, _ in per_claim]
-    answer["reasons"] = _reasons(per_claim, [purpose] if purpose else list(USES))
+    if min_authority is not None:
+        for match in matches:
+            match["counted"] = counts(match["authority"], min_authority)
+    answer["matches"] = matches
+    reasons = _reasons(counted, [purpose] if purpose else list(USES))
+    if min_authority is not None:
+        reasons += [
+            f"claim {match['claim'][:16]}… is {', '.join(match['authority'])}, below {min_authority}: not counted"
+            for match in matches
+            if not match["counted"]
+        ]
+    answer["reasons"] = reasons
     return answer
 
 
-def _match(hit: Hit) -> dict[str, Any]:
+def _match(hit: Hit, at: datetime) -> dict[str, Any]:
     match: dict[str, Any] = {
         "claim": hit.claim.id,
         "claimant": hit.claim.claimant,
@@ -149,6 +173,12 @@ def _match(hit: Hit) -> dict[str, Any]:
         match["distance"] = hit.distance
     if hit.similarity is not None:
         match["similarity"] = round(hit.similarity, 6)
+    levels, chain = hit.claim.authority.evaluate(hit.match, hit.key, at=at)
+    match["authority"] = levels
+    if chain:
+        match["chain"] = chain
+    if hit.claim.authority.notes:
+        match["authority_notes"] = list(hit.claim.authority.notes)
     return match
 
 

@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, Final, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from registry.schemes import ITEM_SCHEMES, Identifier
+from registry.schemes import FILING, ITEM_SCHEMES, Identifier
 from registry.vocabulary import Use, Value
 
 SubjectKind = Literal["work", "voice", "likeness"]
@@ -31,6 +31,11 @@ SUBJECT_KINDS: Final[tuple[SubjectKind, ...]] = ("work", "voice", "likeness")
 
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 _DID_KEY = re.compile(r"did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}")
+#: W3C did:web: a lowercase domain name (a port as %3A), then optional path segments.
+_DID_WEB = re.compile(
+    r"did:web:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}(?:%3A[0-9]{1,5})?(?::[A-Za-z0-9._~-]+)*"
+)
+_DOC_ID = r"^[0-9a-f]{64}$"
 _TERRITORY = re.compile(r"[A-Z]{2}")
 
 
@@ -67,9 +72,11 @@ def _timestamp(value: str) -> str:
 
 def _did(value: str) -> str:
     if value.startswith("did:web:"):
-        raise ValueError("did:web authors are not accepted yet: sign with a did:key")
+        if not _DID_WEB.fullmatch(value) or len(value) > 128:
+            raise ValueError("must be a did:web DID naming a domain (did:web:example.com[:path…])")
+        return value
     if not _DID_KEY.fullmatch(value):
-        raise ValueError("must be a did:key DID (did:key:z6Mk…)")
+        raise ValueError("must be a did:key (did:key:z6Mk…) or did:web (did:web:example.com) DID")
     return value
 
 
@@ -91,6 +98,7 @@ Territory = Annotated[str, AfterValidator(_territory)]
 HttpUrl = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
 Nonce = Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
+DocId = Annotated[str, Field(pattern=_DOC_ID)]
 
 
 class _Strict(BaseModel):
@@ -106,10 +114,22 @@ class Subject(_Strict):
 
 
 class OnBehalfOf(_Strict):
-    """An agency filing for someone else names the principal and states its authority."""
+    """An agency filing for someone else names the principal and states its authority.
+
+    With the principal's DID (and optionally the id of the principal's signed `Mandate`), the claim
+    counts as `mandated` while such a mandate covers it; without one it is only `agent-asserted`.
+    """
 
     principal: Annotated[str, Field(min_length=1, max_length=500)]
     authority: Text
+    did: Did | None = None
+    mandate: DocId | None = None
+
+    @model_validator(mode="after")
+    def _mandate_names_principal(self) -> OnBehalfOf:
+        if self.mandate is not None and self.did is None:
+            raise ValueError("a mandate needs the principal's DID (on_behalf_of.did)")
+        return self
 
 
 class Licence(_Strict):
@@ -174,7 +194,7 @@ class ClaimWithdrawal(SignedDocument):
 
     type: Literal["ClaimWithdrawal"]
     claimant: Did
-    claim: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    claim: DocId
     reason: Text | None = None
 
 
@@ -229,7 +249,7 @@ def validate_document(
     if types[kind] is not model:
         raise InvalidDocument([("/type", f"expected a {model.__name__} document here, got {kind!r}")])
     try:
-        return model.model_validate(obj)
+        return model.model_validate(obj, context=FILING)  # the filing rules apply (public suffixes)
     except ValidationError as exc:
         errors = []
         for error in exc.errors(include_url=False):

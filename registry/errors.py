@@ -11,6 +11,9 @@ RegistryError                 base: HTTP status, stable slug, one-line detail, f
 ├── NotFound             404  no such claim
 ├── NonceReused          409  (author, nonce) already used: a replay
 ├── AlreadyWithdrawn     409  the claim was withdrawn before
+├── AuthorityConflict    409  a rotation, recovery or revocation that breaks the rules
+├── KeyRetired           409  the author's key was rotated away or recovered from
+├── VerificationFailed   422  a domain check or did:web resolution failed (says what was fetched)
 └── BodyTooLarge         413  request body over the limit
 """
 
@@ -83,3 +86,15 @@ class DocumentTooLarge(RegistryError):
 
 class BodyTooLarge(RegistryError):
     status, slug, title = 413, "body-too-large", "Request body too large"
+
+
+class AuthorityConflict(RegistryError):
+    status, slug, title = 409, "authority-conflict", "Not allowed by the key and authority rules"
+
+
+class KeyRetired(RegistryError):
+    status, slug, title = 409, "key-retired", "This key was replaced and may sign nothing more"
+
+
+class VerificationFailed(RegistryError):
+    status, slug, title = 422, "verification-failed", "The registry could not verify this"

@@ -20,13 +20,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
 from registry import content_ids
+from registry.authority.documents import AUTHORITY_DOCUMENT_TYPES
+from registry.authority.levels import ClaimAuthority
+from registry.authority.state import AuthorityState, ClaimFacts, parse_model
 from registry.checking import ClaimView, Hit
 from registry.documents import Claim
 from registry.hamming import HammingIndex
@@ -103,6 +106,12 @@ class ClaimIndex:
         self._pdq = HammingIndex(256, PDQ_RADIUS)
         self._iscc: dict[str, HammingIndex] = {}
         self._embeddings: dict[str, EmbeddingSpace] = {}
+        #: Authority facts replayed from the same log, and what each claim's authority depends on.
+        self.authority = AuthorityState()
+        self._facts: dict[int, ClaimFacts] = {}
+        self._by_party: dict[str, set[int]] = {}
+        #: (log index, claim id) of every change of a claim's authority after it was filed.
+        self.authority_changes: list[tuple[int, str]] = []
 
     def __len__(self) -> int:
         return len(self._views)
@@ -119,7 +128,24 @@ class ClaimIndex:
             self.add(hashlib.sha256(entry).hexdigest(), Claim.model_validate(document))
         elif kind == "ClaimWithdrawal":
             self.remove(str(document["claim"]))
+        elif kind in AUTHORITY_DOCUMENT_TYPES:
+            model = parse_model(document, AUTHORITY_DOCUMENT_TYPES)
+            if model is not None:
+                touched = self.authority.apply(model, hashlib.sha256(entry).hexdigest(), index)
+                self._reassess(touched, index)
         self.position += 1
+
+    def _reassess(self, dids: Iterable[str], index: int) -> None:
+        """Recompute the authority of the claims in force that these DIDs filed or are principals of."""
+        refs = sorted({ref for did in dids for ref in self._by_party.get(did, ())})
+        for ref in refs:
+            view = self._views.get(ref)
+            if view is None:
+                continue
+            authority = self.authority.authority_of(self._facts[ref])
+            if authority != view.authority:
+                self._views[ref] = replace(view, authority=authority)
+                self.authority_changes.append((index, view.id))
 
     def _space_of(self, identifier: EmbeddingId) -> EmbeddingSpace:
         dimensions = self.spaces.get(identifier.space)
@@ -137,7 +163,11 @@ class ClaimIndex:
             return
         ref = len(self._refs)
         self._refs[claim_id] = ref
-        self._views[ref] = ClaimView.of(claim_id, claim)
+        facts = ClaimFacts.of(claim_id, claim)
+        self._facts[ref] = facts
+        for party in facts.parties:
+            self._by_party.setdefault(party, set()).add(ref)
+        self._views[ref] = ClaimView.of(claim_id, claim, self.authority.authority_of(facts))
         keys: list[str] = []
         for identifier in claim.subject.identifiers:
             for key in exact_keys(identifier, query=False):
@@ -165,6 +195,8 @@ class ClaimIndex:
         if ref is None or ref not in self._views:
             return
         del self._views[ref]
+        for party in self._facts.pop(ref).parties:
+            self._by_party[party].discard(ref)
         for key in self._exact_of.pop(ref, []):
             refs = self._exact.get(key)
             if refs is not None:
@@ -230,6 +262,12 @@ class ClaimIndex:
         """An embedding (claimed or queried) must be in a known space, with its dimension."""
         if isinstance(item, EmbeddingId):
             self._space_of(item)
+
+    def authority_of_claim(self, claim_id: str) -> ClaimAuthority | None:
+        """The authority of a claim in force, at the index's position (None if not in force)."""
+        ref = self._refs.get(claim_id)
+        view = self._views.get(ref) if ref is not None else None
+        return view.authority if view is not None else None
 
     def views(self) -> Iterable[ClaimView]:
         return self._views.values()

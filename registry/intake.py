@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import keys
 from registry.documents import InvalidDocument, SignedDocument, parse_timestamp, validate_document
@@ -49,15 +49,35 @@ class ClockWindow:
             )
 
 
+class ResolvedAuthor(Protocol):
+    """A resolved did:web document: where it came from, its bytes' hash, and its assertion keys."""
+
+    did: str
+    url: str
+    raw: bytes
+    sha256: str
+    resolved_at: datetime
+
+    def key_for(self, verification_method: str) -> keys.VerifyingKey: ...
+
+
+class AuthorResolver(Protocol):
+    """Resolves DIDs that cannot be resolved offline (did:web), raising ValueError saying why not."""
+
+    async def resolve(self, did: str) -> ResolvedAuthor: ...
+
+
 @dataclass(frozen=True)
 class Accepted(Generic[T]):
-    """A document that passed intake: the model, the parsed JSON, its canonical bytes and id."""
+    """A document that passed intake: the model, the parsed JSON, its canonical bytes and id, and for a
+    did:web author the DID document its proof was verified against."""
 
     model: T
     document: dict[str, Any]
     canonical: bytes
     id: str
     author: str
+    resolved: ResolvedAuthor | None = None
 
 
 def parse_json(raw: bytes) -> Any:
@@ -79,18 +99,61 @@ def accept(
     """Run every intake rule over `raw`; raise the matching `RegistryError` or return it accepted.
 
     `validate` checks the schema; document families with their own type registry (notices) pass theirs.
+    did:key authors only: `admit` also resolves did:web authors.
     """
+    obj, doc = _parse(raw, model, validate)
+    return _verified(obj, doc, _did_key_signer(doc), None, now=now, window=window)
+
+
+async def admit(
+    raw: bytes,
+    model: type[T],
+    *,
+    now: datetime,
+    window: ClockWindow,
+    validate: Callable[[type[T], object], T] = validate_document,
+    resolver: AuthorResolver | None = None,
+) -> Accepted[T]:
+    """`accept`, with did:web authors resolved through `resolver` (refused without one)."""
+    obj, doc = _parse(raw, model, validate)
+    author = doc.author
+    if not author.startswith("did:web:"):
+        return _verified(obj, doc, _did_key_signer(doc), None, now=now, window=window)
+    pointer = f"/{doc.AUTHOR_FIELD}"
+    if resolver is None:
+        raise InvalidDocumentError("this registry does not resolve did:web authors", [(pointer, "did:web")])
+    method = doc.proof.verificationMethod
+    if method.split("#", 1)[0] != author:
+        raise WrongSigner(
+            f"the proof names {method}, which is not a verification method of the author {author}",
+            [("/proof/verificationMethod", "not the author's key")],
+        )
+    try:
+        resolved = await resolver.resolve(author)
+    except ValueError as exc:
+        raise InvalidDocumentError(f"cannot resolve {author}: {exc}", [(pointer, str(exc))]) from None
+    try:
+        key = resolved.key_for(method)
+    except ValueError as exc:
+        raise WrongSigner(str(exc), [("/proof/verificationMethod", str(exc))]) from None
+    return _verified(obj, doc, key, resolved, now=now, window=window)
+
+
+def _parse(raw: bytes, model: type[T], validate: Callable[[type[T], object], T]) -> tuple[Any, T]:
     obj = parse_json(raw)
     try:
-        doc = validate(model, obj)
+        return obj, validate(model, obj)
     except InvalidDocument as exc:
         raise InvalidDocumentError(str(exc), exc.errors) from None
+
+
+def _did_key_signer(doc: SignedDocument) -> keys.VerifyingKey:
+    """The author's did:key, which must be the key the proof names."""
     author = doc.author
-    pointer = f"/{doc.AUTHOR_FIELD}"
     try:
         author_key = keys.resolve_did_key(author)
     except keys.KeysError as exc:
-        raise InvalidDocumentError(f"unusable author DID: {exc}", [(pointer, str(exc))]) from None
+        raise InvalidDocumentError(f"unusable author DID: {exc}", [(f"/{doc.AUTHOR_FIELD}", str(exc))]) from None
     try:
         signer = keys.key_for_verification_method(doc.proof.verificationMethod)
     except keys.KeysError as exc:
@@ -102,6 +165,19 @@ def accept(
             f"the proof is by {signer.did}, not by the author {author}",
             [("/proof/verificationMethod", "not the author's key")],
         )
+    return author_key
+
+
+def _verified(
+    obj: Any,
+    doc: T,
+    author_key: keys.VerifyingKey,
+    resolved: ResolvedAuthor | None,
+    *,
+    now: datetime,
+    window: ClockWindow,
+) -> Accepted[T]:
+    author = doc.author
     try:
         keys.verify_document(obj, key=author_key)
     except keys.KeysError as exc:
@@ -113,4 +189,6 @@ def accept(
             f"the document is {len(canonical)} bytes in canonical form; one log entry holds at most "
             f"{MAX_DOCUMENT_BYTES}: split it into several documents"
         )
-    return Accepted(model=doc, document=obj, canonical=canonical, id=keys.document_id(obj), author=author)
+    return Accepted(
+        model=doc, document=obj, canonical=canonical, id=keys.document_id(obj), author=author, resolved=resolved
+    )

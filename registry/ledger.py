@@ -14,21 +14,28 @@ what it was.
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import keys
 from registry.errors import NonceReused
-from registry.intake import Accepted
+from registry.documents import SignedDocument, validate_document
+from registry.intake import Accepted, AuthorResolver, ClockWindow, admit
 from registry.log import Appended, TransparencyLog
 from registry.models import UsedNonce
 
-__all__ = ["Ledger", "b64", "is_document_id"]
+__all__ = ["Companion", "Ledger", "b64", "is_document_id"]
+
+T = TypeVar("T", bound=SignedDocument)
+#: A registry-signed document appended just before an accepted one: (entry type, id, canonical bytes).
+Companion = tuple[str, str, bytes]
+Gate = Callable[[Accepted[Any]], Awaitable[None]]
+Companions = Callable[[Accepted[Any], datetime], Awaitable[Sequence[Companion]]]
 
 
 def b64(raw: bytes) -> str:
@@ -46,6 +53,26 @@ class Ledger:
     def __init__(self, log: TransparencyLog, signer: keys.SigningKey) -> None:
         self.log = log
         self.signer = signer
+        #: Set by the application: resolves did:web authors; refuses authors whose key was replaced;
+        #: gives the registry-signed records that must precede a document (the did:web document).
+        self.resolver: AuthorResolver | None = None
+        self.gate: Gate | None = None
+        self.companions: Companions | None = None
+
+    async def admit(
+        self,
+        raw: bytes,
+        model: type[T],
+        *,
+        now: datetime,
+        window: ClockWindow,
+        validate: Callable[[type[T], object], T] = validate_document,
+    ) -> Accepted[T]:
+        """Every intake rule (`registry.intake.admit`), then the gate (a retired key signs nothing)."""
+        accepted = await admit(raw, model, now=now, window=window, validate=validate, resolver=self.resolver)
+        if self.gate is not None:
+            await self.gate(accepted)
+        return accepted
 
     @asynccontextmanager
     async def record(
@@ -58,11 +85,14 @@ class Ledger:
         (author, nonce) was already used, else `otherwise` (or the `IntegrityError` itself).
         Anything else the body raises rolls back and passes through.
         """
+        companions = await self.companions(accepted, now) if self.companions is not None else ()
         try:
             async with in_transaction():
                 await UsedNonce.create(
                     author=accepted.author, nonce=accepted.model.nonce, document_id=accepted.id
                 )
+                for kind, document_id, canonical in companions:
+                    await self.log.append(kind, document_id, canonical, now)
                 yield await self.log.append(entry_type, accepted.id, accepted.canonical, now)
         except IntegrityError:
             replay = await self.replay_problem(accepted)

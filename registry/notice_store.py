@@ -26,7 +26,7 @@ from registry import notice_exports
 from registry.deadlines import DeadlineConfig, Schedule, schedule
 from registry.documents import _DID_KEY, format_timestamp
 from registry.errors import InvalidDocumentError, InvalidParameter, NotClaimant, NotFound
-from registry.intake import Accepted, ClockWindow, accept
+from registry.intake import Accepted, ClockWindow
 from registry.ledger import Ledger, is_document_id
 from registry.log import TransparencyLog
 from registry.models import ClaimRecord
@@ -110,13 +110,15 @@ class NoticeStore:
         self.deadlines = deadlines or DeadlineConfig()
         self.check_target = check_target
         self.on_event: EventHook | None = None
+        #: Who acts for a DID now (its successor after a key rotation or recovery); set by the app.
+        self.controller: Callable[[str], str] = lambda did: did
 
     # ------------------------------------------------------------------ operators
 
     async def register_operator(self, raw: bytes) -> dict[str, Any]:
         """Accept an operator's signed registration (new, or replacing its previous one)."""
         now = self.clock()
-        accepted = accept(
+        accepted = await self.ledger.admit(
             raw, OperatorRegistration, now=now, window=self.window, validate=validate_notice_document
         )
         registration = accepted.model
@@ -156,7 +158,7 @@ class NoticeStore:
     async def file_notice(self, raw: bytes) -> dict[str, Any]:
         """Accept a signed notice; every regime's missing elements are named in one 422."""
         now = self.clock()
-        accepted = accept(raw, Notice, now=now, window=self.window, validate=validate_notice_document)
+        accepted = await self.ledger.admit(raw, Notice, now=now, window=self.window, validate=validate_notice_document)
         notice = accepted.model
         missing = missing_elements(notice)
         if missing:
@@ -196,7 +198,7 @@ class NoticeStore:
     async def respond(self, notice_id: str, raw: bytes) -> dict[str, Any]:
         """Accept a party's signed step on `notice_id` (403 wrong party, 409 illegal transition)."""
         now = self.clock()
-        accepted = accept(raw, NoticeResponse, now=now, window=self.window, validate=validate_notice_document)
+        accepted = await self.ledger.admit(raw, NoticeResponse, now=now, window=self.window, validate=validate_notice_document)
         if accepted.model.notice != notice_id:
             raise InvalidDocumentError(
                 f"the response names notice {accepted.model.notice}, but was sent for {notice_id}",
@@ -283,9 +285,9 @@ class NoticeStore:
         parties: list[Party] = []
         if author == self.signer.did:
             parties.append("registry")
-        if author == record.operator:
+        if author in (record.operator, self.controller(record.operator)):
             parties.append("operator")
-        if author == record.notifier:
+        if author in (record.notifier, self.controller(record.notifier)):
             parties.append("notifier")
         step = STEPS.get(action)
         for party in parties:
@@ -478,7 +480,7 @@ class NoticeStore:
     async def open_dispute(self, raw: bytes) -> dict[str, Any]:
         """A claimant disputes another claimant's claim; the two must be linked (share a lookup key)."""
         now = self.clock()
-        accepted = accept(raw, Dispute, now=now, window=self.window, validate=validate_notice_document)
+        accepted = await self.ledger.admit(raw, Dispute, now=now, window=self.window, validate=validate_notice_document)
         dispute = accepted.model
         own = await self._claim(dispute.claim, "/claim")
         other = await self._claim(dispute.disputed, "/disputed")

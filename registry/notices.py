@@ -41,6 +41,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from registry.documents import (
     Did,
+    DocId,
     HttpUrl,
     OnBehalfOf,
     SignedDocument,
@@ -68,10 +69,8 @@ ResponseAction = Literal[
 RESPONSE_ACTIONS: Final[tuple[ResponseAction, ...]] = get_args(ResponseAction)
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_DOC_ID = r"^[0-9a-f]{64}$"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 Short = Annotated[str, Field(min_length=1, max_length=500)]
-DocId = Annotated[str, Field(pattern=_DOC_ID)]
 
 # A syntactically valid proof for the module doctest only (never verified there).
 _EXAMPLE_PROOF: Final = {

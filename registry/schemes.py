@@ -5,6 +5,11 @@ own standard (Safe Browsing URLs, SHA-256, ISO 24138 ISCC, PDQ, ISO 27729 ISNI, 
 names, embedding vectors) and the error names the field. The same models serve claims and checks;
 a check may also carry free `text` (a generation prompt) to search for registered names.
 
+Claims (and notices) are held to more than checks: a PDQ hash must state its quality, and a URL,
+when the document is being filed (validated with the `FILING` context), must name a registrable
+domain or something below it, never a public suffix (`registry.suffixes`). A check may ask about
+any URL.
+
 >>> identifier({"scheme": "isni", "value": "0000 0001 2103 2683"}).value
 '0000000121032683'
 """
@@ -14,17 +19,39 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
 
 from registry import content_ids, names
 from registry.identifiers import InvalidIdentifier, claim_keys, normalize_sha256, query_keys
-from registry.urls import MAX_URL_LENGTH, InvalidURL, claim_expression
+from registry.suffixes import refuse_public_suffix
+from registry.urls import MAX_URL_LENGTH, InvalidURL, claim_expression, filable
 
 MAX_EMBEDDING_DIMENSIONS: Final = 4096
 DEFAULT_EMBEDDING_THRESHOLD: Final = 0.90
 _SPACE = re.compile(r"[a-z0-9][a-z0-9._/-]{0,99}")
+
+FILING: Final[Mapping[str, bool]] = MappingProxyType({"filing": True})
+"""The pydantic validation context of a document being filed (`registry.documents.validate_document`
+passes it; so does the CLI before it signs). Rules that bind only new documents apply under it: a
+URL identifier must not name a public suffix. Documents read back from the log, the database or a
+snapshot are validated without it, so whatever the registry accepted before a rule existed still
+loads and replays."""
+
+
+def is_filing(context: object) -> bool:
+    """Whether a validation context is `FILING` (or any mapping saying ``"filing": True``)."""
+    return isinstance(context, Mapping) and context.get("filing") is True
+
+
+def refuse_public_suffix_url(url: str) -> None:
+    """Raise ValueError (`registry.suffixes.PublicSuffixHost`) if the host of `url` is a public
+    suffix or has no registrable domain; `InvalidURL` if `url` cannot be filed at all.
+
+    What a claim's and a notice's URL identifiers must pass when filed; IP-address hosts pass."""
+    refuse_public_suffix(filable(url).host)
 
 
 class _Id(BaseModel):
@@ -51,6 +78,23 @@ class UrlId(_Id):
             claim_expression(value)
         except InvalidURL as exc:
             raise ValueError(f"invalid URL: {exc}") from None
+        return value
+
+
+class ClaimUrlId(UrlId):
+    """A page, file, path prefix or whole site as a claim or notice names it: when filed, its host
+    must be a registrable domain (eTLD+1 of the Public Suffix List, ICANN and private sections) or
+    below one, or an IP address; a public suffix such as `co.jp` or `github.io`, or a single label
+    under no known suffix such as `localhost`, is refused."""
+
+    @field_validator("value")
+    @classmethod
+    def _registrable(cls, value: str, info: ValidationInfo) -> str:
+        if is_filing(info.context):
+            try:
+                refuse_public_suffix_url(value)
+            except InvalidURL as exc:  # already reported by UrlId's own validator
+                raise ValueError(f"invalid URL: {exc}") from None
         return value
 
 
@@ -185,7 +229,7 @@ class TextItem(_Id):
 
 
 Identifier = Annotated[
-    UrlId | Sha256Id | IsccId | ClaimPdqId | IsniId | WikidataId | NameId | EmbeddingId,
+    ClaimUrlId | Sha256Id | IsccId | ClaimPdqId | IsniId | WikidataId | NameId | EmbeddingId,
     Field(discriminator="scheme"),
 ]
 CheckItem = Annotated[
@@ -198,9 +242,10 @@ ITEM_SCHEMES: Final = (*IDENTIFIER_SCHEMES, "text")
 _IDENTIFIER: TypeAdapter[Any] = TypeAdapter(Identifier)
 
 
-def identifier(obj: Mapping[str, Any]) -> Any:
-    """Validate one identifier object (raises pydantic's ValidationError)."""
-    return _IDENTIFIER.validate_python(dict(obj))
+def identifier(obj: Mapping[str, Any], *, filing: bool = False) -> Any:
+    """Validate one identifier object of a claim (raises pydantic's ValidationError); `filing`
+    applies the rules of a document being filed (see `FILING`)."""
+    return _IDENTIFIER.validate_python(dict(obj), context=FILING if filing else None)
 
 
 def exact_keys(item: Any, *, query: bool) -> list[str]:

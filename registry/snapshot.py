@@ -17,7 +17,8 @@ hash, the signed checkpoint note of that size, the embedding spaces, and a table
 (name, dtype, shape, offset, length, SHA-256). Sections (absent when empty):
 
     claims                    JSON: one object per claim in force, sorted by claim id (its claimant,
-                              kind, uses, validity, territories; `disputed` when a side of a dispute)
+                              kind, uses, validity, territories, its `authority` with the chain behind
+                              it; `disputed` when a side of a dispute)
     exact/hashes, exact/claims  sorted first 8 bytes of SHA-256 of every exact key ("url:host/path",
                               "sha256:…", "iscc-instance:…", "isni:…", "wikidata:…") and the
                               ordinal of its claim (uint8/16/32, the narrowest that fits):
@@ -35,7 +36,8 @@ delta to its snapshot produces byte for byte the sections of the full snapshot a
 can check them against the `SnapshotState` the delta carries. A delta (`SnapshotDelta`, signed)
 names `since` (the client's tree size and root), a consistency proof from there to the new size,
 the new signed state, a `removed` section (claim ids withdrawn since) and the sections above for
-the claims added since; a claim disputed since is both removed and added again, marked.
+the claims added since; a claim disputed since, or whose authority changed since (a verification,
+attestation or mandate given, revoked or lapsed), is both removed and added again.
 
 This module is pure (numpy and keys only): the registry builds snapshots with it and clients read,
 verify, merge and search them with it.
@@ -47,7 +49,7 @@ import base64
 import binascii
 import hashlib
 import struct
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -59,6 +61,8 @@ import keys
 from keys import merkle
 from keys.note import Checkpoint, InvalidCheckpoint, InvalidNote, NoteVerifier, open_note, sign_note
 from registry import content_ids
+from registry.authority.levels import ClaimAuthority
+from registry.authority.state import AuthorityState, ClaimFacts
 from registry.checking import ClaimView, Hit
 from registry.documents import Claim, format_timestamp, parse_timestamp
 from registry.identity import note_signer
@@ -399,6 +403,7 @@ def _view(claim: Mapping[str, Any]) -> ClaimView:
             valid_from=parse_timestamp(claim["valid_from"]) if "valid_from" in claim else None,
             valid_until=parse_timestamp(claim["valid_until"]) if "valid_until" in claim else None,
             territories=frozenset(claim["territories"]) if "territories" in claim else None,
+            authority=ClaimAuthority.from_json(claim["authority"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidSnapshot(f"claims: malformed claim {claim!r:.80}: {exc}") from None
@@ -408,14 +413,20 @@ def _view(claim: Mapping[str, Any]) -> ClaimView:
 
 
 def build(
-    claims: Iterable[tuple[str, Claim]], spaces: Mapping[str, int], disputed: Collection[str] = frozenset()
+    claims: Iterable[tuple[str, Claim]],
+    spaces: Mapping[str, int],
+    disputed: Collection[str] = frozenset(),
+    authority: Callable[[str], ClaimAuthority | None] | None = None,
 ) -> SnapshotData:
     """The snapshot data of these claims (id, claim), for a registry with these embedding spaces.
 
     Mirrors `ClaimIndex.add`, so an index built from the data answers as the registry's does.
     Embeddings in spaces the registry does not know are left out, as the registry's index does.
     Claims in `disputed` (a side of a claimant's dispute) are marked, as check answers mark them.
+    `authority` gives each claim's authority at the snapshot's tree size; a claim it does not list
+    has the authority it would have in an empty log (self- or agent-asserted).
     """
+    empty = AuthorityState()
     listed: list[dict[str, Any]] = []
     exact: list[tuple[int, int]] = []
     domains: list[tuple[int, str]] = []
@@ -424,7 +435,10 @@ def build(
     names: list[tuple[int, str]] = []
     vectors: dict[str, list[tuple[npt.NDArray[np.float32], int, float]]] = {}
     for ordinal, (claim_id, claim) in enumerate(claims):
-        view = ClaimView.of(claim_id, claim)
+        given = authority(claim_id) if authority is not None else None
+        view = ClaimView.of(
+            claim_id, claim, given or empty.authority_of(ClaimFacts.of(claim_id, claim))
+        )
         entry: dict[str, Any] = {"id": claim_id, "claimant": view.claimant, "kind": view.kind}
         entry["uses"] = dict(view.uses)
         if view.valid_from is not None:
@@ -433,6 +447,7 @@ def build(
             entry["valid_until"] = format_timestamp(view.valid_until)
         if view.territories is not None:
             entry["territories"] = sorted(view.territories)
+        entry["authority"] = view.authority.to_json()
         if claim_id in disputed:
             entry["disputed"] = True
         listed.append(entry)
@@ -489,12 +504,21 @@ def of_log(
     spaces: Mapping[str, int],
     now: datetime,
 ) -> bytes:
-    """The full snapshot, signed with `key`, of a log holding exactly these claim documents.
+    """The full snapshot, signed with `key`, of a log holding exactly these documents (claims,
+    withdrawals, authority documents), replayed as the registry replays its log.
 
     For a registry state built without a server: tests, benchmarks, a mirror that replayed a log.
     """
-    claims = sorted((keys.document_id(entry), Claim.model_validate(entry)) for entry in entries)
-    data = build(claims, spaces)
+    index = ClaimIndex(spaces)
+    for number, entry in enumerate(entries):
+        index.apply(number, keys.canonicalize(entry))
+    in_force = {view.id: view.authority for view in index.views()}
+    claims = sorted(
+        (claim_id, Claim.model_validate(entry))
+        for entry in entries
+        if entry.get("type") == "Claim" and (claim_id := keys.document_id(entry)) in in_force
+    )
+    data = build(claims, spaces, authority=in_force.get)
     root = merkle.root_from_leaf_hashes([merkle.leaf_hash(keys.canonicalize(entry)) for entry in entries])
     note = sign_note(Checkpoint(origin, len(entries), root).to_text(), [note_signer(key, origin)])
     state = SnapshotState.sign(

@@ -24,6 +24,7 @@ from registry.log import TransparencyLog
 from registry.models import ClaimRecord
 from registry.notice_models import DisputeRecord
 from registry.snapshot import SnapshotData, SnapshotState
+from registry.store import ClaimStore
 
 
 class SnapshotAhead(RegistryError):
@@ -38,7 +39,11 @@ class _Cached:
 
 
 class SnapshotStore:
-    """Full snapshots and deltas of one registry's claims, signed with its key."""
+    """Full snapshots and deltas of one registry's claims, signed with its key.
+
+    Claims' authority comes from the claim store's index, replayed from the same log; snapshots are
+    built while that index stands at the snapshot's tree size, so both say the same.
+    """
 
     def __init__(
         self,
@@ -46,27 +51,30 @@ class SnapshotStore:
         key: keys.SigningKey,
         spaces: Mapping[str, int],
         clock: Callable[[], datetime],
+        claims: ClaimStore,
     ) -> None:
         self.log = log
         self.key = key
         self.spaces = dict(spaces)
         self.clock = clock
+        self.claims = claims
         self._latest: _Cached | None = None
         self._lock = asyncio.Lock()
 
     async def full(self) -> bytes:
         """The snapshot at the log's current size."""
-        return (await self._current()).encoded
+        async with self._lock, self.claims.replayed() as tree_size:
+            return (await self._current(tree_size)).encoded
 
     async def delta(self, since: int) -> bytes:
         """What changed from tree size `since` to the current one, with the proof that it extends it."""
-        current = await self._current()
-        tree_size = current.state.tree_size
-        if since > tree_size:
-            raise SnapshotAhead(
-                f"since={since} is beyond this registry's tree size {tree_size}: a snapshot of another log?"
-            )
-        removed, added = await _changes(since, tree_size, self.spaces)
+        async with self._lock, self.claims.replayed() as tree_size:
+            current = await self._current(tree_size)
+            if since > tree_size:
+                raise SnapshotAhead(
+                    f"since={since} is beyond this registry's tree size {tree_size}: a snapshot of another log?"
+                )
+            removed, added = await self._changes(since, tree_size)
         return snapshot.encode_delta(
             key=self.key,
             since=since,
@@ -78,30 +86,46 @@ class SnapshotStore:
             now=self.clock(),
         )
 
-    async def _current(self) -> _Cached:
-        async with self._lock:
-            tree_size = await self.log.size()
-            latest = self._latest
-            if latest is not None and latest.state.tree_size == tree_size:
-                return latest
-            if latest is not None and latest.state.tree_size < tree_size:
-                removed, added = await _changes(latest.state.tree_size, tree_size, self.spaces)
-                data = latest.data.without(removed).plus(added)
-            else:
-                data = snapshot.build(await _claims(0, tree_size), self.spaces, await _disputed(0, tree_size))
-            root = await self.log.root(tree_size)
-            state = SnapshotState.sign(
-                data,
-                key=self.key,
-                origin=self.log.origin,
-                tree_size=tree_size,
-                root_hash=root,
-                checkpoint=self.log.checkpoint_note(tree_size, root),
-                spaces=self.spaces,
-                now=self.clock(),
-            )
-            self._latest = _Cached(state, data, snapshot.encode_full(state, data))
-            return self._latest
+    async def _changes(self, since: int, tree_size: int) -> tuple[list[str], SnapshotData]:
+        """(claims to drop, data of claims to add) from `since` to `tree_size` (the index's position).
+
+        Dropped: claims filed before `since` and withdrawn since, or first disputed since, or whose
+        authority changed since (those come back among the added); added: claims filed since and
+        still in force.
+        """
+        withdrawn = await ClaimRecord.filter(
+            log_index__lt=since, withdrawal_log_index__gte=since, withdrawal_log_index__lt=tree_size
+        ).values_list("id", flat=True)
+        flagged = await _disputed(since, tree_size) - await _disputed(0, since)
+        flagged |= {claim_id for index, claim_id in self.claims.index.authority_changes if index >= since}
+        changed = await _claims(0, since, in_force_at=tree_size, ids=flagged) if flagged else []
+        claims = sorted([*await _claims(since, tree_size), *changed])
+        added = snapshot.build(claims, self.spaces, await _disputed(0, tree_size), self.claims.index.authority_of_claim)
+        return sorted({str(claim_id) for claim_id in withdrawn} | {claim_id for claim_id, _ in changed}), added
+
+    async def _current(self, tree_size: int) -> _Cached:
+        latest = self._latest
+        if latest is not None and latest.state.tree_size == tree_size:
+            return latest
+        if latest is not None and latest.state.tree_size < tree_size:
+            removed, added = await self._changes(latest.state.tree_size, tree_size)
+            data = latest.data.without(removed).plus(added)
+        else:
+            claims = await _claims(0, tree_size)
+            data = snapshot.build(claims, self.spaces, await _disputed(0, tree_size), self.claims.index.authority_of_claim)
+        root = await self.log.root(tree_size)
+        state = SnapshotState.sign(
+            data,
+            key=self.key,
+            origin=self.log.origin,
+            tree_size=tree_size,
+            root_hash=root,
+            checkpoint=self.log.checkpoint_note(tree_size, root),
+            spaces=self.spaces,
+            now=self.clock(),
+        )
+        self._latest = _Cached(state, data, snapshot.encode_full(state, data))
+        return self._latest
 
 
 async def _claims(
@@ -124,19 +148,3 @@ async def _disputed(first: int, tree_size: int) -> set[str]:
         "claim_id", "disputed_id"
     )
     return {str(claim_id) for pair in rows for claim_id in pair}
-
-
-async def _changes(since: int, tree_size: int, spaces: Mapping[str, int]) -> tuple[list[str], SnapshotData]:
-    """(claims to drop, data of claims to add) from tree size `since` to `tree_size`.
-
-    Dropped: claims filed before `since` and withdrawn since, or first disputed since (those come
-    back, marked, among the added); added: claims filed since and still in force.
-    """
-    withdrawn = await ClaimRecord.filter(
-        log_index__lt=since, withdrawal_log_index__gte=since, withdrawal_log_index__lt=tree_size
-    ).values_list("id", flat=True)
-    flagged = await _disputed(since, tree_size) - await _disputed(0, since)
-    changed = await _claims(0, since, in_force_at=tree_size, ids=flagged) if flagged else []
-    claims = sorted([*await _claims(since, tree_size), *changed])
-    added = snapshot.build(claims, spaces, await _disputed(0, tree_size))
-    return sorted({str(claim_id) for claim_id in withdrawn} | {claim_id for claim_id, _ in changed}), added

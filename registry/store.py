@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from registry.errors import (
     TooManyItems,
 )
 from registry.index import ClaimIndex, UnknownEmbeddingSpace
-from registry.intake import ClockWindow, accept
+from registry.intake import ClockWindow
 from registry.ledger import Ledger, b64, is_document_id
 from registry.log import TransparencyLog
 from registry.models import ClaimRecord, LogEntry, WithdrawalRecord
@@ -65,7 +66,7 @@ class ClaimStore:
     async def file_claim(self, raw: bytes) -> dict[str, Any]:
         """Accept a signed claim; returns its id, lookup keys and log receipt."""
         now = self.clock()
-        accepted = accept(raw, Claim, now=now, window=self.window)
+        accepted = await self.ledger.admit(raw, Claim, now=now, window=self.window)
         identifiers = accepted.model.subject.identifiers
         for number, identifier in enumerate(identifiers):
             try:
@@ -88,16 +89,20 @@ class ClaimStore:
     async def withdraw_claim(self, claim_id: str, raw: bytes) -> dict[str, Any]:
         """Accept the claimant's signed withdrawal of `claim_id`."""
         now = self.clock()
-        accepted = accept(raw, ClaimWithdrawal, now=now, window=self.window)
+        accepted = await self.ledger.admit(raw, ClaimWithdrawal, now=now, window=self.window)
         if accepted.model.claim != claim_id:
             raise InvalidDocumentError(
                 f"the withdrawal names claim {accepted.model.claim}, but was sent for {claim_id}",
                 [("/claim", "does not match the claim in the request path")],
             )
         record = await self._record(claim_id)
-        if record.claimant != accepted.author:
+        async with self.replayed():
+            acting = self.index.authority.controller(record.claimant)
+        if accepted.author not in (record.claimant, acting):
             raise NotClaimant(
-                f"claim {claim_id} belongs to {record.claimant}; {accepted.author} may not withdraw it"
+                f"claim {claim_id} belongs to {record.claimant}"
+                + (f" (now acting: {acting})" if acting != record.claimant else "")
+                + f"; {accepted.author} may not withdraw it"
             )
         if record.withdrawn_at is not None:
             raise AlreadyWithdrawn(
@@ -130,6 +135,13 @@ class ClaimStore:
             "log_index": record.log_index,
             "document": json.loads(record.document),
         }
+        async with self.replayed() as tree_size:
+            authority = self.index.authority_of_claim(record.id)
+            acting = self.index.authority.controller(record.claimant)
+        if authority is not None:
+            answer["authority"] = {"tree_size": tree_size, **authority.to_json()}
+        if acting != record.claimant:
+            answer["acting_claimant"] = acting
         if record.withdrawn_at is not None:
             withdrawal = await WithdrawalRecord.get(claim_id=claim_id)
             answer["withdrawal"] = {
@@ -162,12 +174,15 @@ class ClaimStore:
                 raise InvalidDocumentError(str(exc), [(f"/items/{number}", str(exc))]) from None
         now = self.clock()
         at = parse_timestamp(request.at) if request.at else now
-        async with self._replay:
-            await self.catch_up()
-            tree_size = self.index.position
+        async with self.replayed() as tree_size:
             items = [
                 decide(
-                    item, self.index.match(item), at=at, purpose=request.purpose, territory=request.territory
+                    item,
+                    self.index.match(item),
+                    at=at,
+                    purpose=request.purpose,
+                    territory=request.territory,
+                    min_authority=request.min_authority,
                 )
                 for item in request.items
             ]
@@ -187,6 +202,8 @@ class ClaimStore:
             answer["purpose"] = request.purpose
         if request.territory:
             answer["territory"] = request.territory
+        if request.min_authority:
+            answer["min_authority"] = request.min_authority
         answer["items"] = items
         return keys.sign_document(answer, self.signer, created=now)
 
@@ -195,6 +212,12 @@ class ClaimStore:
         if record is None:
             raise NotFound(f"no claim with id {claim_id}")
         return record
+
+    @asynccontextmanager
+    async def replayed(self) -> AsyncIterator[int]:
+        """Hold the index at the log's current size (caught up); yields that tree size."""
+        async with self._replay:
+            yield await self.catch_up()
 
     async def catch_up(self) -> int:
         """Replay log entries the index has not seen yet (filed by any worker); returns its position."""

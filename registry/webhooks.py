@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 import httpx
 
 import keys
+from registry.addresses import refusal
 from registry.notice_lifecycle import IllegalTransition
 from registry.notice_models import NoticeRecord, OperatorRecord, WebhookAttempt
 
@@ -205,18 +206,7 @@ _SHARED = ipaddress.ip_network("100.64.0.0/10")
 
 def forbidden_address(text: str) -> bool:
     """Private, loopback, link-local, shared, multicast, reserved or unspecified (IPv4-mapped too)."""
-    address = ipaddress.ip_address(text.split("%", 1)[0])
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-        or (isinstance(address, ipaddress.IPv4Address) and address in _SHARED)
-    )
+    return refusal(text) is not None
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
