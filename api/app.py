@@ -23,14 +23,14 @@ from registry.authority.didweb import DidWebResolver
 from registry.authority.evidence import DnsTxtLookup, DomainChecker
 from registry.authority.fetch import HttpsFetcher
 from registry.authority.service import AuthorityService
-from registry.ledger import Ledger
 from registry.identity import default_origin, load_or_create_registry_key, note_signer
 from registry.index import ClaimIndex
+from registry.ledger import Ledger
 from registry.log import TransparencyLog
 from registry.notice_store import NoticeStore
 from registry.snapshot_store import SnapshotStore
 from registry.store import ClaimStore, utcnow
-from registry.webhooks import RetryPolicy, WebhookDeliverer, check_target
+from registry.webhooks import RetryPolicy, WebhookDeliverer, check_target, system_resolver
 
 MODELS = ["registry.models", "registry.notice_models"]
 
@@ -125,21 +125,33 @@ def _fetcher(settings: Settings) -> HttpsFetcher:
     verify: ssl.SSLContext | bool = True
     if settings.fetch_ca_file:
         verify = ssl.create_default_context(cafile=settings.fetch_ca_file)
+    table = dict(settings.fetch_resolve)
+
+    async def resolve(host: str, port: int) -> list[str]:
+        if host.lower() in table:
+            return [table[host.lower()]]
+        return await system_resolver(host, port)
+
     return HttpsFetcher(
         allow_private=settings.fetch_allow_private,
         verify=verify,
         timeout=settings.fetch_timeout,
         https_port=settings.fetch_https_port,
+        resolve=resolve,
     )
 
 
 def _dns(settings: Settings) -> DnsTxtLookup | None:
     if not settings.dns_nameserver:
         return DnsTxtLookup()
-    host, _, port = settings.dns_nameserver.rpartition(":") if ":" in settings.dns_nameserver else (
-        settings.dns_nameserver,
-        "",
-        "53",
+    host, _, port = (
+        settings.dns_nameserver.rpartition(":")
+        if ":" in settings.dns_nameserver
+        else (
+            settings.dns_nameserver,
+            "",
+            "53",
+        )
     )
     return DnsTxtLookup(nameservers=[(host.strip("[]"), int(port or 53))])
 

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from registry.authority.levels import Level
 from registry.vocabulary import Decision, Use
 
 
@@ -46,12 +47,37 @@ class StoredDocument(_Answer):
     document: dict[str, object]
 
 
+class AuthorityGrant(_Answer):
+    """One link of the chain behind a claim's authority."""
+
+    authority: Level
+    by: str
+    method: str
+    document: str
+    log_index: int
+    at: str
+    covers: list[str] | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
+
+
+class ClaimAuthorityInfo(_Answer):
+    """A claim's authority at `tree_size`: its base and the grants (per identifier) on top."""
+
+    tree_size: int
+    base: Literal["self-asserted", "agent-asserted"]
+    grants: list[AuthorityGrant] | None = None
+    notes: list[str] | None = None
+
+
 class ClaimEnvelope(_Answer):
     id: str
     status: Literal["active", "withdrawn"]
     received_at: str
     log_index: int
     document: dict[str, object]
+    authority: ClaimAuthorityInfo | None = None
+    acting_claimant: str | None = None
     withdrawal: StoredDocument | None = None
 
 
@@ -65,6 +91,10 @@ class Match(_Answer):
     distance: int | None = None
     similarity: float | None = None
     disputed: bool | None = None
+    authority: list[Level]
+    chain: list[AuthorityGrant] | None = None
+    authority_notes: list[str] | None = None
+    counted: bool | None = None
 
 
 class ItemAnswer(_Answer):
@@ -91,6 +121,7 @@ class CheckAnswer(_Answer):
     checkpoint: CheckpointRef
     purpose: Use | None = None
     territory: str | None = None
+    min_authority: Level | None = None
     items: list[ItemAnswer]
     proof: dict[str, object]
 

@@ -17,9 +17,10 @@
 | webhook_attempts | KOTOWARI_WEBHOOK_ATTEMPTS | 6 attempts, backoff doubling from webhook_backoff |
 | webhook_backoff | KOTOWARI_WEBHOOK_BACKOFF | 30 seconds before the second attempt |
 | reminder_interval | KOTOWARI_REMINDER_INTERVAL | 3600 seconds between overdue-notice sweeps (0: off) |
-| fetch_allow_private | KOTOWARI_FETCH_ALLOW_PRIVATE | false; true lets did:web and domain checks reach private addresses |
-| fetch_ca_file | KOTOWARI_FETCH_CA_FILE | the system's CAs; a PEM bundle to trust instead (a private CA) |
+| fetch_allow_private | KOTOWARI_FETCH_ALLOW_PRIVATE | false; true: did:web and domain checks may reach private IPs |
+| fetch_ca_file | KOTOWARI_FETCH_CA_FILE | the system's CAs; or a PEM bundle to trust instead |
 | fetch_https_port | KOTOWARI_FETCH_HTTPS_PORT | 443: the port did:web and domain checks connect to (tests) |
+| fetch_resolve | KOTOWARI_FETCH_RESOLVE | none; `host=IP,…` answers those names without DNS (curl's --resolve) |
 | fetch_timeout | KOTOWARI_FETCH_TIMEOUT | 5 seconds for one did:web or verification-file fetch |
 | dns_nameserver | KOTOWARI_DNS_NAMESERVER | the system's; `IP[:PORT]` of the resolver for dns-txt checks |
 | verification_interval | KOTOWARI_VERIFICATION_INTERVAL | 86400 seconds between domain re-checks (0: off) |
@@ -27,6 +28,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -59,6 +61,7 @@ class Settings:
     fetch_ca_file: str | None = None
     fetch_https_port: int = 443
     fetch_timeout: float = 5.0
+    fetch_resolve: Mapping[str, str] = field(default_factory=dict)
     dns_nameserver: str | None = None
     verification_interval: float = 86_400.0
 
@@ -100,6 +103,7 @@ class Settings:
             "fetch_ca_file": ("KOTOWARI_FETCH_CA_FILE", str),
             "fetch_https_port": ("KOTOWARI_FETCH_HTTPS_PORT", int),
             "fetch_timeout": ("KOTOWARI_FETCH_TIMEOUT", float),
+            "fetch_resolve": ("KOTOWARI_FETCH_RESOLVE", parse_resolve),
             "dns_nameserver": ("KOTOWARI_DNS_NAMESERVER", str),
             "verification_interval": ("KOTOWARI_VERIFICATION_INTERVAL", float),
         }
@@ -124,6 +128,19 @@ def parse_flag(text: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ValueError("expected true or false")
+
+
+def parse_resolve(text: str) -> dict[str, str]:
+    """`publisher.example=127.0.0.1,alice.example=::1` → {host: address}."""
+    table: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        host, _, address = part.partition("=")
+        try:
+            ipaddress.ip_address(address.strip())
+        except ValueError:
+            raise ValueError(f"{part!r} is not host=IP") from None
+        table[host.strip().lower()] = address.strip()
+    return table
 
 
 def parse_spaces(text: str) -> dict[str, int]:

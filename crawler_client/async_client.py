@@ -30,6 +30,7 @@ from crawler_client.core import (
     RetryPolicy,
     Sleep,
     Unreachable,
+    minimum_authority,
 )
 
 __all__ = ["AsyncClient"]
@@ -105,13 +106,18 @@ class AsyncClient(BaseClient):
         purpose: str | None = None,
         territory: str | None = None,
         at: str | None = None,
+        min_authority: str | None = None,
     ) -> CheckResult:
         """Decide items against the claims in force; batched, concurrent, verified, in input order.
 
         If one batch fails, the others still in flight are cancelled and that error is raised.
+        `min_authority` as for `Client.check`.
         """
+        min_authority = minimum_authority(min_authority)  # refused before anything is sent
         await self._run(self._core.identity_flow())
-        batches = self._core.check_plan(items, purpose=purpose, territory=territory, at=at)
+        batches = self._core.check_plan(
+            items, purpose=purpose, territory=territory, at=at, min_authority=min_authority
+        )
         gate = asyncio.Semaphore(self._core.max_concurrency)
 
         async def one(batch: CheckBatch) -> dict[str, Any]:
@@ -127,6 +133,24 @@ class AsyncClient(BaseClient):
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         return self._core.merge(batches, answers)
+
+    # -------------------------------------------------------------- authority
+
+    async def file_authority(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """File a signed attestation, mandate, revocation, key rotation or recovery step
+        (`POST /v1/authority`); returns the verified receipt (`id`, `type`, `received_at`, `log`)."""
+        return await self._run(self._core.file_authority_flow(document))
+
+    async def verify_domain(self, did: str, host: str, method: str = "well-known") -> dict[str, Any]:
+        """Ask the registry to check that `did` controls `host` (`well-known`, `did-web` or
+        `dns-txt`); returns its signed `verification` (what it fetched, and its SHA-256) and the
+        verified receipt. A failed check raises `RegistryProblem` (422 `verification-failed`)."""
+        return await self._run(self._core.verify_domain_flow(did, host, method))
+
+    async def authority(self, did: str) -> dict[str, Any]:
+        """What the log says about `did`: who acts for it, whether it was retired, its domain
+        verifications, attestations, mandates and recovery state (`GET /v1/authority/{did}`)."""
+        return await self._run(self._core.authority_flow(did))
 
     async def checkpoint(self) -> str:
         """The latest checkpoint, as the signed note text the registry serves (verified)."""

@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import keys
+from crawler_client.authority_cli import register_keys
 from crawler_client.cli_support import (
     Negative,
     Parser,
     UsageError,
     as_if_signed,
     given,
+    min_authority_flag,
+    min_authority_of,
     parse_items,
     print_json,
     read_document,
@@ -61,6 +64,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crawler_client.dataset_cli",
     "crawler_client.policy_cli",
     "crawler_client.notice_cli",
+    "crawler_client.authority_cli",
 )
 """Modules whose `register(commands)` adds a command (see `crawler_client.cli_support`)."""
 
@@ -159,6 +163,22 @@ def cmd_claim_new(args: argparse.Namespace) -> int:
         raise UsageError("a use cannot be both denied and allowed")
     if bool(args.on_behalf_of) != bool(args.authority):
         raise UsageError("--on-behalf-of and --authority go together")
+    if (args.principal_did or args.mandate) and not args.on_behalf_of:
+        raise UsageError("--principal-did and --mandate describe the principal: give --on-behalf-of too")
+    if args.mandate and not args.principal_did:
+        raise UsageError("--mandate needs --principal-did: the DID of the principal who signed it")
+    on_behalf_of = (
+        given(
+            {
+                "principal": args.on_behalf_of,
+                "authority": args.authority,
+                "did": args.principal_did,
+                "mandate": args.mandate.lower() if args.mandate else None,
+            }
+        )
+        if args.on_behalf_of
+        else None
+    )
     licence = given({"contact": args.licence_contact, "terms": args.licence_terms})
     document = new_claim(
         key.did,
@@ -167,9 +187,7 @@ def cmd_claim_new(args: argparse.Namespace) -> int:
         uses,
         created=_now(),
         title=args.title,
-        on_behalf_of={"principal": args.on_behalf_of, "authority": args.authority}
-        if args.on_behalf_of
-        else None,
+        on_behalf_of=on_behalf_of,
         licence=licence or None,
         valid_from=_time(args.valid_from, "--valid-from"),
         valid_until=_time(args.valid_until, "--valid-until"),
@@ -344,15 +362,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     items = parse_items(args, query=True)
     if not items:
         raise UsageError("name at least one item to check (--url, --file, --text, --name, …)")
+    minimum = min_authority_of(args)
     if args.snapshot:
         from crawler_client.snapshot import Snapshot  # numpy and the snapshot format only when asked
 
         with Snapshot.open(args.snapshot) as snapshot:
-            answer = snapshot.check(items, purpose=args.purpose)
+            answer = snapshot.check(items, purpose=args.purpose, min_authority=minimum)
         answered, shown = answer["items"], answer
     elif args.registry:
         with Client(args.registry) as registry:
-            result = registry.check(items, purpose=args.purpose)
+            result = registry.check(items, purpose=args.purpose, min_authority=minimum)
         answered, shown = result.items, result.to_json()
     else:
         raise UsageError("say where to check: --registry URL (or $KOTOWARI_REGISTRY) or --snapshot FILE")
@@ -361,9 +380,36 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         for item in answered:
             print(f"{item['decision']:<8} {_shown(item['item'])}")
-            for reason in item["reasons"]:
-                print(f"         {reason}")
+            for line in explained(item):
+                print(f"         {line}")
     return 1 if any(item["decision"] == "n" for item in answered) else 0
+
+
+def explained(item: dict[str, Any]) -> list[str]:
+    """An answered item's reasons, each claim's with its authority (`[self-asserted]`), then the
+    notes on authority that was offered but does not count (a revoked mandate, say)."""
+    matches = item.get("matches") or []
+    lines = []
+    for reason in item.get("reasons") or []:
+        match = _match_of(reason, matches)
+        if match is not None and match.get("counted", True) and match.get("authority"):
+            reason += f" [{', '.join(match['authority'])}]"
+        lines.append(reason)
+    notes = dict.fromkeys(
+        f"note on claim {match['claim'][:16]}…: {note}"
+        for match in matches
+        for note in match.get("authority_notes") or []
+    )
+    return lines + list(notes)
+
+
+def _match_of(reason: str, matches: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The match a reason (`claim 3f9a…16 hex… by …`) speaks of."""
+    if not reason.startswith("claim "):
+        return None
+    prefix = reason[len("claim ") :].split("…", 1)[0]
+    found = [match for match in matches if str(match.get("claim", "")).startswith(prefix)]
+    return found[0] if len(prefix) >= 8 and len(found) == 1 else None
 
 
 # ---------------------------------------------------------------- helpers
@@ -424,6 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys_new = keys_cmd.add_parser("new", help="create an Ed25519 key file (0600) and print its did:key")
     keys_new.add_argument("--out", default="kotowari.key", metavar="FILE", help="default: kotowari.key")
     keys_new.set_defaults(run=cmd_keys_new)
+    register_keys(keys_cmd)
 
     url = commands.add_parser("url", help="show a URL's canonical form and lookup expressions")
     url.add_argument("urls", nargs="+", metavar="URL")
@@ -442,6 +489,14 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--title", help="a title for the subject")
     new.add_argument("--on-behalf-of", metavar="PRINCIPAL", help="the person or body an agency files for")
     new.add_argument("--authority", metavar="TEXT", help="the agency's statement of its authority")
+    new.add_argument(
+        "--principal-did",
+        metavar="DID",
+        help="the principal's DID: the claim counts as mandated while a mandate from it covers the claim",
+    )
+    new.add_argument(
+        "--mandate", metavar="ID", help="the id of the principal's signed mandate (`kotowari mandate new`)"
+    )
     new.add_argument("--licence-contact", metavar="CONTACT", help="where to ask for a licence")
     new.add_argument("--licence-terms", metavar="URL", help="licence terms")
     new.add_argument("--valid-from", metavar="TIME", help="RFC 3339 UTC, e.g. 2027-01-01T00:00:00Z")
@@ -495,8 +550,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     where.add_argument("--snapshot", metavar="FILE", help="check offline against a snapshot (snapshot pull)")
     check.add_argument("--purpose", required=True, choices=USES)
+    min_authority_flag(check)
     add_item_flags(check, query=True)
-    check.add_argument("--json", action="store_true", help="print every item's decision per use")
+    check.add_argument(
+        "--json", action="store_true", help="print every item's decision per use, matches and authority"
+    )
     check.set_defaults(run=cmd_check)
 
     for name in COMMAND_MODULES:

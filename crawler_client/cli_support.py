@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 import keys
 from crawler_client.items import items_from_args
+from registry.authority.levels import LEVELS, UnknownLevel, parse_level
 
 __all__ = [
     "Negative",
@@ -24,6 +25,8 @@ __all__ = [
     "UsageError",
     "as_if_signed",
     "given",
+    "min_authority_flag",
+    "min_authority_of",
     "parse_items",
     "print_json",
     "read_document",
@@ -57,6 +60,28 @@ def registry_flag(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="the registry's base URL (default: $KOTOWARI_REGISTRY)",
     )
+
+
+def min_authority_flag(parser: argparse.ArgumentParser) -> None:
+    """`--min-authority LEVEL`: count only claims of at least this authority (checked by
+    `min_authority_of`, so a wrong level is one line naming the levels)."""
+    parser.add_argument(
+        "--min-authority",
+        metavar="LEVEL",
+        help=f"count only claims of at least this authority, weakest first: {', '.join(LEVELS)} "
+        "(default: every claim counts)",
+    )
+
+
+def min_authority_of(args: argparse.Namespace) -> str | None:
+    """The `--min-authority` given, checked, or None; a `UsageError` listing the levels."""
+    value: str | None = getattr(args, "min_authority", None)
+    if value is None:
+        return None
+    try:
+        return parse_level(value)
+    except UnknownLevel as exc:
+        raise UsageError(f"--min-authority: {exc}") from None
 
 
 def read_key(path: str) -> keys.SigningKey:

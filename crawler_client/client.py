@@ -38,6 +38,7 @@ from crawler_client.core import (
     Response,
     RetryPolicy,
     Unreachable,
+    minimum_authority,
     run_steps,
 )
 
@@ -114,14 +115,24 @@ class Client(BaseClient):
         purpose: str | None = None,
         territory: str | None = None,
         at: str | None = None,
+        min_authority: str | None = None,
     ) -> CheckResult:
         """Decide items (`{"scheme": "url", "value": …}`, any scheme) against the claims in force.
 
         Any number of items: batched within the registry's limits, results in input order, every
         signed answer verified and kept in `CheckResult.answers`.
+
+        `min_authority` (one of `registry.authority.levels.LEVELS`, weakest first:
+        self-asserted, agent-asserted, mandated, attested, domain-verified) counts only matches
+        whose strongest authority is at least that; weaker ones are still listed, marked
+        `"counted": false`. Every match carries its `authority` either way. Another value raises
+        `ValueError`; an answer that does not echo the minimum asked raises `InvalidSignedAnswer`.
         """
+        min_authority = minimum_authority(min_authority)  # refused before anything is sent
         self._run(self._core.identity_flow())
-        batches = self._core.check_plan(items, purpose=purpose, territory=territory, at=at)
+        batches = self._core.check_plan(
+            items, purpose=purpose, territory=territory, at=at, min_authority=min_authority
+        )
         workers = min(self._core.max_concurrency, len(batches))
         if workers == 1:
             return self._core.merge(batches, [self._check_batch(batch) for batch in batches])
@@ -132,6 +143,24 @@ class Client(BaseClient):
         finally:  # on the first failure, batches not yet started are not sent at all
             pool.shutdown(wait=True, cancel_futures=True)
         return self._core.merge(batches, answers)
+
+    # -------------------------------------------------------------- authority
+
+    def file_authority(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """File a signed attestation, mandate, revocation, key rotation or recovery step
+        (`POST /v1/authority`); returns the verified receipt (`id`, `type`, `received_at`, `log`)."""
+        return self._run(self._core.file_authority_flow(document))
+
+    def verify_domain(self, did: str, host: str, method: str = "well-known") -> dict[str, Any]:
+        """Ask the registry to check that `did` controls `host` (`well-known`, `did-web` or
+        `dns-txt`); returns its signed `verification` (what it fetched, and its SHA-256) and the
+        verified receipt. A failed check raises `RegistryProblem` (422 `verification-failed`)."""
+        return self._run(self._core.verify_domain_flow(did, host, method))
+
+    def authority(self, did: str) -> dict[str, Any]:
+        """What the log says about `did`: who acts for it, whether it was retired, its domain
+        verifications, attestations, mandates and recovery state (`GET /v1/authority/{did}`)."""
+        return self._run(self._core.authority_flow(did))
 
     def checkpoint(self) -> str:
         """The latest checkpoint, as the signed note text the registry serves (verified)."""

@@ -51,7 +51,8 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
+from urllib.parse import quote
 
 import keys
 from crawler_client.errors import (
@@ -73,10 +74,12 @@ from crawler_client.verification import (
 )
 from keys import merkle
 from keys.note import NoteVerifier, verifier_key
+from registry.authority.levels import LEVELS, UnknownLevel, parse_level
 
 __all__ = [
     "DEFAULT_MAX_CHECK_ITEMS",
     "RETRY_STATUSES",
+    "VERIFICATION_METHODS",
     "BaseClient",
     "CheckBatch",
     "CheckResult",
@@ -89,6 +92,7 @@ __all__ = [
     "Sleep",
     "Steps",
     "Unreachable",
+    "minimum_authority",
     "parse_retry_after",
     "run_flow",
     "run_steps",
@@ -105,6 +109,8 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 #: Room left in a check body for everything but the items (purpose, territory, `at`, brackets).
 _BODY_OVERHEAD = 512
 _JSON = {"Content-Type": "application/json"}
+#: How the registry can check that a DID controls a host (`POST /v1/verifications`).
+VERIFICATION_METHODS: Final = ("well-known", "did-web", "dns-txt")
 
 
 # ------------------------------------------------------------------ requests and responses
@@ -282,6 +288,7 @@ class CheckBatch:
     body: bytes
     purpose: str | None
     territory: str | None = None
+    min_authority: str | None = None
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -299,6 +306,7 @@ class CheckResult:
     answers: list[dict[str, Any]]
     batches: list[range]
     purpose: str | None = None
+    min_authority: str | None = None
 
     @property
     def decisions(self) -> list[str]:
@@ -595,8 +603,9 @@ class ClientCore:
             raise InvalidSignedAnswer(
                 f"a check answer from {self.registry} is not tied to log {identity.origin}"
             )
-        asked = (batch.purpose, batch.territory)
-        if answer.get("type") != "CheckAnswer" or (answer.get("purpose"), answer.get("territory")) != asked:
+        asked = (batch.purpose, batch.territory, batch.min_authority)
+        answered = (answer.get("purpose"), answer.get("territory"), answer.get("min_authority"))
+        if answer.get("type") != "CheckAnswer" or answered != asked:
             raise InvalidSignedAnswer(f"{self.registry} answered a different question than it was asked")
         items = answer.get("items")
         if not isinstance(items, list) or len(items) != len(batch):
@@ -636,25 +645,31 @@ class ClientCore:
         purpose: str | None = None,
         territory: str | None = None,
         at: str | None = None,
+        min_authority: str | None = None,
     ) -> list[CheckBatch]:
         """Split `items` into requests within the registry's item and body limits, keeping order.
 
         Each item is canonicalised once; the body is assembled from those bytes (RFC 8785 sorts
-        the top-level keys `at` < `items` < `purpose` < `territory`), so batching costs no second
-        encoding and every batch's size is known exactly before it is sent. An item too large for any
-        body goes alone, and the registry's 413 says so.
+        the top-level keys `at` < `items` < `min_authority` < `purpose` < `territory`), so batching
+        costs no second encoding and every batch's size is known exactly before it is sent. An item
+        too large for any body goes alone, and the registry's 413 says so. A `min_authority` that is
+        not one of `registry.authority.levels.LEVELS` raises `ValueError` (`UnknownLevel`).
         """
         if isinstance(items, (str, bytes)) or not items:
             raise ValueError("check needs at least one item, e.g. {'scheme': 'url', 'value': 'https://…'}")
+        min_authority = minimum_authority(min_authority)
         identity = self._pinned()
         head = b'{"at":' + keys.canonicalize(at) + b"," if at is not None else b"{"
         tail = b""
+        if min_authority is not None:
+            tail += b',"min_authority":' + keys.canonicalize(min_authority)
         if purpose is not None:
             tail += b',"purpose":' + keys.canonicalize(purpose)
         if territory is not None:
             tail += b',"territory":' + keys.canonicalize(territory)
         tail += b"}"
         budget = identity.max_body_bytes - len(head) - len(tail) - len(b'"items":[]') - _BODY_OVERHEAD
+        asked = (purpose, territory, min_authority)
         encoded = []
         for number, item in enumerate(items):
             if not isinstance(item, Mapping):
@@ -665,10 +680,10 @@ class ClientCore:
         for number, raw in enumerate(encoded):
             count = number - start
             if count and (count >= identity.max_check_items or size + 1 + len(raw) > budget):
-                batches.append(self._batch(encoded, start, number, head, tail, purpose, territory))
+                batches.append(self._batch(encoded, start, number, head, tail, asked))
                 start, size = number, 0
             size += len(raw) + (1 if number > start else 0)
-        batches.append(self._batch(encoded, start, len(encoded), head, tail, purpose, territory))
+        batches.append(self._batch(encoded, start, len(encoded), head, tail, asked))
         return batches
 
     @staticmethod
@@ -678,11 +693,11 @@ class ClientCore:
         stop: int,
         head: bytes,
         tail: bytes,
-        purpose: str | None,
-        territory: str | None,
+        asked: tuple[str | None, str | None, str | None],
     ) -> CheckBatch:
         body = head + b'"items":[' + b",".join(encoded[start:stop]) + b"]" + tail
-        return CheckBatch(start, stop, body, purpose, territory)
+        purpose, territory, min_authority = asked
+        return CheckBatch(start, stop, body, purpose, territory, min_authority)
 
     def check_batch_flow(self, batch: CheckBatch) -> Flow[dict[str, Any]]:
         """Ask about one batch; the signed answer, verified."""
@@ -695,7 +710,8 @@ class ClientCore:
     def merge(batches: Sequence[CheckBatch], answers: Sequence[dict[str, Any]]) -> CheckResult:
         items = [item for answer in answers for item in answer["items"]]
         purpose = batches[0].purpose if batches else None
-        return CheckResult(items, list(answers), [range(b.start, b.stop) for b in batches], purpose)
+        minimum = batches[0].min_authority if batches else None
+        return CheckResult(items, list(answers), [range(b.start, b.stop) for b in batches], purpose, minimum)
 
     def file_flow(self, document: Mapping[str, Any]) -> Flow[dict[str, Any]]:
         """File a signed claim; its receipt, verified (see the module docstring on filing twice)."""
@@ -749,15 +765,24 @@ class ClientCore:
 
     def _log_receipt_flow(self, document: Mapping[str, Any], log_index: object) -> Flow[dict[str, Any]]:
         """A receipt's `log` part for a document already in the log, at today's signed checkpoint."""
+        log = yield from self._logged_flow(document)
+        if log is None or log["index"] != log_index:
+            found = "nowhere" if log is None else f"at log index {log['index']}"
+            raise InvalidSignedAnswer(f"{self.registry} places the document {found} and also at {log_index}")
+        return log
+
+    def _logged_flow(self, document: Mapping[str, Any]) -> Flow[dict[str, Any] | None]:
+        """The `log` part of a receipt for `document` if the log holds it (at today's signed
+        checkpoint, with its inclusion proof), else None."""
         identity = self._pinned()
         note = yield from self.checkpoint_flow()
         size = open_checkpoint(note, identity.verifier).size
         leaf = merkle.leaf_hash(keys.canonicalize(dict(document)))
-        index, proof = yield from self.inclusion_flow(leaf, size)
-        if index != log_index:
-            raise InvalidSignedAnswer(
-                f"{self.registry} places the document at log index {index} and also at {log_index}"
-            )
+        params: dict[str, str | int] = {"hash": _b64(leaf), "tree_size": size}
+        response = yield self.build("GET", "/v1/log/proof/inclusion", params=params)
+        if response.status == 404:
+            return None
+        index, proof = self._inclusion(self.json_object(response))
         return {
             "registry": identity.did,
             "origin": identity.origin,
@@ -767,6 +792,82 @@ class ClientCore:
             "inclusion_proof": [_b64(node) for node in proof],
             "checkpoint": note,
         }
+
+    # -------------------------------------------------------------- authority
+
+    def file_authority_flow(self, document: Mapping[str, Any]) -> Flow[dict[str, Any]]:
+        """File a signed authority document (attestation, mandate, revocation, key rotation,
+        recovery step) at `POST /v1/authority`; its receipt, verified.
+
+        Filing twice follows the claims' rule: a retry meeting `409 nonce-reused` looks the
+        document up in the log by its leaf hash, and if it is there returns the rebuilt receipt
+        (`"already_filed": true`), or raises `AlreadyFiled` when the caller sent it twice.
+        """
+        yield from self.identity_flow()
+        response = yield self.build("POST", "/v1/authority", document=document, repeatable=True)
+        document_id = _document_id(document)
+        if response.status == 409 and problem_slug(response.problem()) == "nonce-reused" and document_id:
+            log = yield from self._logged_flow(document)
+            if log is not None:
+                if response.attempts == 1:
+                    raise AlreadyFiled(409, response.problem() or {}, document_id)
+                receipt: dict[str, Any] = {
+                    "id": document_id,
+                    "type": document.get("type"),
+                    "log": log,
+                    "already_filed": True,
+                }
+                self.verify_receipt(document, receipt)
+                return receipt
+        receipt = self.json_object(response)
+        self.verify_receipt(document, receipt)
+        if receipt.get("type", document.get("type")) != document.get("type"):
+            raise UnexpectedAnswer(
+                f"{self.registry} filed a {receipt.get('type')}, not a {document.get('type')}"
+            )
+        return receipt
+
+    def verify_domain_flow(self, did: str, host: str, method: str = "well-known") -> Flow[dict[str, Any]]:
+        """Ask the registry to check that `did` controls `host` by `method`; its registry-signed
+        `DomainVerification` and receipt, both verified against the pinned registry."""
+        if method not in VERIFICATION_METHODS:
+            raise ValueError(f"method must be one of {', '.join(VERIFICATION_METHODS)}, not {method!r}")
+        if not isinstance(did, str) or not did.startswith("did:"):
+            raise ValueError(f"did must be a DID (did:key:… or did:web:…), not {did!r}")
+        identity = yield from self.identity_flow()
+        body = {"did": did, "host": host, "method": method}
+        answer = self.json_object((yield self.build("POST", "/v1/verifications", document=body)))
+        verification = answer.get("verification")
+        if not isinstance(verification, dict):
+            raise UnexpectedAnswer(f"{self.registry} answered a verification without the signed record")
+        try:
+            signed = keys.verify_document(verification)
+        except keys.KeysError as exc:
+            raise InvalidSignedAnswer(
+                f"the verification from {self.registry} does not verify: {exc}"
+            ) from None
+        wanted = host.strip().lower().rstrip(".")
+        expected = {"type": "DomainVerification", "registry": identity.did, "subject": did, "method": method}
+        if signed.key.did != identity.did or any(verification.get(k) != v for k, v in expected.items()):
+            raise InvalidSignedAnswer(
+                f"{self.registry} answered with a verification other than the one asked for, "
+                f"or one not signed by {identity.did}"
+            )
+        if verification.get("host") != wanted:
+            raise InvalidSignedAnswer(f"{self.registry} verified {verification.get('host')}, not {wanted}")
+        self.verify_receipt(verification, answer)
+        return answer
+
+    def authority_flow(self, did: str) -> Flow[dict[str, Any]]:
+        """`GET /v1/authority/{did}`: what the log says about a DID (unsigned; read it as a summary,
+        the signed documents it names are in the log)."""
+        if not isinstance(did, str) or not did.startswith("did:"):
+            raise ValueError(f"not a DID: {did!r}")
+        yield from self.identity_flow()
+        answer = self.json_object((yield self.build("GET", f"/v1/authority/{quote(did, safe=':')}")))
+        if answer.get("did") != did:
+            raise UnexpectedAnswer(f"{self.registry} answered about {answer.get('did')}, not {did}")
+        return answer
 
     def checkpoint_flow(self) -> Flow[str]:
         """The latest checkpoint note, verified against the pinned key."""
@@ -783,6 +884,9 @@ class ClientCore:
     def inclusion_flow(self, leaf_hash: bytes, tree_size: int) -> Flow[tuple[int, list[bytes]]]:
         params: dict[str, str | int] = {"hash": _b64(leaf_hash), "tree_size": tree_size}
         answer = self.json_object((yield self.build("GET", "/v1/log/proof/inclusion", params=params)))
+        return self._inclusion(answer)
+
+    def _inclusion(self, answer: Mapping[str, Any]) -> tuple[int, list[bytes]]:
         try:
             return int(answer["leaf_index"]), [base64.b64decode(node) for node in answer["inclusion_proof"]]
         except (KeyError, TypeError, ValueError) as exc:
@@ -872,6 +976,16 @@ def run_steps(
     except StopIteration as done:
         result: T = done.value
         return result
+
+
+def minimum_authority(value: str | None) -> str | None:
+    """A caller's `min_authority`, checked: None, or one of `registry.authority.levels.LEVELS`
+    (`ValueError`, an `UnknownLevel` listing them, for anything else)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UnknownLevel(f"min_authority is a level name, not {value!r}: one of {', '.join(LEVELS)}")
+    return parse_level(value)
 
 
 def _b64(raw: bytes) -> str:

@@ -18,7 +18,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from crawler_client.cli_support import Parser, UsageError, read_key, registry_flag
+from crawler_client.cli_support import (
+    Parser,
+    UsageError,
+    min_authority_flag,
+    min_authority_of,
+    read_key,
+    registry_flag,
+)
 from crawler_client.datasets import Reader, Writer, dataset_format
 from crawler_client.filter import (
     SCHEMES,
@@ -84,6 +91,7 @@ def cmd_filter(args: argparse.Namespace) -> int:
     if (args.manifest is None) != (args.key is None):
         raise UsageError("--manifest and --key go together: the manifest is signed with your key")
     key = read_key(args.key) if args.key else None
+    minimum = min_authority_of(args)
     at = _moment(args.at)
     snapshot = Snapshot.open(args.snapshot)
     reader = Reader(source)
@@ -100,7 +108,9 @@ def cmd_filter(args: argparse.Namespace) -> int:
 
     def decided(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, BatchDecisions]:
         options = {"column": args.column, "purpose": args.purpose, "scheme": args.scheme, "at": at}
-        return batch, decide_batch(batch, snapshot, territory=args.territory, **options)
+        return batch, decide_batch(
+            batch, snapshot, territory=args.territory, min_authority=minimum, **options
+        )
 
     try:
         for batch, decisions in _in_order(decided, reader.batches(), args.workers):
@@ -112,7 +122,7 @@ def cmd_filter(args: argparse.Namespace) -> int:
                 values = pc.take(string_column(batch, args.column), pa.array(listed)).to_pylist()
                 for row, value in zip(listed.tolist(), values, strict=True):
                     name = _NAMES[int(decisions.codes[row])]
-                    removed.add(offset + row, value, name, decisions.claims.get(row, []))
+                    removed.add(offset + row, value, name, decisions.matches.get(row, []))
             offset += batch.num_rows
             progress.update(offset, tally.removed)
         writer.close(reader.schema)
@@ -125,6 +135,7 @@ def cmd_filter(args: argparse.Namespace) -> int:
         progress.close()
     seconds = time.monotonic() - started
     summary: dict[str, Any] = {"rows": describe(tally), "snapshot_tree_size": snapshot.tree_size}
+    summary["min_authority"] = minimum
     summary["rows_per_second"] = round(tally.rows / max(seconds, 1e-9))
     if manifest is not None and removed is not None and key is not None:
         document = sign_manifest(
@@ -143,6 +154,7 @@ def cmd_filter(args: argparse.Namespace) -> int:
             rows=describe(tally),
             removed=removed.close(),
             now=datetime.now(UTC),
+            min_authority=minimum,
         )
         manifest.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         summary["manifest"] = str(manifest)
@@ -154,6 +166,7 @@ def cmd_filter(args: argparse.Namespace) -> int:
         f"{tally.rows:,} rows: {tally.kept:,} kept, {tally.removed:,} removed "
         f"({tally.decisions['n']:,} reserved for {args.purpose}, {invalid:,} unparsable "
         f"{'dropped' if args.invalid == 'drop' else 'kept'}); snapshot at tree size {snapshot.tree_size}"
+        + (f"; counting only claims of at least {minimum} authority" if minimum else "")
     )
     if manifest is not None:
         print(f"signed manifest: {manifest}")
@@ -237,6 +250,7 @@ def register(commands: Any) -> None:
         "(default) or kept",
     )
     filter_cmd.add_argument("--territory", metavar="CC", help="decide for this ISO 3166-1 territory")
+    min_authority_flag(filter_cmd)
     filter_cmd.add_argument("--at", metavar="TIME", help="decide as of this RFC 3339 UTC time (default now)")
     filter_cmd.add_argument("--manifest", metavar="FILE", help="write a signed compliance manifest here")
     filter_cmd.add_argument("--key", metavar="FILE", help="your key file, to sign the manifest")

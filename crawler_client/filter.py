@@ -28,6 +28,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crawler_client.core import minimum_authority
 from crawler_client.errors import KotowariError
 from crawler_client.snapshot import (
     DECISION_CODES,
@@ -53,10 +54,15 @@ class FilterError(KotowariError):
 
 @dataclass(frozen=True)
 class BatchDecisions:
-    """Per row of a batch: a code from `DECISION_CODES`, and the claims of the rows that matched."""
+    """Per row of a batch: a code from `DECISION_CODES`, and the claims of the rows that matched.
+
+    `matches` names, for the same rows, each claim with its `authority` for the key matched (and
+    `"counted": false` below the `min_authority` asked), as `Snapshot.check` gives them.
+    """
 
     codes: npt.NDArray[np.int8]
     claims: dict[int, list[str]]
+    matches: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,13 +105,20 @@ def decide_batch(
     scheme: Scheme = "url",
     at: datetime | None = None,
     territory: str | None = None,
+    min_authority: str | None = None,
 ) -> BatchDecisions:
-    """The decision for `purpose` of every row's `column` value, as `Snapshot.check` gives it."""
+    """The decision for `purpose` of every row's `column` value, as `Snapshot.check` gives it.
+
+    With `min_authority` (one of `registry.authority.levels.LEVELS`; `ValueError` otherwise) only
+    claims of at least that authority decide, as in `Snapshot.check(..., min_authority=…)`.
+    """
+    min_authority = minimum_authority(min_authority)
     moment = at or datetime.now(UTC)
     values = string_column(batch, column)
+    options: dict[str, Any] = {"at": moment, "territory": territory, "min_authority": min_authority}
     if scheme == "sha256":
-        found = snapshot.decide_sha256(values.to_pylist(), purpose, at=moment, territory=territory)
-        return BatchDecisions(found.codes, found.claims)
+        found = snapshot.decide_sha256(values.to_pylist(), purpose, **options)
+        return BatchDecisions(found.codes, found.claims, found.matches)
     codes = np.zeros(len(values), dtype=np.int8)
     extracted = pc.extract_regex(values, pattern=SIMPLE_URL)
     short = pc.less_equal(pc.binary_length(values), SIMPLE_URL_MAX_BYTES)
@@ -115,13 +128,15 @@ def decide_batch(
     candidate = np.asarray(pc.fill_null(pc.is_in(domains, value_set=registered), False))
     slow = np.nonzero(~simple | candidate)[0]
     claims: dict[int, list[str]] = {}
+    matches: dict[int, list[dict[str, Any]]] = {}
     if len(slow):
         subset: UrlDecisions = snapshot.decide_urls(
-            pc.take(values, pa.array(slow)).to_pylist(), purpose, at=moment, territory=territory
+            pc.take(values, pa.array(slow)).to_pylist(), purpose, **options
         )
         codes[slow] = subset.codes
         claims = {int(slow[row]): ids for row, ids in subset.claims.items()}
-    return BatchDecisions(codes, claims)
+        matches = {int(slow[row]): found for row, found in subset.matches.items()}
+    return BatchDecisions(codes, claims, matches)
 
 
 def kept_mask(codes: npt.NDArray[np.int8], invalid: InvalidRows = "drop") -> npt.NDArray[np.bool_]:
@@ -140,11 +155,15 @@ def batch_filter(
     purpose: Use,
     scheme: Scheme = "url",
     invalid: InvalidRows = "drop",
+    min_authority: str | None = None,
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """A function from batches to kept batches, for Spark `mapInArrow` or Ray `map_batches`.
 
-    The snapshot is opened (memory-mapped) once per worker, on the first batch it sees.
+    The snapshot is opened (memory-mapped) once per worker, on the first batch it sees. With
+    `min_authority`, only claims of at least that authority remove rows (checked here, on the
+    driver: an unknown level raises `ValueError` before any worker starts).
     """
+    minimum = minimum_authority(min_authority)
     opened: list[Snapshot] = []
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -152,7 +171,15 @@ def batch_filter(
             opened.append(Snapshot.open(snapshot_path))
         at = datetime.now(UTC)
         for batch in batches:
-            decisions = decide_batch(batch, opened[0], column=column, purpose=purpose, scheme=scheme, at=at)
+            decisions = decide_batch(
+                batch,
+                opened[0],
+                column=column,
+                purpose=purpose,
+                scheme=scheme,
+                at=at,
+                min_authority=minimum,
+            )
             yield batch.filter(pa.array(kept_mask(decisions.codes, invalid)))
 
     return run

@@ -7,6 +7,11 @@ removed and unparsable, and every removed row with the claims that removed it â€
 `INLINE_LIMIT` rows, beyond that in a JSON-lines sidecar whose SHA-256 the manifest signs. The
 operator signs it (Data Integrity, eddsa-jcs-2022) with its own key; `verify_manifest` checks both
 signatures, the snapshot's checkpoint and the sidecar.
+
+Version 2 records the `min_authority` the filter counted claims from (null: every claim counted),
+and each removed row's claims as objects: `{"claim": id, "authority": [levels for the key
+matched]}`, with `"counted": false` for a claim below the minimum (listed, but not why the row
+was removed). Version 1 (claims as bare ids, no minimum) still verifies.
 """
 
 from __future__ import annotations
@@ -20,13 +25,22 @@ from typing import IO, Any, Final
 
 import keys
 from crawler_client.errors import KotowariError
+from registry.authority.levels import LEVELS, counts
 from registry.documents import format_timestamp
 from registry.snapshot import InvalidSnapshot, SnapshotState
 
-__all__ = ["INLINE_LIMIT", "ManifestInvalid", "RemovedRows", "sign_manifest", "verify_manifest"]
+__all__ = [
+    "INLINE_LIMIT",
+    "MANIFEST_VERSION",
+    "ManifestInvalid",
+    "RemovedRows",
+    "sign_manifest",
+    "verify_manifest",
+]
 
 INLINE_LIMIT: Final = 1000
 MANIFEST_TYPE: Final = "ComplianceManifest"
+MANIFEST_VERSION: Final = 2
 
 
 class ManifestInvalid(KotowariError):
@@ -43,7 +57,8 @@ class RemovedRows:
     _handle: IO[bytes] | None = None
     _digest: Any = field(default_factory=hashlib.sha256)
 
-    def add(self, row: int, value: object, decision: str, claims: list[str]) -> None:
+    def add(self, row: int, value: object, decision: str, claims: list[dict[str, Any]]) -> None:
+        """One removed or invalid row; `claims` as `BatchDecisions.matches` gives them."""
         entry: dict[str, Any] = {"row": row, "value": value, "decision": decision}
         if claims:
             entry["claims"] = claims
@@ -87,12 +102,14 @@ def sign_manifest(
     rows: dict[str, Any],
     removed: dict[str, Any],
     now: datetime,
+    min_authority: str | None = None,
 ) -> dict[str, Any]:
     document: dict[str, Any] = {
         "type": MANIFEST_TYPE,
-        "version": 1,
+        "version": MANIFEST_VERSION,
         "operator": key.did,
         "purpose": purpose,
+        "min_authority": min_authority,
         "decided_at": format_timestamp(at),
         "dataset": {"input": source, "output": output, "column": column, "scheme": scheme},
         "invalid_rows": invalid,
@@ -119,6 +136,12 @@ def verify_manifest(document: dict[str, Any], directory: Path) -> list[str]:
         state = SnapshotState.verify(document.get("snapshot"))
     except InvalidSnapshot as exc:
         raise ManifestInvalid(f"snapshot state: {exc}") from None
+    version = document.get("version")
+    if version not in (1, MANIFEST_VERSION):
+        raise ManifestInvalid(f"unknown manifest version {version!r}")
+    minimum = document.get("min_authority")
+    if minimum is not None and minimum not in LEVELS:
+        raise ManifestInvalid(f"min_authority {minimum!r} is not one of {', '.join(LEVELS)}")
     removed = document.get("removed")
     rows = document.get("rows")
     if not isinstance(removed, dict) or not isinstance(rows, dict):
@@ -132,10 +155,18 @@ def verify_manifest(document: dict[str, Any], directory: Path) -> list[str]:
             raise ManifestInvalid(f"sidecar {sidecar}: {exc.strerror or exc}") from None
         if digest != removed.get("sha256"):
             raise ManifestInvalid(f"sidecar {sidecar} does not have the SHA-256 the manifest signs")
+        count = 0
         with open(sidecar, "rb") as handle:
-            count = sum(1 for _ in handle)
+            for line in handle:
+                count += 1
+                if version == MANIFEST_VERSION:
+                    _check_row(json.loads(line), minimum)
     else:
-        count = len(removed.get("rows") or [])
+        listed_rows = removed.get("rows") or []
+        count = len(listed_rows)
+        if version == MANIFEST_VERSION:
+            for entry in listed_rows:
+                _check_row(entry, minimum)
     if count != removed.get("count"):
         raise ManifestInvalid(f"{count} removed rows listed, the manifest says {removed.get('count')}")
     decisions = rows.get("decisions") or {}
@@ -146,10 +177,27 @@ def verify_manifest(document: dict[str, Any], directory: Path) -> list[str]:
     )
     if listed != rows.get("removed") or count != decisions.get("n", 0) + decisions.get("invalid", 0):
         raise ManifestInvalid("the removed rows do not match the decision counts")
+    counting = f"claims of at least {minimum} authority" if minimum else "claims of any authority"
     return [
         f"operator {document['operator']} signed at {verified.created}",
         f"registry {state.registry} snapshot at tree size {state.tree_size} ({state.origin})",
         f"purpose {document.get('purpose')}: {rows.get('total')} rows, {rows.get('kept')} kept, "
         f"{rows.get('removed')} removed ({decisions.get('invalid', 0)} unparsable: "
         f"{document.get('invalid_rows')})",
+        f"counting {counting}" if version == MANIFEST_VERSION else "counting claims of any authority (v1)",
     ]
+
+
+def _check_row(entry: object, minimum: str | None) -> None:
+    """A version 2 row: its claims name their authority, and a reserved row has a claim that counted."""
+    if not isinstance(entry, dict):
+        raise ManifestInvalid("malformed removed row")
+    claims = entry.get("claims", [])
+    for claim in claims:
+        levels = claim.get("authority") if isinstance(claim, dict) else None
+        if not isinstance(levels, list) or not levels or any(level not in LEVELS for level in levels):
+            raise ManifestInvalid(f"row {entry.get('row')}: a claim without its authority levels")
+    if entry.get("decision") == "n":
+        counted = [c for c in claims if c.get("counted", True)]
+        if not counted or (minimum and not any(counts(c["authority"], minimum) for c in counted)):
+            raise ManifestInvalid(f"row {entry.get('row')} is listed as reserved by no claim that counts")

@@ -51,6 +51,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from crawler_client.core import minimum_authority
 from crawler_client.errors import AddressRefused
 from crawler_client.signals import Decision as Value
 from crawler_client.signals import (
@@ -92,11 +93,20 @@ class RegistrySource(Protocol):
     """Anything that answers a registry check: the online `Client` or an offline `Snapshot`.
 
     The answer has the registry's check shape: `answer["items"][i]["decision"]` in
-    `{"n", "y", "unknown"}` and `answer["items"][i]["matches"]`, a list of `{claim, match, key}`.
-    An object with an `items` attribute of that shape (the client's `CheckResult`) is read too.
+    `{"n", "y", "unknown"}` and `answer["items"][i]["matches"]`, a list of `{claim, match, key,
+    authority}`. An object with an `items` attribute of that shape (the client's `CheckResult`)
+    is read too. A `Policy` with `min_authority` passes it as `check(..., min_authority=…)`.
     """
 
     def check(self, items: Sequence[Mapping[str, Any]], *, purpose: Use) -> Any: ...
+
+
+class MinimumAuthoritySource(Protocol):
+    """A `RegistrySource` that also counts only claims of a minimum authority (`Client`, `Snapshot`)."""
+
+    def check(
+        self, items: Sequence[Mapping[str, Any]], *, purpose: Use, min_authority: str | None = None
+    ) -> Any: ...
 
 
 def _answer_items(answer: Any) -> Any:
@@ -405,6 +415,19 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def _described(match: Mapping[str, Any]) -> str:
+    """One matching claim in a registry verdict's reason: id, how it matched, its authority."""
+    levels = match.get("authority")
+    authority = ", ".join(str(level) for level in levels) if isinstance(levels, list) else "authority unknown"
+    text = f"{match.get('claim')} ({match.get('match')} {match.get('key')}) [{authority}]"
+    if match.get("counted") is False:
+        text += " not counted"
+    notes = match.get("authority_notes")
+    if isinstance(notes, list) and notes:
+        text += " (" + "; ".join(str(note) for note in notes) + ")"
+    return text
+
+
 # ------------------------------------------------------------------ the decision
 
 
@@ -493,6 +516,9 @@ class Policy:
     - `ai_crawler_groups`: read robots.txt groups naming known AI crawlers as statements about
       the uses those crawlers stand for (default True).
     - `clock`: seconds since the epoch, for cache lifetimes; `timeout`: per site-file request.
+    - `min_authority`: count only registry claims of at least this authority (one of
+      `registry.authority.levels.LEVELS`; `ValueError` otherwise). The registry verdict's reason
+      names every matching claim with its authority, and says which ones did not count.
     """
 
     def __init__(
@@ -509,9 +535,11 @@ class Policy:
         cache: SiteCache | None = None,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        min_authority: str | None = None,
     ) -> None:
         if unknown not in ("allow", "deny"):
             raise ValueError("unknown must be 'allow' or 'deny'")
+        self.min_authority = minimum_authority(min_authority)
         self.registry = registry
         self.guard = AddressGuard(allow_private=allow_private, resolver=resolver)
         self.unknown_allows = unknown == "allow"
@@ -607,7 +635,14 @@ class Policy:
         assert self.registry is not None
         location = type(self.registry).__name__
         try:
-            answer = self.registry.check([{"scheme": "url", "value": step.url}], purpose=step.purpose)
+            items = [{"scheme": "url", "value": step.url}]
+            if self.min_authority is None:
+                answer = self.registry.check(items, purpose=step.purpose)
+            else:
+                source: MinimumAuthoritySource = self.registry  # type: ignore[assignment]
+                answer = source.check(items, purpose=step.purpose, min_authority=self.min_authority)
+                if isinstance(answer, Mapping) and answer.get("min_authority") != self.min_authority:
+                    raise ValueError(f"the answer does not count from {self.min_authority}")
             item = _answer_items(answer)[0]
             value = item["decision"]
             matches = item.get("matches") or []
@@ -627,12 +662,9 @@ class Policy:
             )
         uses = unknown()
         uses[step.purpose] = value
-        claims = ", ".join(
-            f"{m.get('claim')} ({m.get('match')} {m.get('key')})"
-            for m in matches[:5]
-            if isinstance(m, Mapping)
-        )
-        reason = f"registry decision {value}" + (f": {claims}" if claims else ": no claim matches")
+        claims = "; ".join(_described(m) for m in matches if isinstance(m, Mapping))
+        counting = f" counting claims of at least {self.min_authority}" if self.min_authority else ""
+        reason = f"registry decision {value}{counting}" + (f": {claims}" if claims else ": no claim matches")
         return Verdict("registry", location, "pre-fetch", uses, reason)
 
     # -------------------------------------------------------------- the flows

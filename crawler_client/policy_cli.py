@@ -17,7 +17,13 @@ from typing import Any
 
 import httpx
 
-from crawler_client.cli_support import Negative, UsageError, print_json
+from crawler_client.cli_support import (
+    Negative,
+    UsageError,
+    min_authority_flag,
+    min_authority_of,
+    print_json,
+)
 from crawler_client.errors import FetchRefused
 from crawler_client.fetcher import GuardedTransport
 from crawler_client.policy import Decision, Policy, RegistrySource
@@ -47,6 +53,7 @@ def register(commands: Any) -> None:
         action="store_true",
         help="decide from site files and the registry; do not fetch the URL",
     )
+    min_authority_flag(policy)
     policy.add_argument("--honour-noindex", action="store_true", help="let noindex reserve search")
     policy.add_argument(
         "--deny-unknown", action="store_true", help="treat uses no signal speaks about as reserved"
@@ -91,6 +98,9 @@ def cmd_policy(args: argparse.Namespace) -> int:
         )
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    minimum = min_authority_of(args)
+    if minimum is not None and not (args.registry or args.snapshot):
+        raise UsageError("--min-authority needs --registry or --snapshot: it selects registry claims")
     registry, closable = _registry(args)
     policy = Policy(
         registry,
@@ -98,6 +108,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
         honour_noindex=args.honour_noindex,
         unknown="deny" if args.deny_unknown else "allow",
         timeout=args.timeout,
+        min_authority=minimum,
     )
     try:
         decision = policy.evaluate(args.url, args.purpose, args.user_agent)

@@ -23,7 +23,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crawler_client.client import Client
+from crawler_client.core import minimum_authority
 from crawler_client.errors import KotowariError, RegistryProblem
 from keys import merkle
 from registry import urls
@@ -62,6 +63,7 @@ __all__ = [
     "Snapshot",
     "SnapshotRefused",
     "UrlDecisions",
+    "match_summary",
     "pull",
 ]
 
@@ -89,10 +91,24 @@ class SnapshotRefused(KotowariError):
 
 @dataclass(frozen=True)
 class UrlDecisions:
-    """Per value of a batch: a code from DECISION_CODES and, where claims matched, their ids."""
+    """Per value of a batch: a code from DECISION_CODES and, where claims matched, their ids.
+
+    `matches` has, for the same rows, each matching claim's id and `authority` (the levels it
+    holds for the key matched, as `check` gives them), and `"counted": false` for a claim below
+    the `min_authority` asked.
+    """
 
     codes: npt.NDArray[np.int8]
     claims: dict[int, list[str]]
+    matches: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def match_summary(match: Mapping[str, Any]) -> dict[str, Any]:
+    """What a batch keeps of one match of a check answer: the claim, its authority, whether it counted."""
+    summary: dict[str, Any] = {"claim": match["claim"], "authority": list(match["authority"])}
+    if "counted" in match:
+        summary["counted"] = match["counted"]
+    return summary
 
 
 class Snapshot:
@@ -150,11 +166,17 @@ class Snapshot:
         purpose: Use | None = None,
         territory: str | None = None,
         at: datetime | None = None,
+        min_authority: str | None = None,
     ) -> dict[str, Any]:
         """Decide items as `POST /v1/check` does; the answer names the snapshot's checkpoint.
 
-        Raises `InvalidItems` for items the registry would refuse (with the same JSON pointers).
+        Every match carries its authority (and the chain behind it) as the registry's does; with
+        `min_authority` (one of `registry.authority.levels.LEVELS`), weaker matches are listed
+        with `"counted": false` and decide nothing, and the answer echoes the minimum.
+        Raises `InvalidItems` for items the registry would refuse (with the same JSON pointers),
+        `ValueError` for an unknown `min_authority`.
         """
+        min_authority = minimum_authority(min_authority)
         body: dict[str, Any] = {"items": [dict(item) for item in items]}
         if purpose is not None:
             body["purpose"] = purpose
@@ -180,8 +202,17 @@ class Snapshot:
             answer["purpose"] = purpose
         if territory is not None:
             answer["territory"] = territory
+        if min_authority is not None:
+            answer["min_authority"] = min_authority
         answer["items"] = [
-            decide(item, self.index.match(item), at=moment, purpose=purpose, territory=territory)
+            decide(
+                item,
+                self.index.match(item),
+                at=moment,
+                purpose=purpose,
+                territory=territory,
+                min_authority=min_authority,
+            )
             for item in request.items
         ]
         for match in (match for item in answer["items"] for match in item["matches"]):
@@ -203,12 +234,14 @@ class Snapshot:
         *,
         at: datetime | None = None,
         territory: str | None = None,
+        min_authority: str | None = None,
     ) -> UrlDecisions:
         """The decision for `purpose` of each URL (None or unparsable: INVALID), without items.
 
         URLs on hosts nobody registered are settled by one dictionary lookup per host; the rest are
-        canonicalised, expanded and decided exactly as `check` does.
+        canonicalised, expanded and decided exactly as `check` does (`min_authority` included).
         """
+        min_authority = minimum_authority(min_authority)
         moment = at or datetime.now(UTC)
         listed = list(values)
         codes = np.zeros(len(listed), dtype=np.int8)
@@ -243,6 +276,7 @@ class Snapshot:
             purpose,
             moment,
             territory,
+            min_authority,
         )
 
     def decide_sha256(
@@ -252,8 +286,10 @@ class Snapshot:
         *,
         at: datetime | None = None,
         territory: str | None = None,
+        min_authority: str | None = None,
     ) -> UrlDecisions:
         """`decide_urls` for SHA-256 hex digests (what the registry refuses is INVALID)."""
+        min_authority = minimum_authority(min_authority)
         listed = list(values)
         codes = np.zeros(len(listed), dtype=np.int8)
         lookups: list[str] = []
@@ -277,6 +313,7 @@ class Snapshot:
             purpose,
             at or datetime.now(UTC),
             territory,
+            min_authority,
         )
 
     def _decide_keys(
@@ -289,6 +326,7 @@ class Snapshot:
         purpose: Use,
         moment: datetime,
         territory: str | None,
+        min_authority: str | None = None,
     ) -> UrlDecisions:
         """Look up every `scheme:lookup` key at once (`owners` gives its row), then decide the rows hit."""
         hashes = np.fromiter((key_hash(f"{scheme}:{key}") for key in lookups), np.uint64, len(lookups))
@@ -300,12 +338,21 @@ class Snapshot:
             found = hits.setdefault(owners[position], [])
             found += [Hit(self.index.view(int(o)), scheme, lookups[position]) for o in ordinals]
         claims: dict[int, list[str]] = {}
+        matches: dict[int, list[dict[str, Any]]] = {}
         for row, found in hits.items():
-            answer = decide(item_of(row), found, at=moment, purpose=purpose, territory=territory)
+            answer = decide(
+                item_of(row),
+                found,
+                at=moment,
+                purpose=purpose,
+                territory=territory,
+                min_authority=min_authority,
+            )
             codes[row] = DECISION_CODES[answer["decision"]]
             if answer["matches"]:
                 claims[row] = [match["claim"] for match in answer["matches"]]
-        return UrlDecisions(codes, claims)
+                matches[row] = [match_summary(match) for match in answer["matches"]]
+        return UrlDecisions(codes, claims, matches)
 
     def close(self) -> None:
         if self._mapping is not None:

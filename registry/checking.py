@@ -151,11 +151,10 @@ def decide(
     answer["matches"] = matches
     reasons = _reasons(counted, [purpose] if purpose else list(USES))
     if min_authority is not None:
-        reasons += [
-            f"claim {match['claim'][:16]}… is {', '.join(match['authority'])}, below {min_authority}: not counted"
-            for match in matches
-            if not match["counted"]
-        ]
+        for match in matches:
+            if not match["counted"]:
+                held = ", ".join(match["authority"])
+                reasons.append(f"claim {match['claim'][:16]}… is {held}, below {min_authority}: not counted")
     answer["reasons"] = reasons
     return answer
 

@@ -13,6 +13,7 @@ RegistryError                 base: HTTP status, stable slug, one-line detail, f
 ├── AlreadyWithdrawn     409  the claim was withdrawn before
 ├── AuthorityConflict    409  a rotation, recovery or revocation that breaks the rules
 ├── KeyRetired           409  the author's key was rotated away or recovered from
+├── NameTaken            409  an operator name (folded) held by another, domain-verified operator
 ├── VerificationFailed   422  a domain check or did:web resolution failed (says what was fetched)
 └── BodyTooLarge         413  request body over the limit
 """
@@ -98,3 +99,7 @@ class KeyRetired(RegistryError):
 
 class VerificationFailed(RegistryError):
     status, slug, title = 422, "verification-failed", "The registry could not verify this"
+
+
+class NameTaken(RegistryError):
+    status, slug, title = 409, "operator-name-taken", "A domain-verified operator already uses this name"

@@ -52,11 +52,16 @@ class ClockWindow:
 class ResolvedAuthor(Protocol):
     """A resolved did:web document: where it came from, its bytes' hash, and its assertion keys."""
 
-    did: str
-    url: str
-    raw: bytes
-    sha256: str
-    resolved_at: datetime
+    @property
+    def did(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def raw(self) -> bytes: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def resolved_at(self) -> datetime: ...
 
     def key_for(self, verification_method: str) -> keys.VerifyingKey: ...
 
@@ -153,7 +158,9 @@ def _did_key_signer(doc: SignedDocument) -> keys.VerifyingKey:
     try:
         author_key = keys.resolve_did_key(author)
     except keys.KeysError as exc:
-        raise InvalidDocumentError(f"unusable author DID: {exc}", [(f"/{doc.AUTHOR_FIELD}", str(exc))]) from None
+        raise InvalidDocumentError(
+            f"unusable author DID: {exc}", [(f"/{doc.AUTHOR_FIELD}", str(exc))]
+        ) from None
     try:
         signer = keys.key_for_verification_method(doc.proof.verificationMethod)
     except keys.KeysError as exc:
@@ -190,5 +197,10 @@ def _verified(
             f"{MAX_DOCUMENT_BYTES}: split it into several documents"
         )
     return Accepted(
-        model=doc, document=obj, canonical=canonical, id=keys.document_id(obj), author=author, resolved=resolved
+        model=doc,
+        document=obj,
+        canonical=canonical,
+        id=keys.document_id(obj),
+        author=author,
+        resolved=resolved,
     )

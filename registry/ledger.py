@@ -23,8 +23,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import keys
-from registry.errors import NonceReused
 from registry.documents import SignedDocument, validate_document
+from registry.errors import NonceReused
 from registry.intake import Accepted, AuthorResolver, ClockWindow, admit
 from registry.log import Appended, TransparencyLog
 from registry.models import UsedNonce

@@ -158,7 +158,9 @@ class NoticeStore:
     async def file_notice(self, raw: bytes) -> dict[str, Any]:
         """Accept a signed notice; every regime's missing elements are named in one 422."""
         now = self.clock()
-        accepted = await self.ledger.admit(raw, Notice, now=now, window=self.window, validate=validate_notice_document)
+        accepted = await self.ledger.admit(
+            raw, Notice, now=now, window=self.window, validate=validate_notice_document
+        )
         notice = accepted.model
         missing = missing_elements(notice)
         if missing:
@@ -198,7 +200,9 @@ class NoticeStore:
     async def respond(self, notice_id: str, raw: bytes) -> dict[str, Any]:
         """Accept a party's signed step on `notice_id` (403 wrong party, 409 illegal transition)."""
         now = self.clock()
-        accepted = await self.ledger.admit(raw, NoticeResponse, now=now, window=self.window, validate=validate_notice_document)
+        accepted = await self.ledger.admit(
+            raw, NoticeResponse, now=now, window=self.window, validate=validate_notice_document
+        )
         if accepted.model.notice != notice_id:
             raise InvalidDocumentError(
                 f"the response names notice {accepted.model.notice}, but was sent for {notice_id}",
@@ -480,7 +484,9 @@ class NoticeStore:
     async def open_dispute(self, raw: bytes) -> dict[str, Any]:
         """A claimant disputes another claimant's claim; the two must be linked (share a lookup key)."""
         now = self.clock()
-        accepted = await self.ledger.admit(raw, Dispute, now=now, window=self.window, validate=validate_notice_document)
+        accepted = await self.ledger.admit(
+            raw, Dispute, now=now, window=self.window, validate=validate_notice_document
+        )
         dispute = accepted.model
         own = await self._claim(dispute.claim, "/claim")
         other = await self._claim(dispute.disputed, "/disputed")

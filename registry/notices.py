@@ -33,6 +33,7 @@ Japanese-language text is accepted everywhere (strings are only required to be N
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime  # noqa: F401 - UTC is used by the doctest
 from typing import Annotated, Any, Final, Literal, TypeVar, get_args
@@ -50,6 +51,7 @@ from registry.documents import (
     unsigned_document,
     validate_document,
 )
+from registry.names import fold
 from registry.schemes import Identifier
 
 Regime = Literal["dmca", "dsa", "jp-platform", "no-fakes"]
@@ -193,8 +195,10 @@ class Notice(SignedDocument):
 class OperatorRegistration(SignedDocument):
     """An AI operator (developer, platform, crawler operator) registers to receive notices.
 
-    Registering again with the same DID replaces name, contact and webhook; every registration
-    stays in the log.
+    The operator is a `did:key` or a `did:web`. Registering again with the same DID replaces name,
+    contact and webhook; every registration stays in the log. A domain-verified operator's name is
+    its own: a registration by anyone else whose name has the same `operator_name_key` is refused
+    (see `registry.notice_store.NoticeStore.register_operator`).
     """
 
     AUTHOR_FIELD = "operator"
@@ -204,6 +208,19 @@ class OperatorRegistration(SignedDocument):
     name: Short
     contact: Short
     webhook: HttpUrl | None = None
+
+
+def operator_name_key(name: str) -> str:
+    """The form operator names are compared in: `registry.names.fold` (NFKC, case folding, katakana as
+    hiragana, no whitespace or punctuation), or for a name of punctuation only, NFKC + casefold with
+    whitespace collapsed. "ACME  AI", "Acme AI" and "ａｃｍｅ ai" are one name.
+
+    >>> operator_name_key("ＡＣＭＥ  Ai") == operator_name_key("acme-ai") == "acmeai"
+    True
+    >>> operator_name_key("・・・")
+    '・・・'
+    """
+    return fold(name) or " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 class NoticeResponse(SignedDocument):
@@ -577,5 +594,6 @@ __all__ = [
     "new_notice",
     "new_registration",
     "new_response",
+    "operator_name_key",
     "validate_notice_document",
 ]

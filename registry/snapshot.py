@@ -436,9 +436,7 @@ def build(
     vectors: dict[str, list[tuple[npt.NDArray[np.float32], int, float]]] = {}
     for ordinal, (claim_id, claim) in enumerate(claims):
         given = authority(claim_id) if authority is not None else None
-        view = ClaimView.of(
-            claim_id, claim, given or empty.authority_of(ClaimFacts.of(claim_id, claim))
-        )
+        view = ClaimView.of(claim_id, claim, given or empty.authority_of(ClaimFacts.of(claim_id, claim)))
         entry: dict[str, Any] = {"id": claim_id, "claimant": view.claimant, "kind": view.kind}
         entry["uses"] = dict(view.uses)
         if view.valid_from is not None:

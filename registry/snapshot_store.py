@@ -72,7 +72,8 @@ class SnapshotStore:
             current = await self._current(tree_size)
             if since > tree_size:
                 raise SnapshotAhead(
-                    f"since={since} is beyond this registry's tree size {tree_size}: a snapshot of another log?"
+                    f"since={since} is beyond this registry's tree size {tree_size}: "
+                    "a snapshot of another log?"
                 )
             removed, added = await self._changes(since, tree_size)
         return snapshot.encode_delta(
@@ -100,8 +101,12 @@ class SnapshotStore:
         flagged |= {claim_id for index, claim_id in self.claims.index.authority_changes if index >= since}
         changed = await _claims(0, since, in_force_at=tree_size, ids=flagged) if flagged else []
         claims = sorted([*await _claims(since, tree_size), *changed])
-        added = snapshot.build(claims, self.spaces, await _disputed(0, tree_size), self.claims.index.authority_of_claim)
-        return sorted({str(claim_id) for claim_id in withdrawn} | {claim_id for claim_id, _ in changed}), added
+        added = snapshot.build(
+            claims, self.spaces, await _disputed(0, tree_size), self.claims.index.authority_of_claim
+        )
+        return sorted(
+            {str(claim_id) for claim_id in withdrawn} | {claim_id for claim_id, _ in changed}
+        ), added
 
     async def _current(self, tree_size: int) -> _Cached:
         latest = self._latest
@@ -112,7 +117,9 @@ class SnapshotStore:
             data = latest.data.without(removed).plus(added)
         else:
             claims = await _claims(0, tree_size)
-            data = snapshot.build(claims, self.spaces, await _disputed(0, tree_size), self.claims.index.authority_of_claim)
+            data = snapshot.build(
+                claims, self.spaces, await _disputed(0, tree_size), self.claims.index.authority_of_claim
+            )
         root = await self.log.root(tree_size)
         state = SnapshotState.sign(
             data,

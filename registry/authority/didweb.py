@@ -42,6 +42,7 @@ __all__ = [
     "DidWebResolver",
     "ResolvedDid",
     "did_web_host",
+    "did_web_is_bare",
     "did_web_url",
     "parse_did_document",
 ]

@@ -8,7 +8,7 @@ entry; revocations and lapses count from their log index on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal, TypeVar
 
@@ -289,7 +289,7 @@ def new_attestation(
     *,
     created: datetime,
     name: str | None = None,
-    identifiers: list[Mapping[str, Any]] | None = None,
+    identifiers: Sequence[Mapping[str, Any]] | None = None,
     valid_from: datetime | None = None,
     valid_until: datetime | None = None,
 ) -> dict[str, Any]:
@@ -312,7 +312,7 @@ def new_mandate(
     created: datetime,
     kinds: list[str] | None = None,
     uses: list[str] | None = None,
-    identifiers: list[Mapping[str, Any]] | None = None,
+    identifiers: Sequence[Mapping[str, Any]] | None = None,
     principal_name: str | None = None,
     valid_from: datetime | None = None,
     valid_until: datetime | None = None,
@@ -332,7 +332,9 @@ def new_mandate(
     )
 
 
-def new_revocation(kind: str, author: str, target: str, *, created: datetime, reason: str | None = None) -> dict[str, Any]:
+def new_revocation(
+    kind: str, author: str, target: str, *, created: datetime, reason: str | None = None
+) -> dict[str, Any]:
     """An unsigned `MandateRevocation` or `AttestationRevocation` of the document `target`."""
     if kind == "MandateRevocation":
         fields = {"type": kind, "principal": author, "mandate": target}
@@ -346,7 +348,9 @@ def new_revocation(kind: str, author: str, target: str, *, created: datetime, re
 def new_rotation(did: str, successor: str, *, created: datetime, reason: str | None = None) -> dict[str, Any]:
     """An unsigned key rotation; sign it with the old key."""
     return unsigned_document(
-        {"type": "KeyRotation", "did": did, "successor": successor}, created=created, optional={"reason": reason}
+        {"type": "KeyRotation", "did": did, "successor": successor},
+        created=created,
+        optional={"reason": reason},
     )
 
 

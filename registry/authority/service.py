@@ -106,7 +106,9 @@ class AuthorityService:
             out.append(self._signed(_did_document_record(self.signer.did, resolved), now))
         host = _did_web_whole_host(resolved.did)
         if host is not None and not verified:
-            fields = self._verification_fields(resolved.did, host, "did-web", resolved.url, resolved.sha256, now)
+            fields = self._verification_fields(
+                resolved.did, host, "did-web", resolved.url, resolved.sha256, now
+            )
             out.append(self._signed(fields, now))
         return out
 
@@ -286,9 +288,7 @@ def _recovery(state: AuthorityState, did: str) -> dict[str, Any] | None:
             "by": request.doc.by,
             "successor": request.doc.successor,
             "created": request.created,
-            "completes_after": format_timestamp(
-                datetime.fromisoformat(request.created) + request.waiting
-            ),
+            "completes_after": format_timestamp(datetime.fromisoformat(request.created) + request.waiting),
         }
     return out
 
@@ -336,4 +336,3 @@ def _verification_request(body: object) -> tuple[str, str, Method]:
     if method not in METHODS:
         raise InvalidDocumentError(f"method must be one of {', '.join(METHODS)}", [("/method", "unknown")])
     return did, host, method
-

@@ -206,7 +206,7 @@ class AuthorityState:
         """Apply one logged document; returns the DIDs whose claims' authority may have changed."""
         if self.refusal(doc, doc_id) is not None:
             return set()
-        logged = {"id": doc_id, "log_index": log_index, "created": doc.created}
+        logged: dict[str, Any] = {"id": doc_id, "log_index": log_index, "created": doc.created}
         if isinstance(doc, DidDocumentRecord):
             self.did_documents[doc.did] = doc
         elif isinstance(doc, DomainVerification):
@@ -365,7 +365,8 @@ def _outside(mandate: _Mandate, claim: ClaimFacts) -> str:
         return f"it covers {', '.join(scope.kinds)}, not {claim.kind}"
     if scope.uses is not None:
         allowed = set(scope.uses)
-        beyond = sorted(use for use in claim.uses if use not in allowed and PARENT.get(use) not in allowed)
+        parents = {str(child): str(parent) for child, parent in PARENT.items()}
+        beyond = sorted(use for use in claim.uses if use not in allowed and parents.get(use) not in allowed)
         if beyond:
             return f"it does not cover the uses {', '.join(beyond)}"
     if mandate.scope_keys is not None:

@@ -23,8 +23,9 @@ from registry.authority.fetch import HttpsFetcher
 from tests.registry.authority.conftest import HttpsServer, Resolutions, Route, TickingClock
 
 DID = "did:web:publisher.example"
-KEY = keys.SigningKey.generate()
-OTHER = keys.SigningKey.generate()
+KEY = keys.SigningKey.from_bytes(bytes([1]) * 32)  # fixed: test ids must match across xdist workers
+OTHER = keys.SigningKey.from_bytes(bytes([2]) * 32)  # fixed: test ids must match across xdist workers
+TRUNCATED = KEY.public.multibase[:-2]  # no longer an ed25519-pub multicodec
 P256_MULTIKEY = "zDnaerDaTF5BXEavCrfRZEk316dpbLsfPDZ3WJ5hRTPFU2169"  # W3C Controlled Identifiers, Multikey
 
 # did:web spec (w3c-ccg.github.io/did-method-web), "Example did:web DID Resolution Document using
@@ -240,14 +241,14 @@ def test_a_did_resolution_document_is_read_as_its_did_document() -> None:
         (document(methods=[multikey("#")]), "is not a DID URL"),
         (document(methods=[multikey(None)]), "without an id"),  # type: ignore[arg-type]
         (document(methods=[multikey("did:web:mallory.example#k")]), "belongs to another DID"),
-        (document(methods=[multikey(did="did:web:mallory.example")]), "has controller 'did:web:mallory.example', not"),
+        (document(methods=[multikey(did="did:web:mallory.example")]), "has controller 'did:web:mallory"),
         (document(methods=[{"id": "#key-1", "type": "Multikey", "publicKeyMultibase": KEY.public.multibase}]),
          "has no controller, not did:web"),
         (document(methods=[multikey(publicKeyMultibase=None)]), "no publicKeyMultibase"),
         (document(methods=[multikey(publicKeyMultibase="z6Mk0OIl")]), "invalid key: invalid base58btc"),
         (document(methods=[multikey(publicKeyMultibase="u" + KEY.public.multibase)]), "invalid key"),
-        (document(methods=[multikey(publicKeyMultibase=KEY.public.multibase[:-2])]), "no Ed25519 assertion"),
-        (document(methods=[multikey(type="Ed25519VerificationKey2020", publicKeyMultibase=KEY.public.multibase[:-2])]),
+        (document(methods=[multikey(publicKeyMultibase=TRUNCATED)]), "no Ed25519 assertion"),
+        (document(methods=[multikey(type="Ed25519VerificationKey2020", publicKeyMultibase=TRUNCATED)]),
          "invalid key"),
         (document(methods=[multikey(type="Ed25519VerificationKey2020", publicKeyMultibase=P256_MULTIKEY)]),
          "invalid key: multicodec prefix"),
@@ -293,7 +294,7 @@ async def test_resolution_fetches_the_document_and_keeps_its_bytes(
     assert resolved.key_for(f"{DID}#key-1") == KEY.public
     assert resolved.key_for("#key-1") == KEY.public
     with pytest.raises(
-        DidResolutionError, match="'did:web:publisher.example#auth' is not an assertion method of"
+        DidResolutionError, match=r"'did:web:publisher\.example#auth' is not an assertion method of"
     ):
         resolved.key_for(f"{DID}#auth")
     with pytest.raises(DidResolutionError, match="is not an assertion method"):
