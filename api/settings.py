@@ -17,10 +17,10 @@
 | webhook_attempts | KOTOWARI_WEBHOOK_ATTEMPTS | 6 attempts, backoff doubling from webhook_backoff |
 | webhook_backoff | KOTOWARI_WEBHOOK_BACKOFF | 30 seconds before the second attempt |
 | reminder_interval | KOTOWARI_REMINDER_INTERVAL | 3600 seconds between overdue-notice sweeps (0: off) |
-| fetch_allow_private | KOTOWARI_FETCH_ALLOW_PRIVATE | false; true: did:web and domain checks may reach private IPs |
+| fetch_allow_private | KOTOWARI_FETCH_ALLOW_PRIVATE | false; true: outbound checks may reach private IPs |
 | fetch_ca_file | KOTOWARI_FETCH_CA_FILE | the system's CAs; or a PEM bundle to trust instead |
 | fetch_https_port | KOTOWARI_FETCH_HTTPS_PORT | 443: the port did:web and domain checks connect to (tests) |
-| fetch_resolve | KOTOWARI_FETCH_RESOLVE | none; `host=IP,…` answers those names without DNS (curl's --resolve) |
+| fetch_resolve | KOTOWARI_FETCH_RESOLVE | none; `host=IP,…` skips DNS for those names (like curl --resolve) |
 | fetch_timeout | KOTOWARI_FETCH_TIMEOUT | 5 seconds for one did:web or verification-file fetch |
 | dns_nameserver | KOTOWARI_DNS_NAMESERVER | the system's; `IP[:PORT]` of the resolver for dns-txt checks |
 | verification_interval | KOTOWARI_VERIFICATION_INTERVAL | 86400 seconds between domain re-checks (0: off) |
