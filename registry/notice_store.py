@@ -9,27 +9,45 @@ version it read, so two concurrent steps on one notice cannot both win (the lose
 
 A notice for an operator that has not registered is accepted and held undelivered; it is delivered
 as soon as the operator registers with a webhook (or pulls its inbox and acknowledges).
+
+Operators and their names. An operator (a `did:key` or a `did:web`) is *domain-verified* while the
+log holds a registry-signed domain verification for its DID (a `did:web` on a whole host gets one
+with its first accepted document, the registration included). A domain-verified operator's name is
+its own: a registration, new or updated, by any other DID whose name folds to the same key
+(`registry.notices.operator_name_key`) is refused with 409 `operator-name-taken` and changes
+nothing. A domain-verified operator may take a name an unverified operator already uses: the older
+registration stays, and every listing marks it `name_disputed`, naming the verified holder in
+`name_held_by`; it must pick another name to register again. Should two verified operators come to
+share a name (one's verification lapsed while the other took it, then it was verified again), both
+are marked `name_disputed` and neither holds it. Every listing (notice envelopes, inboxes,
+statistics, the portal) gives each operator's `operator_profile`: `authority` (`domain-verified` or
+`self-asserted`), `domain` (the verified domain, or `"unverified"`), `verified_hosts`, and the
+dispute marks; lists put verified operators first. Authority is read from the claim store's replayed
+log (`NoticeStore.claims`, set by the application); without it every operator is self-asserted.
 """
 
 from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
+
+from pydantic import TypeAdapter, ValidationError
 
 from tortoise.expressions import Q
 
 import keys
 from registry import notice_exports
 from registry.deadlines import DeadlineConfig, Schedule, schedule
-from registry.documents import _DID_KEY, format_timestamp
-from registry.errors import InvalidDocumentError, InvalidParameter, NotClaimant, NotFound
+from registry.documents import Did, format_timestamp
+from registry.errors import InvalidDocumentError, InvalidParameter, NameTaken, NotClaimant, NotFound
 from registry.intake import Accepted, ClockWindow
 from registry.ledger import Ledger, is_document_id
 from registry.log import TransparencyLog
-from registry.models import ClaimRecord
+from registry.models import ClaimRecord, LogEntry
 from registry.notice_lifecycle import OPEN_STATES, IllegalTransition, Party, transition
 from registry.notice_models import (
     DisputeRecord,
@@ -45,15 +63,114 @@ from registry.notices import (
     OperatorRegistration,
     missing_elements,
     new_response,
+    operator_name_key,
     validate_notice_document,
 )
 from registry.schemes import exact_keys
+
+if TYPE_CHECKING:
+    from registry.store import ClaimStore
 
 EventHook = Callable[[str, str], None]
 """Called after a commit with (notice id, purpose: "notice" or "reminder") to schedule delivery."""
 
 TargetCheck = Callable[[str], Any]
 """An awaitable check of a webhook URL that raises `ValueError` when the target is refused."""
+
+
+_DID: Final[TypeAdapter[str]] = TypeAdapter(Did)
+DOMAIN_VERIFIED: Final = "domain-verified"
+SELF_ASSERTED: Final = "self-asserted"
+UNVERIFIED: Final = "unverified"
+
+
+@dataclass(frozen=True)
+class Verified:
+    """Which DIDs hold a domain verification at log position `tree_size`, and for which hosts."""
+
+    tree_size: int = 0
+    hosts: Mapping[str, list[str]] = field(default_factory=dict)
+
+    def __contains__(self, did: object) -> bool:
+        return did in self.hosts
+
+
+def primary_domain(did: str, hosts: list[str]) -> str:
+    """The domain to show for an operator: its did:web host when verified, else its first verified
+    host (a registrable domain `.example.com` shown as `example.com`), else "unverified"."""
+    if not hosts:
+        return UNVERIFIED
+    plain = [host.removeprefix(".") for host in hosts]
+    if did.startswith("did:web:"):
+        own = did.removeprefix("did:web:").split(":", 1)[0]
+        if own in plain:
+            return own
+    return sorted(plain, key=lambda host: (host.count("."), host))[0]
+
+
+def operator_profiles(
+    records: Iterable[OperatorRecord], verified: Verified, dids: Iterable[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """Every registered operator's profile (and, for `dids` not registered, a bare one): name,
+    authority, domain, and whether its name is disputed by a domain-verified operator."""
+    rows = list(records)
+    holders: dict[str, list[str]] = {}
+    for record in rows:
+        if record.did in verified:
+            holders.setdefault(operator_name_key(record.name), []).append(record.did)
+    profiles: dict[str, dict[str, Any]] = {}
+    for record in rows:
+        owners = holders.get(operator_name_key(record.name), [])
+        disputed = bool(owners) and owners != [record.did]
+        profiles[record.did] = _profile(
+            record.did,
+            verified,
+            name=record.name,
+            registered=True,
+            disputed=disputed,
+            held_by=owners[0] if disputed and len(owners) == 1 else None,
+            log_index=record.log_index,
+        )
+    for did in dids:
+        if did not in profiles:
+            profiles[did] = _profile(did, verified)
+    return profiles
+
+
+def _profile(
+    did: str,
+    verified: Verified,
+    *,
+    name: str | None = None,
+    registered: bool = False,
+    disputed: bool = False,
+    held_by: str | None = None,
+    log_index: int | None = None,
+) -> dict[str, Any]:
+    hosts = list(verified.hosts.get(did, []))
+    return {
+        "did": did,
+        "registered": registered,
+        "name": name,
+        "authority": DOMAIN_VERIFIED if did in verified else SELF_ASSERTED,
+        "domain": primary_domain(did, hosts),
+        "verified_hosts": hosts,
+        "name_disputed": disputed,
+        "name_held_by": held_by,
+        "registration_log_index": log_index,
+    }
+
+
+def listing_order(profile: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Verified operators first, then registered ones, by folded name, the earlier registration first."""
+    index = profile.get("registration_log_index")
+    return (
+        profile["authority"] != DOMAIN_VERIFIED,
+        not profile["registered"],
+        operator_name_key(profile["name"]) if profile["name"] else "",
+        index if index is not None else -1,
+        profile["did"],
+    )
 
 
 def _utcnow() -> datetime:
@@ -112,11 +229,18 @@ class NoticeStore:
         self.on_event: EventHook | None = None
         #: Who acts for a DID now (its successor after a key rotation or recovery); set by the app.
         self.controller: Callable[[str], str] = lambda did: did
+        #: The claim store whose replayed log says which operators are domain-verified; set by the
+        #: app. None: no operator is verified and no name is protected.
+        self.claims: ClaimStore | None = None
 
     # ------------------------------------------------------------------ operators
 
     async def register_operator(self, raw: bytes) -> dict[str, Any]:
-        """Accept an operator's signed registration (new, or replacing its previous one)."""
+        """Accept an operator's signed registration (new, or replacing its previous one).
+
+        Refused with 409 `operator-name-taken` when another DID that is domain-verified is
+        registered under the same name (compared by `operator_name_key`).
+        """
         now = self.clock()
         accepted = await self.ledger.admit(
             raw, OperatorRegistration, now=now, window=self.window, validate=validate_notice_document
@@ -135,8 +259,13 @@ class NoticeStore:
             "document": accepted.canonical.decode("utf-8"),
             "received_at": now,
         }
+        key = operator_name_key(registration.name)
+        # Fail fast on a name held already; the check that counts runs again under the log's lock.
+        before = await self.verified(await self._operator_dids())
+        await self._refuse_taken_name(accepted.author, registration.name, key, before, before.tree_size)
         otherwise = IllegalTransition("the operator registered concurrently; try again")
         async with self.ledger.record(accepted, "OperatorRegistration", now, otherwise=otherwise) as appended:
+            await self._refuse_taken_name(accepted.author, registration.name, key, before, appended.index)
             fields["log_index"] = appended.index
             updated = await OperatorRecord.filter(did=accepted.author).update(**fields)
             if updated == 0:
@@ -145,13 +274,76 @@ class NoticeStore:
         if registration.webhook is not None and self.on_event is not None:
             for notice_id in held:
                 self.on_event(str(notice_id), "notice")
+        profile = (await self.profiles([accepted.author]))[accepted.author]
         return {
             "id": accepted.id,
             "operator": accepted.author,
             "received_at": format_timestamp(now),
             "held_notices": len(held),
+            "operator_profile": profile,
             "log": self.ledger.receipt(appended),
         }
+
+    async def _refuse_taken_name(
+        self, did: str, name: str, key: str, before: Verified, upto: int
+    ) -> None:
+        """Raise `NameTaken` when another operator registered under `key` is domain-verified.
+
+        `before` says who was verified at its tree size; inside the registration's transaction (the
+        log's lock held) the verifications appended since, up to `upto`, are read from the log itself,
+        so an operator verified meanwhile (a did:web's first registration) is not missed.
+        """
+        others = [
+            record
+            for record in await OperatorRecord.exclude(did=did)
+            if operator_name_key(record.name) == key
+        ]
+        if not others:
+            return
+        since = await self._verified_since(before.tree_size, upto) if upto > before.tree_size else set()
+        for record in others:
+            if record.did in before or record.did in since:
+                raise NameTaken(
+                    f"the name {name!r} is held by the domain-verified operator {record.did} "
+                    f"(registered as {record.name!r}); choose another name",
+                    [("/name", f"held by the domain-verified operator {record.did}")],
+                )
+
+    async def _verified_since(self, start: int, end: int) -> set[str]:
+        """Subjects of registry-signed domain verifications at log indexes [start, end)."""
+        entries = await LogEntry.filter(
+            index__gte=start, index__lt=end, kind="DomainVerification"
+        ).values_list("entry", flat=True)
+        subjects: set[str] = set()
+        for entry in entries:
+            document = json.loads(bytes(entry))  # type: ignore[arg-type]
+            if isinstance(document, dict) and document.get("registry") == self.signer.did:
+                subjects.add(str(document.get("subject")))
+        return subjects
+
+    async def _operator_dids(self) -> list[str]:
+        return [str(did) for did in await OperatorRecord.all().values_list("did", flat=True)]
+
+    async def verified(self, dids: Iterable[str]) -> Verified:
+        """Which of `dids` are domain-verified now, and for which hosts (the log replayed)."""
+        if self.claims is None:
+            return Verified()
+        claims = self.claims
+        async with claims.replayed() as tree_size:
+            state = claims.index.authority
+            hosts = {did: state.verified_hosts(did) for did in set(dids) if state.domain_verified(did)}
+        return Verified(tree_size, hosts)
+
+    async def profiles(self, dids: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+        """`operator_profiles` of every registered operator and of `dids`, at the log's current size."""
+        wanted = list(dids)
+        records = await OperatorRecord.all()
+        verified = await self.verified([record.did for record in records] + wanted)
+        return operator_profiles(records, verified, wanted)
+
+    async def operators(self) -> list[dict[str, Any]]:
+        """Every registered operator's profile, verified first (the portal's operator picker)."""
+        return sorted((await self.profiles()).values(), key=listing_order)
 
     # ------------------------------------------------------------------ notices
 
