@@ -3,12 +3,18 @@ registry to verify a domain; read what the log says about a DID."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.bodies import read_body, read_json
+from api.notice_routes import _INTAKE, _REF, _op, _path
 from api.state import RegistryState
+from registry.authority.documents import AUTHORITY_DOCUMENT_TYPES, FILED_TYPES
 from registry.authority.service import AuthorityService
 from registry.errors import NotFound
 
@@ -42,3 +48,46 @@ AUTHORITY_ROUTES = [
     Route("/v1/authority/{did:str}", describe, methods=["GET"]),
     Route("/v1/verifications", verify_domain, methods=["POST"]),
 ]
+
+
+def authority_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(paths, component schemas) for the authority endpoints, from the validating models."""
+    models: list[type[BaseModel]] = [
+        AUTHORITY_DOCUMENT_TYPES[name] for name in sorted(AUTHORITY_DOCUMENT_TYPES)
+    ]
+    _, top = models_json_schema([(model, "validation") for model in models], ref_template=_REF)
+    filed = {"oneOf": [{"$ref": _REF.format(model=name)} for name in sorted(FILED_TYPES)]}
+    errors = {**_INTAKE, "409": "nonce already used, a replaced key, or against the authority rules"}
+    operation = _op("File a signed authority or key-lifecycle document", "201", **errors)
+    operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": filed}}}
+    verification_body = {
+        "type": "object",
+        "required": ["did", "host"],
+        "additionalProperties": False,
+        "properties": {
+            "did": {"type": "string"},
+            "host": {"type": "string"},
+            "method": {
+                "type": "string",
+                "enum": ["well-known", "did-web", "dns-txt"],
+                "default": "well-known",
+            },
+        },
+    }
+    verify = _op(
+        "Ask the registry to verify that a DID controls a host; logs a registry-signed DomainVerification",
+        "201",
+        **{"400": "not strict JSON", "422": "invalid request, or the check failed (says what it fetched)"},
+    )
+    verify["requestBody"] = {"required": True, "content": {"application/json": {"schema": verification_body}}}
+    paths: dict[str, Any] = {
+        "/v1/authority": {"post": operation},
+        "/v1/authority/{did}": {
+            "get": {
+                **_op("What the log says about a DID's authority and keys", e404="nothing logged about it"),
+                "parameters": _path("did"),
+            }
+        },
+        "/v1/verifications": {"post": verify},
+    }
+    return paths, top.get("$defs", {})

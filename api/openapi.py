@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from api import schemas
+from api.authority_routes import authority_openapi
 from api.notice_routes import notice_openapi
 from registry.checking import CheckRequest
 from registry.documents import Claim, ClaimWithdrawal
@@ -168,6 +169,9 @@ def openapi_document() -> dict[str, Any]:
     notice_paths, notice_components = notice_openapi()
     paths |= notice_paths
     components |= notice_components
+    authority_paths, authority_components = authority_openapi()
+    paths |= authority_paths
+    components |= authority_components
     return {
         "openapi": "3.1.0",
         "info": {"title": "Kotowari registry", "version": "1"},

@@ -36,7 +36,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import TypeAdapter, ValidationError
-
 from tortoise.expressions import Q
 
 import keys
@@ -173,6 +172,15 @@ def listing_order(profile: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
+def export_name(profile: Mapping[str, Any]) -> str:
+    """How an export (Lumen) names the operator: its registered name, except where that name is
+    disputed by a domain-verified operator, where it is the DID (an export never repeats a verified
+    operator's name for someone else)."""
+    if profile["name"] is None or profile["name_disputed"]:
+        return str(profile["did"])
+    return str(profile["name"])
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -300,7 +308,9 @@ class NoticeStore:
         ]
         if not others:
             return
-        since = await self._verified_since(before.tree_size, upto) if upto > before.tree_size else set()
+        since: set[str] = set()
+        if self.claims is not None and upto > before.tree_size:
+            since = await self._verified_since(before.tree_size, upto)
         for record in others:
             if record.did in before or record.did in since:
                 raise NameTaken(
@@ -316,7 +326,7 @@ class NoticeStore:
         ).values_list("entry", flat=True)
         subjects: set[str] = set()
         for entry in entries:
-            document = json.loads(bytes(entry))  # type: ignore[arg-type]
+            document = json.loads(bytes(entry))
             if isinstance(document, dict) and document.get("registry") == self.signer.did:
                 subjects.add(str(document.get("subject")))
         return subjects
@@ -498,7 +508,8 @@ class NoticeStore:
         record = await self._notice(notice_id)
         events = await NoticeEventRecord.filter(notice_id=record.id).order_by("sequence")
         attempts = await WebhookAttempt.filter(notice_id=record.id).order_by("id")
-        envelope = await self._envelope(record, self.clock())
+        profiles = await self.profiles([record.operator])
+        envelope = self._envelope(record, self.clock(), profiles[record.operator])
         envelope["events"] = [
             {
                 "id": event.id,
@@ -526,14 +537,15 @@ class NoticeStore:
         ]
         return envelope
 
-    async def _envelope(self, record: NoticeRecord, now: datetime) -> dict[str, Any]:
+    def _envelope(self, record: NoticeRecord, now: datetime, operator: dict[str, Any]) -> dict[str, Any]:
         plan = self._plan(record, now)
         return {
             "id": record.id,
             "state": record.state,
             "operator": record.operator,
+            "operator_profile": operator,
             "notifier": record.notifier,
-            "operator_registered": await OperatorRecord.exists(did=record.operator),
+            "operator_registered": operator["registered"],
             "received_at": format_timestamp(record.received_at),
             "log_index": record.log_index,
             "deadlines": self._deadlines(plan),
@@ -543,17 +555,22 @@ class NoticeStore:
 
     async def inbox(self, operator: str, state: str | None = None) -> dict[str, Any]:
         """Every notice addressed to `operator`, oldest first (optionally only those in `state`)."""
-        if not _DID_KEY.fullmatch(operator):
-            raise InvalidParameter(f"{operator!r} is not a did:key DID", [("/did", "not a did:key")])
+        try:
+            _DID.validate_python(operator)
+        except ValidationError as exc:
+            reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+            raise InvalidParameter(f"{operator!r} is not a DID: {reason}", [("/did", reason)]) from None
         query = NoticeRecord.filter(operator=operator)
         if state is not None:
             query = query.filter(state=state)
         now = self.clock()
         records = await query.order_by("received_at", "id")
+        profile = (await self.profiles([operator]))[operator]
         return {
             "operator": operator,
-            "registered": await OperatorRecord.exists(did=operator),
-            "notices": [await self._envelope(record, now) for record in records],
+            "registered": profile["registered"],
+            "operator_profile": profile,
+            "notices": [self._envelope(record, now, profile) for record in records],
         }
 
     async def notice_and_events(self, notice_id: str) -> tuple[Notice, NoticeRecord, list[NoticeResponse]]:
@@ -565,8 +582,8 @@ class NoticeStore:
     async def export(self, notice_id: str, form: str) -> dict[str, Any]:
         """The notice as Lumen JSON (`lumen`) or its decision as a DSA statement of reasons (`dsa-sor`)."""
         notice, record, responses = await self.notice_and_events(notice_id)
-        operator = await OperatorRecord.get_or_none(did=record.operator)
-        operator_name = operator.name if operator else record.operator
+        profile = (await self.profiles([record.operator]))[record.operator]
+        operator_name = export_name(profile)
         if form == "lumen":
             return notice_exports.lumen_notice(
                 notice, record.id, record.received_at, responses, operator_name
@@ -632,7 +649,8 @@ class NoticeStore:
         counter-noticed; median and 90th-percentile (nearest rank) seconds to acknowledge and to act;
         how many are overdue now. Every input row is a logged document's record."""
         now = self.clock()
-        operators = {op.did: op for op in await OperatorRecord.all()}
+        records = await OperatorRecord.all()
+        operators = {op.did: op for op in records}
         per: dict[str, dict[str, Any]] = {}
         for record in await NoticeRecord.all().order_by("received_at"):
             row = per.setdefault(record.operator, _stats_row())
@@ -650,14 +668,22 @@ class NoticeStore:
             row["overdue"] += bool(self._plan(record, now).overdue)
         for did in operators:
             per.setdefault(did, _stats_row())
+        verified = await self.verified(per)
+        profiles = operator_profiles(records, verified, per)
         answer = []
-        for did, row in sorted(per.items()):
+        for did, row in sorted(per.items(), key=lambda item: listing_order(profiles[item[0]])):
             ack, act = row.pop("_ack"), row.pop("_act")
+            profile = profiles[did]
             answer.append(
                 {
                     "operator": did,
-                    "name": operators[did].name if did in operators else None,
-                    "registered": did in operators,
+                    "name": profile["name"],
+                    "registered": profile["registered"],
+                    "authority": profile["authority"],
+                    "domain": profile["domain"],
+                    "verified_hosts": profile["verified_hosts"],
+                    "name_disputed": profile["name_disputed"],
+                    "name_held_by": profile["name_held_by"],
                     **{key: int(value) for key, value in row.items()},
                     "seconds_to_acknowledge": {
                         "median": statistics.median(ack) if ack else None,
@@ -669,7 +695,7 @@ class NoticeStore:
                     },
                 }
             )
-        return {"computed_at": format_timestamp(now), "operators": answer}
+        return {"computed_at": format_timestamp(now), "tree_size": verified.tree_size, "operators": answer}
 
     # ------------------------------------------------------------------ disputes
 
