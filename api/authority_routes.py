@@ -58,7 +58,7 @@ def authority_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
     _, top = models_json_schema([(model, "validation") for model in models], ref_template=_REF)
     filed = {"oneOf": [{"$ref": _REF.format(model=name)} for name in sorted(FILED_TYPES)]}
     errors = {**_INTAKE, "409": "nonce already used, a replaced key, or against the authority rules"}
-    operation = _op("File a signed authority or key-lifecycle document", "201", **errors)
+    operation = _op("File a signed authority or key-lifecycle document", "201", None, **errors)
     operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": filed}}}
     verification_body = {
         "type": "object",
@@ -77,6 +77,7 @@ def authority_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
     verify = _op(
         "Ask the registry to verify that a DID controls a host; logs a registry-signed DomainVerification",
         "201",
+        None,
         **{"400": "not strict JSON", "422": "invalid request, or the check failed (says what it fetched)"},
     )
     verify["requestBody"] = {"required": True, "content": {"application/json": {"schema": verification_body}}}

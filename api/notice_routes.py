@@ -3,7 +3,8 @@ exports and disputes. Thin, like `api.routes`: read the body under the limit, ca
 
 Bodies are the signed documents themselves (RFC 8785 canonical JSON is not required, strict JSON
 is). Errors are RFC 9457 problem+json with stable types (`wrong-party` 403, `illegal-transition`
-409, `invalid-document` 422 listing every missing regime element, …).
+409, `operator-name-taken` 409, `invalid-document` 422 listing every missing regime element, …).
+Every answer that names an operator carries its `operator_profile` (domain and authority).
 """
 
 from __future__ import annotations
@@ -137,11 +138,20 @@ def notice_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
     respond_errors["409"] = "illegal transition, or nonce already used"
     paths: dict[str, Any] = {
         "/v1/operators": {
-            "post": _op("Register an operator (signed registration)", "201", OperatorRegistration, **_INTAKE)
+            "post": _op(
+                "Register an operator (signed registration, by a did:key or a did:web)",
+                "201",
+                OperatorRegistration,
+                **{
+                    **_INTAKE,
+                    "409": "nonce already used, or operator-name-taken: a domain-verified operator "
+                    "holds the name",
+                },
+            )
         },
         "/v1/operators/{did}/notices": {
             "get": {
-                **_op("An operator's inbox, oldest first", e400="not a did:key, or unknown state"),
+                **_op("An operator's inbox, oldest first", e400="not a DID, or unknown state"),
                 "parameters": [
                     *_path("did"),
                     {
@@ -176,7 +186,12 @@ def notice_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
                 "parameters": [*_path("notice_id"), *_path("form")],
             }
         },
-        "/v1/stats/operators": {"get": _op("Per-operator responsiveness, computed from logged documents")},
+        "/v1/stats/operators": {
+            "get": _op(
+                "Per-operator responsiveness, computed from logged documents; each operator's domain "
+                "and authority, domain-verified operators first"
+            )
+        },
         "/v1/disputes": {
             "post": _op(
                 "Dispute another claimant's claim on the same subject",

@@ -8,6 +8,15 @@ themselves only read: they render what the stores hold, plus the facts the scrip
 vocabulary, the regimes' required elements from `registry.notices.REQUIREMENTS`, a claim's
 inclusion proof) as JSON data blocks.
 
+Authority: every claim a page shows says how much it is worth — its levels (自己申告 self-asserted,
+代理人申告 agent-asserted, 委任あり mandated, 団体の証明あり attested, ドメイン確認済み domain-verified),
+per identifier on the claim page and per match in lookups, with the chain behind them (who
+verified, attested or mandated, how, when, at which log index) and the registry's notes on what
+does not count. Every operator list (the takedown picker, the statistics) shows each operator's
+domain and authority, verified operators first; an authority label always comes before the
+operator's self-chosen name, so no name can dress itself up as a verified one. Times are rendered
+in UTC inside `<time datetime=…>` and rewritten by `/static/js/times.js` into the reader's zone.
+
 Security headers: every page carries a strict Content-Security-Policy (`default-src 'self'`, no
 inline script, no other site), so even a rendering bug cannot run injected script. The one form
 that posts to the portal itself (the language switch) is guarded by a double-submit CSRF token and
@@ -21,6 +30,8 @@ import base64
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -35,10 +46,13 @@ from starlette.templating import Jinja2Templates
 from api.i18n import COOKIE, LANGS, negotiate, translator
 from api.state import RegistryState
 from keys import merkle
+from registry.authority.levels import ClaimAuthority, UnknownLevel
+from registry.documents import Claim
 from registry.errors import RegistryError
 from registry.models import LogEntry
 from registry.notice_lifecycle import STATES
 from registry.notices import REGIMES, REQUESTED_ACTIONS, REQUIREMENTS, STATEMENT_KEYS
+from registry.schemes import exact_keys
 from registry.vocabulary import DESCRIPTIONS, USES
 
 HERE = Path(__file__).parent
@@ -62,6 +76,22 @@ _MAX_FORM = 8192
 templates = Jinja2Templates(
     env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
 )
+
+
+def human_time(value: object) -> str:
+    """An RFC 3339 time as people read it, in UTC (`2026-11-22 04:38 UTC`); the page's script then
+    shows it in the reader's own zone. Anything unparsable is shown as it is."""
+    text = str(value or "")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+templates.env.filters["human_time"] = human_time
 
 
 def _state(request: Request) -> RegistryState:
@@ -175,16 +205,37 @@ def requirements_by_regime() -> dict[str, list[dict[str, str]]]:
     }
 
 
+def operator_label(operator: Mapping[str, Any], t: Any) -> str:
+    """How a picker names an operator: authority and domain first, in brackets, then its name, so a
+    self-chosen name can never look like the registry's label (`[ドメイン確認済み · acme.example] Acme`)."""
+    parts = [t(f"authority.{operator['authority']}")]
+    verified = operator["authority"] == "domain-verified"
+    parts.append(str(operator["domain"]) if verified else t("operator.unverified"))
+    if operator.get("name_disputed"):
+        parts.append(t("operator.disputed_short"))
+    return f"[{' · '.join(parts)}] {operator.get('name') or operator['did']}"
+
+
+def picker_data(operators: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the takedown page's script needs to say, for a DID typed or picked, who it is."""
+    keys = ("did", "name", "authority", "domain", "name_disputed", "name_held_by")
+    return [{key: operator.get(key) for key in keys} for operator in operators]
+
+
 async def takedown_page(request: Request) -> Response:
     state = _state(request)
     operators: list[dict[str, Any]] = []
     if state.notices is not None:
-        operators = [row for row in (await state.notices.stats())["operators"] if row.get("registered")]
+        operators = await state.notices.operators()
+    t = translator(_lang(request))
+    for operator in operators:
+        operator["label"] = operator_label(operator, t)
     return render(
         request,
         "takedown.html",
         {
             "operators": operators,
+            "operators_data": picker_data(operators),
             "regimes": REGIMES,
             "requirements": requirements_by_regime(),
             "actions": REQUESTED_ACTIONS,
@@ -203,7 +254,8 @@ async def notice_page(request: Request) -> Response:
     except RegistryError as exc:
         return error_page(request, exc.status, "error.not_found" if exc.status == 404 else "error.title")
     counter = [event for event in notice.get("events", []) if _event_action(event) == "counter-notice"]
-    return render(request, "notice.html", {"notice": notice, "counter": counter, "states": STATES})
+    context = {"notice": notice, "counter": counter, "states": STATES, "registry_did": state.key.did}
+    return render(request, "notice.html", context)
 
 
 def _event_action(event: Any) -> str | None:
@@ -253,6 +305,8 @@ async def lookup_page(request: Request) -> Response:
             try:
                 answer = await _state(request).claims.check({"purpose": "train-ai", "items": [item]})
                 context["result"] = answer["items"][0]
+                context["tree_size"] = answer["checkpoint"]["tree_size"]
+                context["registry_did"] = _state(request).key.did
             except RegistryError as exc:
                 context["error"] = exc.detail
                 context["problems"] = [detail for _, detail in exc.errors]
@@ -295,8 +349,39 @@ async def claim_page(request: Request) -> Response:
     return render(
         request,
         "claim.html",
-        {"claim": claim, "links": links, "proof": await inclusion_data(state, int(claim["log_index"]))},
+        {
+            "claim": claim,
+            "links": links,
+            "proof": await inclusion_data(state, int(claim["log_index"])),
+            "identifier_authority": identifier_authority(claim, state.claims.clock()),
+            "registry_did": state.key.did,
+        },
     )
+
+
+def identifier_authority(claim: Mapping[str, Any], at: datetime) -> list[dict[str, Any]]:
+    """Each identifier of a stored claim with the authority levels a match on it holds at `at`
+    (the same evaluation a check answer makes), from the claim's `authority` as the store gives it.
+    Empty when the store gives no authority (a withdrawn claim) or the document does not parse."""
+    authority_json = claim.get("authority")
+    if not isinstance(authority_json, Mapping):
+        return []
+    try:
+        authority = ClaimAuthority.from_json(authority_json)
+        document = Claim.model_validate(claim["document"])
+    except (UnknownLevel, KeyError, TypeError, ValueError):
+        return []
+    rows = []
+    for identifier, raw in zip(
+        document.subject.identifiers, claim["document"]["subject"]["identifiers"], strict=True
+    ):
+        scheme = identifier.scheme
+        value = str(raw.get("value", raw.get("space", "")))
+        keys = exact_keys(identifier, query=False)
+        key = keys[0].partition(":")[2] if keys and scheme != "name" else value
+        levels, chain = authority.evaluate(scheme, key, at=at)
+        rows.append({"scheme": scheme, "value": value, "levels": levels, "chain": chain})
+    return rows
 
 
 async def inclusion_data(state: RegistryState, index: int) -> dict[str, Any]:
@@ -345,6 +430,8 @@ def bar_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
         bars.append(
             {
                 "label": row.get("name") or str(row.get("operator", ""))[:32] + "…",
+                "authority": row.get("authority", "self-asserted"),
+                "domain": row.get("domain", "unverified"),
                 "y": number * row_height,
                 "received": received,
                 "actioned": actioned,

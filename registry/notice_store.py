@@ -292,9 +292,7 @@ class NoticeStore:
             "log": self.ledger.receipt(appended),
         }
 
-    async def _refuse_taken_name(
-        self, did: str, name: str, key: str, before: Verified, upto: int
-    ) -> None:
+    async def _refuse_taken_name(self, did: str, name: str, key: str, before: Verified, upto: int) -> None:
         """Raise `NameTaken` when another operator registered under `key` is domain-verified.
 
         `before` says who was verified at its tree size; inside the registration's transaction (the

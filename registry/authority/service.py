@@ -227,10 +227,11 @@ class AuthorityService:
         """What the log says about `did`: who acts for it, its verifications, attestations, mandates."""
         async with self.claims.replayed() as tree_size:
             state = self.state
+            verifications, attestations, mandates = state.about(did)
             known = (
-                any(v.doc.subject == did for v in state.verifications.values())
-                or any(did in (a.doc.subject, a.doc.issuer) for a in state.attestations.values())
-                or any(did in (m.doc.principal, m.doc.agent) for m in state.mandates.values())
+                verifications
+                or attestations
+                or mandates
                 or did in state.successors
                 or did in state.recovery_keys
                 or did in state.did_documents
@@ -246,9 +247,7 @@ class AuthorityService:
                 "domain_verified": state.domain_verified(did),
                 "verified_hosts": state.verified_hosts(did),
                 "verifications": [
-                    {"id": v.id, "log_index": v.log_index, **_public(v.doc)}
-                    for v in state.verifications.values()
-                    if v.doc.subject == did
+                    {"id": v.id, "log_index": v.log_index, **_public(v.doc)} for v in verifications
                 ],
                 "attestations": [
                     {
@@ -257,14 +256,9 @@ class AuthorityService:
                         "counts": state.domain_verified(a.doc.issuer),
                         **_public(a.doc),
                     }
-                    for a in state.attestations.values()
-                    if did in (a.doc.subject, a.doc.issuer)
+                    for a in attestations
                 ],
-                "mandates": [
-                    {"id": m.id, "log_index": m.log_index, **_public(m.doc)}
-                    for m in state.mandates.values()
-                    if did in (m.doc.principal, m.doc.agent)
-                ],
+                "mandates": [{"id": m.id, "log_index": m.log_index, **_public(m.doc)} for m in mandates],
                 "recovery": _recovery(state, did),
             }
 

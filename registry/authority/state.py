@@ -130,6 +130,28 @@ class AuthorityState:
     vetoed: set[str] = field(default_factory=set)
     completed: set[str] = field(default_factory=set)
     did_documents: dict[str, DidDocumentRecord] = field(default_factory=dict)
+    #: DID -> ids of the verifications, attestations and mandates in force that name it.
+    _involving: dict[str, set[str]] = field(default_factory=dict)
+
+    def _link(self, doc_id: str, *dids: str) -> None:
+        for did in dids:
+            self._involving.setdefault(did, set()).add(doc_id)
+
+    def _unlink(self, doc_id: str, *dids: str) -> None:
+        for did in dids:
+            self._involving.get(did, set()).discard(doc_id)
+
+    def about(self, did: str) -> tuple[list[_Verification], list[_Attestation], list[_Mandate]]:
+        """The verifications, attestations and mandates in force that name `did`, in log order."""
+        ids = self._involving.get(did, set())
+        verifications = [self.verifications[i] for i in ids if i in self.verifications]
+        attestations = [self.attestations[i] for i in ids if i in self.attestations]
+        mandates = [self.mandates[i] for i in ids if i in self.mandates]
+        return (
+            sorted(verifications, key=lambda v: v.log_index),
+            sorted(attestations, key=lambda a: a.log_index),
+            sorted(mandates, key=lambda m: m.log_index),
+        )
 
     # ------------------------------------------------------------------ keys
 
@@ -211,9 +233,11 @@ class AuthorityState:
             self.did_documents[doc.did] = doc
         elif isinstance(doc, DomainVerification):
             self.verifications[doc_id] = _Verification(**logged, doc=doc)
+            self._link(doc_id, doc.subject)
             return self._touched_by_verification(doc.subject)
         elif isinstance(doc, DomainVerificationLapse):
             if self.verifications.pop(doc.verification, None) is not None:
+                self._unlink(doc.verification, doc.subject)
                 self.ended[doc.verification] = f"lapsed at log index {log_index}: {doc.reason}"
                 return self._touched_by_verification(doc.subject)
         elif isinstance(doc, Attestation):
@@ -221,18 +245,22 @@ class AuthorityState:
             if doc.identifiers:
                 covers = tuple(key for i in doc.identifiers for key in identifier_keys(i))
             self.attestations[doc_id] = _Attestation(**logged, doc=doc, covers=covers)
+            self._link(doc_id, doc.subject, doc.issuer)
             return {doc.subject}
         elif isinstance(doc, AttestationRevocation):
             attestation = self.attestations.pop(doc.attestation)
+            self._unlink(doc.attestation, attestation.doc.subject, attestation.doc.issuer)
             self.ended[doc.attestation] = f"revoked by its issuer at log index {log_index}"
             return {attestation.doc.subject}
         elif isinstance(doc, Mandate):
             scope = doc.scope.identifiers
             keys = tuple(key for i in scope for key in identifier_keys(i)) if scope else None
             self.mandates[doc_id] = _Mandate(**logged, doc=doc, scope_keys=keys)
+            self._link(doc_id, doc.principal, doc.agent)
             return {doc.principal}
         elif isinstance(doc, MandateRevocation):
             mandate = self.mandates.pop(doc.mandate)
+            self._unlink(doc.mandate, mandate.doc.principal, mandate.doc.agent)
             self.ended[doc.mandate] = f"revoked by the principal at log index {log_index}"
             return {mandate.doc.principal}
         elif isinstance(doc, KeyRotation):
@@ -252,16 +280,16 @@ class AuthorityState:
 
     def _touched_by_verification(self, did: str) -> set[str]:
         """The DID itself, and everyone it attested (an attestation counts while its issuer is verified)."""
-        return {did} | {a.doc.subject for a in self.attestations.values() if a.doc.issuer == did}
+        return {did} | {a.doc.subject for a in self.about(did)[1] if a.doc.issuer == did}
 
     # ------------------------------------------------------------------ answers
 
     def domain_verified(self, did: str) -> bool:
-        return any(v.doc.subject == did for v in self.verifications.values())
+        return bool(self.about(did)[0])
 
     def verified_hosts(self, did: str) -> list[str]:
         """The hosts `did` holds verifications for (`.domain` when they cover the registrable domain)."""
-        return sorted({_cover(v.doc) for v in self.verifications.values() if v.doc.subject == did})
+        return sorted({_cover(v.doc) for v in self.about(did)[0]})
 
     def authority_of(self, claim: ClaimFacts) -> ClaimAuthority:
         """The claim's authority at this state: base, grants in force and notes on what does not count."""
@@ -286,20 +314,20 @@ class AuthorityState:
                         valid_until=mandate.doc.valid_until,
                     )
                 )
-        for verification in sorted(self.verifications.values(), key=lambda v: v.log_index):
-            if verification.doc.subject == person:
-                grants.append(
-                    Grant(
-                        "domain-verified",
-                        verification.doc.registry,
-                        verification.doc.method,
-                        verification.id,
-                        verification.log_index,
-                        verification.doc.checked_at,
-                        covers=(_cover(verification.doc),),
-                    )
+        verifications, attestations, _ = self.about(person)
+        for verification in verifications:
+            grants.append(
+                Grant(
+                    "domain-verified",
+                    verification.doc.registry,
+                    verification.doc.method,
+                    verification.id,
+                    verification.log_index,
+                    verification.doc.checked_at,
+                    covers=(_cover(verification.doc),),
                 )
-        for attestation in sorted(self.attestations.values(), key=lambda a: a.log_index):
+            )
+        for attestation in attestations:
             if attestation.doc.subject != person:
                 continue
             if not self.domain_verified(attestation.doc.issuer):
@@ -338,7 +366,7 @@ class AuthorityState:
                 return None, f"mandate {claim.mandate[:16]}… " + (ended or "is not in the log")
             candidates = [mandate]
         else:
-            candidates = [m for m in self.mandates.values() if m.doc.principal == claim.principal]
+            candidates = [m for m in self.about(claim.principal)[2] if m.doc.principal == claim.principal]
             if not candidates:
                 return None, f"{claim.principal} has given {claim.claimant} no mandate"
         why = ""
