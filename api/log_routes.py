@@ -21,7 +21,7 @@ from registry.errors import InvalidParameter, NotFound
 from registry.log import TILE_WIDTH, LogOutOfRange
 
 _TILE_PATH = re.compile(
-    r"(?P<level>entries|0|[1-9][0-9]?)/(?P<index>(?:x[0-9]{3}/)*[0-9]{3})(?:\.p/(?P<width>[0-9]{1,3}))?"
+    r"(?P<level>entries|0|[1-9][0-9]?)/(?P<index>(?:x[0-9]{3}/)*[0-9]{3})(?:\.p/(?P<width>[1-9][0-9]{0,2}))?"
 )
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,18}")
 FULL_TILE_CACHE = "public, max-age=31536000, immutable"

@@ -156,6 +156,8 @@ async def test_full_tiles_and_higher_levels(api: httpx.AsyncClient):
         ("/log/tile/0/0", 400),
         ("/log/tile/0/000.p/0", 400),
         ("/log/tile/0/000.p/256", 400),
+        ("/log/tile/0/000.p/03", 400),  # one name per tile: no leading zeros in the width
+        ("/log/tile/entries/000.p/087", 400),
         ("/log/tile/01/000", 400),
         ("/log/tile/entries/abc", 400),
         ("/log/tile/0/000/extra", 400),

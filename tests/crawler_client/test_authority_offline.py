@@ -272,7 +272,7 @@ def test_the_manifest_records_the_minimum_and_each_claims_authority(
     claims = rows["https://www.pub.example/books/1.png"]["claims"]
     assert {(tuple(c["authority"]), c["counted"]) for c in claims} == {
         (("self-asserted",), False),
-        (("domain-verified",), True),
+        (("self-asserted", "domain-verified"), True),
     }
     manifest = tmp_path / "manifest.json"
     assert main(["verify", str(manifest)]) == 0
@@ -310,7 +310,7 @@ def test_check_offline_shows_authority_and_honours_the_minimum(
     argv = ["check", "--snapshot", str(path), "--purpose", "train-ai", "--url", "https://www.pub.example/books/1"]
     assert main(argv) == 1
     out = capsys.readouterr().out
-    assert "[domain-verified]" in out and "[self-asserted]" in out
+    assert "[self-asserted, domain-verified]" in out and "pub.example/ [self-asserted]" in out
     assert main([*argv, "--min-authority", "domain-verified", "--json"]) == 1
     answer = json.loads(capsys.readouterr().out)
     assert answer["min_authority"] == "domain-verified"

@@ -4,6 +4,33 @@ import { clearErrors, file, lines, problemMessages, showErrors, showKeyStatus, t
 const form = document.getElementById("takedown-form");
 // Each regime's required elements, rendered from registry.notices.REQUIREMENTS: one source.
 const requirements = JSON.parse(document.getElementById("requirements-data").textContent);
+// Registered operators with their domain and authority, verified first (NoticeStore.operators).
+const operators = new Map(
+  JSON.parse(document.getElementById("operators-data").textContent).map((op) => [op.did, op]),
+);
+
+/** Say who the DID in the operator field is: its verified domain, or that nothing confirms its name. */
+function showStanding() {
+  const standing = document.getElementById("operator-standing");
+  const did = text("operator");
+  if (!did) {
+    standing.hidden = true;
+    return;
+  }
+  const op = operators.get(did);
+  let message;
+  if (!op) {
+    message = standing.dataset.unknown;
+  } else if (op.authority === "domain-verified") {
+    message = standing.dataset.verified.replace("{domain}", op.domain);
+  } else {
+    message = standing.dataset.unverified;
+  }
+  if (op && op.name_disputed) message += ` ${standing.dataset.disputed}`;
+  standing.textContent = op && op.name ? `${message} (${op.name})` : message;
+  standing.dataset.authority = op ? op.authority : "unknown";
+  standing.hidden = false;
+}
 
 function chosen(name) {
   return [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((box) => box.value);
@@ -92,6 +119,8 @@ function listMine() {
 }
 
 form.addEventListener("change", markRequired);
+document.getElementById("operator").addEventListener("input", showStanding);
+document.getElementById("operator").addEventListener("change", showStanding);
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   clearErrors();
@@ -113,5 +142,6 @@ form.addEventListener("submit", async (event) => {
 });
 
 markRequired();
+showStanding();
 listMine();
 showKeyStatus();
