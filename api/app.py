@@ -74,7 +74,6 @@ def create_app(
                 window=settings.clock_window,
                 check_target=partial(check_target, allow_private=settings.webhook_allow_private),
             )
-            claims.dispute_lookup = notices.disputed_among
             fetcher = _fetcher(settings)
             resolver = DidWebResolver(fetcher)
             authority = AuthorityService(

@@ -146,10 +146,21 @@ CATALOG: Final[Mapping[str, tuple[str, str]]] = {
     ),
     # takedown
     "takedown.title": ("削除要請を出す", "File a takedown notice"),
-    "takedown.operator": ("相手の AI 事業者（did:key）", "The AI operator (did:key)"),
+    "takedown.operator": ("相手の AI 事業者（DID）", "The AI operator (DID)"),
     "takedown.operator_help": (
-        "登録済みの事業者から選ぶか、DID を入力してください。",
-        "Pick a registered operator or type its DID.",
+        "登録済みの事業者から選ぶか、DID（did:key または did:web）を入力してください。"
+        "ドメイン確認済みの事業者が先に並びます。自己申告の事業者の名前は、誰も確かめていません。",
+        "Pick a registered operator or type its DID (did:key or did:web). Domain-verified operators "
+        "come first; nobody has checked a self-asserted operator's name.",
+    ),
+    "takedown.operator_verified": ("ドメイン確認済み：{domain}", "Domain-verified: {domain}"),
+    "takedown.operator_unverified": (
+        "自己申告：ドメインは未確認です。この名前が本物である保証はありません。",
+        "Self-asserted: no verified domain. Nothing confirms this name.",
+    ),
+    "takedown.operator_unknown": (
+        "登録されていない DID です。要請は、事業者が登録するまで保留されます。",
+        "Not a registered operator: the notice is held until it registers.",
     ),
     "takedown.subject": ("守りたいもの", "What is yours"),
     "takedown.subject_title": ("題名・人物名", "Title or person's name"),
@@ -323,6 +334,82 @@ CATALOG: Final[Mapping[str, tuple[str, str]]] = {
     "stats.median_ack": ("受領確認までの中央値", "Median time to acknowledge"),
     "stats.chart": ("事業者ごとの受付件数と対応件数", "Notices received and actioned per operator"),
     "stats.unregistered": ("未登録", "not registered"),
+    "stats.authority": ("ドメインと裏付け", "Domain and authority"),
+    # operators
+    "operator.directory": ("登録済みの事業者", "Registered operators"),
+    "operator.domain": ("ドメイン", "Domain"),
+    "operator.name": ("名前", "Name"),
+    "operator.unverified": ("未確認", "unverified"),
+    "operator.disputed": (
+        "この名前は、ドメイン確認済みの別の事業者のものです。",
+        "This name belongs to another, domain-verified operator.",
+    ),
+    "operator.disputed_short": ("名前に異議", "name disputed"),
+    # authority. Glossary, one term per level everywhere (pages, help, badges):
+    #   self-asserted 自己申告 · agent-asserted 代理人申告 · mandated 委任あり ·
+    #   attested 団体の証明あり · domain-verified ドメイン確認済み · authority (the word) 裏付け
+    "authority.title": ("裏付け", "Authority"),
+    "authority.self-asserted": ("自己申告", "self-asserted"),
+    "authority.agent-asserted": ("代理人申告", "agent-asserted"),
+    "authority.mandated": ("委任あり", "mandated"),
+    "authority.attested": ("団体の証明あり", "attested"),
+    "authority.domain-verified": ("ドメイン確認済み", "domain-verified"),
+    "authorityhelp.self-asserted": (
+        "登録者が自分について申告しているだけで、第三者は確かめていません。",
+        "The claimant speaks for itself; nobody else has confirmed it.",
+    ),
+    "authorityhelp.agent-asserted": (
+        "代理人が本人のためと申告していますが、本人の委任状はログにありません。",
+        "An agent says it acts for someone, but no mandate from that person is in the log.",
+    ),
+    "authorityhelp.mandated": (
+        "本人が署名した委任状の範囲内で、代理人が登録しています。",
+        "Filed by an agent within a mandate the principal signed.",
+    ),
+    "authorityhelp.attested": (
+        "ドメイン確認済みの団体（組合・事務所・協会など）が、本人であること、または会員であることを証明しています。",
+        "A domain-verified organisation (a union, an agency, an association) vouches for the person "
+        "or their membership.",
+    ),
+    "authorityhelp.domain-verified": (
+        "この URL のドメインを登録者（または委任した本人）が管理していることを、レジストリが確かめました。",
+        "The registry checked that the claimant (or the principal who mandated it) controls this URL's "
+        "domain.",
+    ),
+    "authority.base": ("基本の裏付け", "Base authority"),
+    "authority.as_of": ("この時点のログの大きさ", "as of log size"),
+    "authority.chain": ("裏付けの根拠", "The chain behind it"),
+    "authority.none": (
+        "登録者自身の申告のほかに、裏付けはありません。",
+        "Nothing beyond the claimant's own word.",
+    ),
+    "authority.unavailable": (
+        "取り下げられた登録には、裏付けを示しません。",
+        "A withdrawn claim shows no authority.",
+    ),
+    "authority.glossary": ("裏付けの種類", "Kinds of authority"),
+    "authority.by": ("確かめた者", "By"),
+    "authority.this_registry": ("このレジストリ", "this registry"),
+    "authority.method": ("方法", "How"),
+    "authority.covers": ("範囲", "Covers"),
+    "authority.until": ("有効期限", "valid until"),
+    "authority.notes": (
+        "数えられないもの（レジストリの注記、英語）",
+        "What does not count (the registry's notes)",
+    ),
+    "method.did-web": (
+        "did:web（そのドメインで公開された DID 文書）",
+        "did:web (a DID document served on the domain)",
+    ),
+    "method.well-known": ("確認ファイル（/.well-known/）", "verification file (/.well-known/)"),
+    "method.dns-txt": ("DNS TXT レコード", "DNS TXT record"),
+    "method.mandate": ("本人の委任状", "the principal's mandate"),
+    "method.attestation:identity": ("本人であることの証明", "attestation of identity"),
+    "method.attestation:member": ("会員であることの証明", "attestation of membership"),
+    "lookup.authority_note": (
+        "「裏付け」は、その登録がどこまで確かめられているかを示します。自己申告だけの登録は、誰でも出せます。",
+        "Authority says how far a claim has been checked; anyone can file a self-asserted claim.",
+    ),
     "hours": ("時間", "hours"),
     # errors
     "error.title": ("エラー", "Error"),

@@ -110,6 +110,8 @@ class ClaimIndex:
         self.authority = AuthorityState()
         self._facts: dict[int, ClaimFacts] = {}
         self._by_party: dict[str, set[int]] = {}
+        #: Claims on either side of a logged dispute.
+        self.disputed: set[str] = set()
         #: (log index, claim id) of every change of a claim's authority after it was filed.
         self.authority_changes: list[tuple[int, str]] = []
 
@@ -128,6 +130,8 @@ class ClaimIndex:
             self.add(hashlib.sha256(entry).hexdigest(), Claim.model_validate(document))
         elif kind == "ClaimWithdrawal":
             self.remove(str(document["claim"]))
+        elif kind == "Dispute":
+            self.disputed.update((str(document["claim"]), str(document["disputed"])))
         elif kind in AUTHORITY_DOCUMENT_TYPES:
             model = parse_model(document, AUTHORITY_DOCUMENT_TYPES)
             if model is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -60,8 +60,6 @@ class ClaimStore:
         self.clock = clock
         self.window = window or ClockWindow()
         self.max_items = max_items
-        #: Which of a set of claim ids are disputed (set by the app to the notice store's lookup).
-        self.dispute_lookup: Callable[[set[str]], Awaitable[set[str]]] | None = None
 
     async def file_claim(self, raw: bytes) -> dict[str, Any]:
         """Accept a signed claim; returns its id, lookup keys and log receipt."""
@@ -186,10 +184,9 @@ class ClaimStore:
                 )
                 for item in request.items
             ]
-        if self.dispute_lookup is not None:
-            disputed = await self.dispute_lookup({m["claim"] for item in items for m in item["matches"]})
+            disputed = self.index.disputed
             for match in (m for item in items for m in item["matches"] if m["claim"] in disputed):
-                match["disputed"] = True
+                match["disputed"] = True  # as logged up to the answer's tree size
         root = await self.log.root(tree_size)
         answer: dict[str, Any] = {
             "type": "CheckAnswer",
