@@ -89,6 +89,7 @@ def create_app(
                 ledger.gate = authority.gate
                 ledger.companions = authority.companions
             notices.controller = claims.index.authority.controller
+            notices.claims = claims
             policy = RetryPolicy(
                 settings.webhook_attempts, settings.webhook_timeout, settings.webhook_backoff
             )

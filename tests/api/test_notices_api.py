@@ -22,6 +22,7 @@ from api import Settings, create_app
 from api.state import RegistryState
 from registry.notice_exports import DSA_SOR_FIELDS, DSA_SOR_REQUIRED, LUMEN_NOTICE_FIELDS
 from registry.webhooks import verify_request
+from tests.authority_helpers import lapse, verify_domain
 from tests.conftest import Clock
 from tests.factories import body, signed_claim
 from tests.notice_factories import complete_notice, dispute, registration, response
@@ -419,7 +420,10 @@ async def test_inbox_lists_an_operators_notices(
         await registry.http.get(f"/v1/operators/{operator.did}/notices", params={"state": "filed"})
     ).json()
     assert [n["id"] for n in filed["notices"]] == [second]
-    _problem(await registry.http.get("/v1/operators/did:web:example.com/notices"), 400, "invalid-parameter")
+    for bad in ("did:example:123", "did:web:Example..com", "did:key:nope"):
+        _problem(await registry.http.get(f"/v1/operators/{bad}/notices"), 400, "invalid-parameter")
+    web = (await registry.http.get("/v1/operators/did:web:example.com/notices")).json()
+    assert web["notices"] == [] and web["operator_profile"]["authority"] == "self-asserted"
     bad_state = await registry.http.get(f"/v1/operators/{operator.did}/notices", params={"state": "lost"})
     _problem(bad_state, 400, "invalid-parameter")
 
@@ -441,6 +445,175 @@ async def test_operator_stats_give_counts_median_and_p90(
     assert (row["received"], row["acknowledged"], row["actioned"], row["rejected"]) == (3, 3, 1, 1)
     assert row["seconds_to_acknowledge"] == {"median": 7200, "p90": 36000}
     assert row["seconds_to_act"] == {"median": 39600, "p90": 39600}
+
+
+# ------------------------------------------------------------------ operators' names and authority
+
+
+def _named(operator: keys.SigningKey, clock: Clock, name: str, contact: str = "legal@acme.example") -> Any:
+    from registry.notices import new_registration
+
+    document = new_registration(operator.did, name, contact, created=clock())
+    return keys.sign_document(document, operator, created=clock())
+
+
+async def _log_size(registry: Registry) -> int:
+    return int((await registry.http.get("/log/checkpoint")).text.splitlines()[1])
+
+
+async def _stats(registry: Registry) -> dict[str, dict[str, Any]]:
+    rows = (await registry.http.get("/v1/stats/operators")).json()["operators"]
+    return {row["operator"]: row for row in rows}
+
+
+async def test_the_app_tells_the_notice_store_who_is_verified(registry: Registry) -> None:
+    """api/app.py wires the claim store's replayed authority into the notice store."""
+    assert registry.state.notices is not None and registry.state.notices.claims is registry.state.claims
+
+
+async def test_a_verified_operators_name_is_its_own(registry: Registry) -> None:
+    clock = registry.clock
+    early, copycat, verified, impostor, rival = (keys.SigningKey.generate() for _ in range(5))
+    # Unverified operators may share a name: nobody's name is protected yet.
+    first = await registry.post("/v1/operators", _named(early, clock, "Acme AI"))
+    assert first.status_code == 201, first.text
+    assert first.json()["operator_profile"] | {"registration_log_index": None} == {
+        "did": early.did,
+        "registered": True,
+        "name": "Acme AI",
+        "authority": "self-asserted",
+        "domain": "unverified",
+        "verified_hosts": [],
+        "name_disputed": False,
+        "name_held_by": None,
+        "registration_log_index": None,
+    }
+    assert (await registry.post("/v1/operators", _named(copycat, clock, "ACME  ai"))).status_code == 201
+
+    # A verified operator takes the name the unverified ones use: accepted; theirs are disputed.
+    await verify_domain(registry.state, verified.did, "acme.example")
+    taken = await registry.post("/v1/operators", _named(verified, clock, "Acme AI"))
+    assert taken.status_code == 201, taken.text
+    profile = taken.json()["operator_profile"]
+    assert (profile["authority"], profile["domain"], profile["verified_hosts"]) == (
+        "domain-verified",
+        "acme.example",
+        [".acme.example"],
+    )
+    assert profile["name_disputed"] is False
+    stats = await _stats(registry)
+    assert next(iter(stats)) == verified.did  # verified operators first
+    for did in (early.did, copycat.did):
+        assert stats[did]["name_disputed"] is True and stats[did]["name_held_by"] == verified.did
+        assert stats[did]["authority"] == "self-asserted" and stats[did]["domain"] == "unverified"
+
+    # Anyone else registering that name, in any spelling, is refused, and nothing changes.
+    size = await _log_size(registry)
+    for key, name in ((impostor, "ａｃｍｅ　ＡＩ"), (impostor, "acme-ai"), (early, "Acme AI")):
+        refused = _problem(
+            await registry.post("/v1/operators", _named(key, clock, name, "x@y.example")),
+            409,
+            "operator-name-taken",
+        )
+        assert verified.did in refused["detail"] and refused["errors"][0]["pointer"] == "/name"
+    assert await _log_size(registry) == size
+    stats = await _stats(registry)
+    assert impostor.did not in stats and stats[early.did]["name"] == "Acme AI"
+    assert (await registry.state.notices.inbox(early.did))["operator_profile"]["name_disputed"] is True  # type: ignore[union-attr]
+
+    # A second verified operator cannot take it either; the holder may register again.
+    await verify_domain(registry.state, rival.did, "rival.example")
+    _problem(
+        await registry.post("/v1/operators", _named(rival, clock, "Acme AI")), 409, "operator-name-taken"
+    )
+    assert (
+        await registry.post("/v1/operators", _named(verified, clock, "Acme AI", "new@acme.example"))
+    ).status_code == 201
+    # An unverified operator that renames itself is no longer disputed.
+    assert (await registry.post("/v1/operators", _named(early, clock, "Early Bird AI"))).status_code == 201
+    assert (await _stats(registry))[early.did]["name_disputed"] is False
+
+
+async def test_a_lapsed_verification_no_longer_holds_the_name(registry: Registry) -> None:
+    clock = registry.clock
+    holder, newcomer = keys.SigningKey.generate(), keys.SigningKey.generate()
+    verification = await verify_domain(registry.state, holder.did, "holder.example")
+    assert (await registry.post("/v1/operators", _named(holder, clock, "Holder AI"))).status_code == 201
+    _problem(
+        await registry.post("/v1/operators", _named(newcomer, clock, "Holder AI")), 409, "operator-name-taken"
+    )
+    await lapse(registry.state, verification, holder.did, "holder.example")
+    assert (await _stats(registry))[holder.did]["authority"] == "self-asserted"
+    assert (await registry.post("/v1/operators", _named(newcomer, clock, "Holder AI"))).status_code == 201
+
+
+async def test_a_verification_logged_meanwhile_is_seen_under_the_logs_lock(registry: Registry) -> None:
+    """The refusal reads verifications appended after its replayed snapshot (a did:web operator's
+    first registration logs its own) from the log itself."""
+    store = registry.state.notices
+    assert store is not None
+    holder, other = keys.SigningKey.generate(), keys.SigningKey.generate()
+    assert (
+        await registry.post("/v1/operators", _named(holder, registry.clock, "Meanwhile AI"))
+    ).status_code == 201
+    before = await store.verified([holder.did])
+    assert holder.did not in before
+    await verify_domain(registry.state, holder.did, "meanwhile.example")
+    from registry.errors import NameTaken
+    from registry.notices import operator_name_key
+
+    await store._refuse_taken_name(
+        other.did, "Meanwhile AI", operator_name_key("Meanwhile AI"), before, before.tree_size
+    )
+    with pytest.raises(NameTaken):
+        await store._refuse_taken_name(
+            other.did, "Meanwhile AI", operator_name_key("Meanwhile AI"), before, await _log_size(registry)
+        )
+
+
+async def test_notices_name_their_operators_domain_and_authority(
+    registry: Registry, notifier: keys.SigningKey, operator: keys.SigningKey
+) -> None:
+    impostor, stranger = keys.SigningKey.generate(), keys.SigningKey.generate()
+    assert (
+        await registry.post("/v1/operators", _named(impostor, registry.clock, "Acme AI"))
+    ).status_code == 201
+    await verify_domain(registry.state, operator.did, "acme.example")
+    await _register(registry, operator)  # also "Acme AI": the impostor's name is now disputed
+    notice_id = await _file(registry, notifier, operator.did)
+    to_impostor = await _file(registry, notifier, impostor.did)
+    held = await _file(registry, notifier, stranger.did)
+    shown = (await _notice(registry, notice_id))["operator_profile"]
+    assert (shown["did"], shown["authority"], shown["domain"], shown["name"]) == (
+        operator.did,
+        "domain-verified",
+        "acme.example",
+        "Acme AI",
+    )
+    disputed = (await _notice(registry, to_impostor))["operator_profile"]
+    assert (disputed["authority"], disputed["name_disputed"], disputed["name_held_by"]) == (
+        "self-asserted",
+        True,
+        operator.did,
+    )
+    unknown = (await _notice(registry, held))["operator_profile"]
+    assert (unknown["registered"], unknown["authority"], unknown["domain"]) == (
+        False,
+        "self-asserted",
+        "unverified",
+    )
+    inbox = (await registry.http.get(f"/v1/operators/{operator.did}/notices")).json()
+    assert inbox["operator_profile"]["authority"] == "domain-verified"
+    assert inbox["notices"][0]["operator_profile"]["domain"] == "acme.example"
+
+    # An export names the verified operator by its name, the disputed one by its DID only.
+    def recipient(lumen: dict[str, Any]) -> str:
+        roles = lumen["notice"]["entity_notice_roles_attributes"]
+        return str(next(r for r in roles if r["name"] == "recipient")["entity_attributes"]["name"])
+
+    assert recipient((await registry.http.get(f"/v1/notices/{notice_id}/export/lumen")).json()) == "Acme AI"
+    exported = (await registry.http.get(f"/v1/notices/{to_impostor}/export/lumen")).json()
+    assert recipient(exported) == impostor.did
 
 
 # ------------------------------------------------------------------ webhook failures

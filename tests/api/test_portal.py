@@ -7,6 +7,8 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +19,11 @@ from markupsafe import escape
 import api as api_package
 import keys
 from api.i18n import CATALOG, negotiate, parse_accept_language
-from api.portal import CONTENT_SECURITY_POLICY, CSRF_COOKIE, lookup_item
+from api.portal import CONTENT_SECURITY_POLICY, CSRF_COOKIE, human_time, lookup_item
 from registry.documents import new_claim
+from registry.models import LogEntry
 from registry.notices import REGIMES, REQUIREMENTS
+from tests.authority_helpers import verify_domain
 from tests.conftest import Clock
 from tests.notice_factories import complete_notice, registration
 
@@ -283,3 +287,167 @@ async def test_pages_escape_the_request_path(api: httpx.AsyncClient):
     response = await api.get('/notices/"><img src=x onerror=alert(1)>')
     assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
     assert "<img src=x" not in response.text
+
+
+# ------------------------------------------------------------------ authority on the pages
+
+
+@dataclass
+class Portal:
+    http: httpx.AsyncClient
+    state: Any
+    clock: Clock
+
+
+@pytest.fixture
+async def portal(db_url: str, tmp_path: Path, clock: Clock) -> AsyncIterator[Portal]:
+    """Like the `api` fixture, keeping the application's state (to log domain verifications)."""
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    from api import Settings, create_app
+
+    EXECUTOR_CACHE.clear()
+    app = create_app(Settings(data_dir=tmp_path / "data", db_url=db_url), clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
+            yield Portal(client, app.state.registry, clock)
+
+
+def _identifier_items(page: str) -> list[str]:
+    found = re.search(r'<ul class="identifiers">(.*?)</ul>', page, re.S)
+    assert found is not None
+    return re.findall(r"<li>(.*?)</li>", found.group(1), re.S)
+
+
+async def test_claim_page_shows_authority_per_identifier_with_its_chain(
+    portal: Portal, alice: keys.SigningKey, clock: Clock
+) -> None:
+    claim_id = await file_claim(
+        portal.http,
+        alice,
+        clock,
+        identifiers=[("url", "https://www.publisher.example/books/"), ("isni", "0000000121032683")],
+    )
+    before = (await portal.http.get(f"/claims/{claim_id}")).text
+    section = re.search(r'<section id="authority".*?</section>', before, re.S)
+    assert section is not None and "基本の裏付け" in section.group(0) and "自己申告" in section.group(0)
+    assert '<ol class="chain">' not in section.group(0)
+    assert "登録者自身の申告のほかに、裏付けはありません。" in before
+    assert all("authority-domain-verified" not in item for item in _identifier_items(before))
+
+    verification = await verify_domain(portal.state, alice.did, "publisher.example")
+    index = (await LogEntry.get(document_id=verification)).index
+    page = (await portal.http.get(f"/claims/{claim_id}")).text
+    url_item, isni_item = _identifier_items(page)
+    assert "ドメイン確認済み" in url_item and "自己申告" in url_item
+    assert "ドメイン確認済み" not in isni_item and "自己申告" in isni_item
+    chain = re.search(r'<ol class="chain">(.*?)</ol>', page, re.S)
+    assert chain is not None
+    assert "このレジストリ" in chain.group(1) and "確認ファイル（/.well-known/）" in chain.group(1)
+    assert f"ログ上の位置 {index}" in chain.group(1) and ".publisher.example" in chain.group(1)
+    assert re.search(
+        r'<time datetime="\d{4}-\d\d-\d\dT[\d:]+Z">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>', chain.group(1)
+    )
+
+    english = (await portal.http.get(f"/claims/{claim_id}", headers={"Accept-Language": "en"})).text
+    assert "domain-verified" in english and "this registry" in english
+    assert "verification file (/.well-known/)" in english and f"Log index {index}" in english
+
+
+async def test_an_agents_claim_without_a_mandate_shows_why_it_is_only_agent_asserted(
+    portal: Portal, alice: keys.SigningKey, mallory: keys.SigningKey, clock: Clock
+) -> None:
+    behalf = {"principal": "Aoi Tanaka", "authority": "mandate #7", "did": mallory.did}
+    claim_id = await file_claim(
+        portal.http, alice, clock, identifiers=[("name", "田中 葵")], on_behalf_of=behalf
+    )
+    page = (await portal.http.get(f"/claims/{claim_id}")).text
+    assert "代理人申告" in page and "本人の委任状はログにありません" in page
+    notes = re.search(r'<div class="authority-notes">(.*?)</div>', page, re.S)
+    assert notes is not None and "no mandate" in notes.group(1)
+    found = (await portal.http.get("/lookup", params={"q": "田中葵", "scheme": "name"})).text
+    assert claim_id[:16] in found and "代理人申告" in found and "no mandate" in found
+
+
+async def test_lookup_results_show_each_matchs_authority_and_chain(
+    portal: Portal, alice: keys.SigningKey, mallory: keys.SigningKey, clock: Clock
+) -> None:
+    verified = await file_claim(
+        portal.http, alice, clock, identifiers=[("url", "https://publisher.example/")]
+    )
+    asserted = await file_claim(
+        portal.http, mallory, clock, identifiers=[("url", "https://publisher.example/a/")]
+    )
+    await verify_domain(portal.state, alice.did, "publisher.example")
+    page = (await portal.http.get("/lookup", params={"q": "https://publisher.example/a/b.html"})).text
+    matches = dict(re.findall(r'<li><a href="/claims/([0-9a-f]{64})">(.*?)</li>', page, re.S))
+    assert set(matches) == {verified, asserted}
+    assert "ドメイン確認済み" in matches[verified] and '<ol class="chain">' in matches[verified]
+    assert "ドメイン確認済み" not in matches[asserted] and "自己申告" in matches[asserted]
+    english = (
+        await portal.http.get(
+            "/lookup", params={"q": "https://publisher.example/a/"}, headers={"Accept-Language": "en"}
+        )
+    ).text
+    assert "Authority" in english and "anyone can file a self-asserted claim" in english
+
+
+async def test_operator_picker_and_stats_show_domain_and_authority_verified_first(
+    portal: Portal, alice: keys.SigningKey, clock: Clock
+) -> None:
+    impostor, verified, mimic = (keys.SigningKey.generate() for _ in range(3))
+    for key, name in ((impostor, "Acme AI"), (mimic, "[ドメイン確認済み · acme.example] Acme")):
+        answer = await portal.http.post(
+            "/v1/operators", content=json.dumps(registration(key, clock(), name=name))
+        )
+        assert answer.status_code == 201, answer.text
+    await verify_domain(portal.state, verified.did, "acme.example")
+    answer = await portal.http.post(
+        "/v1/operators", content=json.dumps(registration(verified, clock(), name="Acme AI"))
+    )
+    assert answer.status_code == 201, answer.text
+
+    page = (await portal.http.get("/takedown")).text
+    options = re.findall(r'<option value="([^"]+)" label="([^"]+)" data-authority="([^"]+)">', page)
+    assert options[0][0] == verified.did and options[0][2] == "domain-verified"
+    labels = {did: html.unescape(label) for did, label, _ in options}
+    assert labels[verified.did] == "[ドメイン確認済み · acme.example] Acme AI"
+    assert labels[impostor.did] == "[自己申告 · 未確認 · 名前に異議] Acme AI"
+    # A name cannot dress up as the registry's label: the registry's bracket always comes first.
+    assert labels[mimic.did].startswith("[自己申告 · 未確認] [")
+    data = json.loads(re.search(r'id="operators-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    assert data[0] == {
+        "did": verified.did,
+        "name": "Acme AI",
+        "authority": "domain-verified",
+        "domain": "acme.example",
+        "name_disputed": False,
+        "name_held_by": None,
+    }
+    directory = re.search(r'<details id="operator-directory">(.*?)</details>', page, re.S)
+    assert directory is not None and directory.group(1).index(verified.did) < directory.group(1).index(
+        impostor.did
+    )
+
+    for did in (verified.did, impostor.did):
+        notice = await portal.http.post(
+            "/v1/notices", content=json.dumps(complete_notice(alice, did, clock()))
+        )
+        assert notice.status_code == 201, notice.text
+    stats = (await portal.http.get("/stats", headers={"Accept-Language": "en"})).text
+    rows = re.findall(r'<tr>\s*<th scope="row">(.*?)</tr>', stats, re.S)
+    assert verified.did in rows[0] and "domain-verified" in rows[0] and "acme.example" in rows[0]
+    disputed = next(row for row in rows if impostor.did in row)
+    assert "self-asserted" in disputed and "unverified" in disputed and "another, domain-verified" in disputed
+    assert "[domain-verified · acme.example] Acme AI" in stats  # the chart's label
+    shown = (await portal.http.get(f"/notices/{notice.json()['id']}")).text
+    operator = re.search(r'<dd id="notice-operator">(.*?)</dd>', shown, re.S)
+    assert operator is not None and "自己申告" in operator.group(1) and "未確認" in operator.group(1)
+
+
+def test_times_are_written_in_utc_for_the_page_script_to_localise() -> None:
+    assert human_time("2026-11-22T04:38:47Z") == "2026-11-22 04:38 UTC"
+    assert human_time("not a time") == "not a time" and human_time(None) == ""
+    script = (Path(api_package.__file__).parent / "static" / "js" / "times.js").read_text(encoding="utf-8")
+    assert "time[datetime]" in script and "textContent" in script

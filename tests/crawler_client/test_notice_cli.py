@@ -76,10 +76,20 @@ def test_notice_new_names_every_missing_element_in_one_line(
     line = _error_line(capsys, _new_args(people["operator"].did, "--regime", "dsa", "--regime", "dmca"))
     assert "dsa: missing" in line and "dmca: missing" in line and "/contact/email" in line
     assert not Path("notice.json").exists()
-    bad = _error_line(capsys, _new_args("did:web:acme.example", "--regime", "dsa"))
-    assert "/operator" in bad
+    for invalid in ("did:example:acme", "did:web:Acme..example", "did:key:z6Mk"):
+        bad = _error_line(capsys, _new_args(invalid, "--regime", "dsa"))
+        assert "/operator" in bad, invalid
     half_agency = _error_line(capsys, [*_complete(people["operator"].did), "--on-behalf-of", "Aoi"])
     assert "--agency-authority" in half_agency
+
+
+def test_notice_new_accepts_a_did_web_operator(
+    capsys: pytest.CaptureFixture[str], people: dict[str, keys.SigningKey]
+) -> None:
+    assert main([*_complete("did:web:acme.example"), "--out", "notice.json"]) == 0
+    document = json.loads(Path("notice.json").read_text(encoding="utf-8"))
+    assert document["operator"] == "did:web:acme.example"
+    assert keys.verify_document(document).key == people["notifier"].public
 
 
 def test_notice_commands_refuse_bad_input_in_one_line(

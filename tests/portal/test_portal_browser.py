@@ -133,6 +133,11 @@ def test_creator_reserves_checks_files_a_takedown_and_looks_up(
     assert page.is_visible("#req-jp-platform") and not page.is_visible("#req-dmca")
     assert page.get_attribute("#jp-right", "aria-required") == "true"
     page.fill("#operator", operator.did)
+    # The picked operator's standing is said in words: this one only asserts its name.
+    page.wait_for_selector("#operator-standing:not([hidden])")
+    assert page.get_attribute("#operator-standing", "data-authority") == "self-asserted"
+    standing = page.text_content("#operator-standing") or ""
+    assert standing.startswith("自己申告") and "Acme 生成AI" in standing
     page.fill("#subject-title", "星降る夜")
     page.fill("#subject-claims", claim_id)
     page.fill("#loc-models", "acme/painter-v2")
@@ -190,6 +195,10 @@ def test_creator_reserves_checks_files_a_takedown_and_looks_up(
     page.wait_for_function("() => document.getElementById('proof-result').dataset.verified !== undefined")
     assert page.get_attribute("#proof-result", "data-verified") == "true", page.text_content("#proof-result")
     assert page.text_content("#claim-title") == "星降る夜"
+    assert "self-asserted" in (page.text_content("#authority") or "")
+    # Times are shown in the reader's zone by the page script (the UTC text stays as the title).
+    filed_at = page.locator("ol.events time").first
+    assert filed_at.get_attribute("data-local") == "true" and "UTC" in (filed_at.get_attribute("title") or "")
     shoot(page, artifacts, "09-claim-en")
 
     page.goto("/lookup?q=" + "やまだ はなこ")
