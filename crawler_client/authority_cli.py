@@ -2,6 +2,10 @@
 `kotowari mandate new|revoke`, `kotowari attest new|revoke`, `kotowari domain verify` and
 `kotowari authority show`.
 
+A command that creates something prints its id (or, `keys rotate`, the successor's DID) alone on
+standard output, so `ID=$(kotowari …)` works, and what happened on standard error; `--json`
+prints the whole verified receipt with the signed document instead.
+
 Every document is built and checked here first (what the registry would refuse with a 422 is one
 line, exit status 2, before anything is signed), signed with `--key`, and filed through the SDK
 (`Client.file_authority`, `Client.verify_domain`, `Client.authority`), which verifies each receipt's
@@ -16,9 +20,10 @@ signature and inclusion proof against the pinned registry. A refusal by the regi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,7 @@ from crawler_client.cli_support import (
 )
 from crawler_client.client import Client
 from crawler_client.core import VERIFICATION_METHODS
+from crawler_client.errors import RegistryProblem
 from registry.authority.documents import (
     Attestation,
     AttestationRevocation,
@@ -124,6 +130,20 @@ def _file(args: argparse.Namespace, document: dict[str, Any]) -> dict[str, Any]:
         return registry.file_authority(document)
 
 
+@contextlib.contextmanager
+def _kept_unless_refused(path: str, created: bool) -> Iterator[None]:
+    """Remove a key file created for a successor when the registry definitely refused the filing
+    (a problem answer: nothing was logged). After a timeout or a lost answer it stays: the filing
+    may have been accepted, and the successor's key is then the only one that acts."""
+    try:
+        yield
+    except RegistryProblem:
+        if created:
+            Path(path).unlink(missing_ok=True)
+            print(f"{path} removed: the registry refused the filing", file=sys.stderr)
+        raise
+
+
 def _logged(receipt: dict[str, Any]) -> str:
     log = receipt.get("log") or {}
     return f"log entry {log.get('index')} of {log.get('origin')} (receipt verified)"
@@ -133,13 +153,20 @@ def _report(
     args: argparse.Namespace,
     receipt: dict[str, Any],
     document: dict[str, Any],
-    lines: list[str],
+    out: Sequence[str],
+    err: Sequence[str] = (),
     **extra: Any,
 ) -> int:
+    """`--json`: the receipt, the signed document and `extra`; otherwise `out` on standard output
+    (an id alone, for `ID=$(kotowari …)`, where the command creates something) and `err`, what
+    happened, on standard error."""
     if args.json:
         print_json({**receipt, "document": document, **extra})
-    else:
-        print("\n".join(lines))
+        return 0
+    for line in out:
+        print(line)
+    for line in err:
+        print(line, file=sys.stderr)
     return 0
 
 
@@ -150,17 +177,17 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     old = read_key(args.key)
     if Path(args.new_key).exists() and Path(args.new_key).resolve() == Path(args.key).resolve():
         raise UsageError("--new-key must be another key file than --key")
-    new, _ = _key_at(args.new_key, "--new-key")
-    if new.did == old.did:
+    if Path(args.new_key).exists() and read_key(args.new_key).did == old.did:
         raise UsageError("--new-key holds the same key as --key")
+    new, created = _key_at(args.new_key, "--new-key")
     document = _signed(KeyRotation, new_rotation(old.did, new.did, created=_now(), reason=args.reason), old)
-    receipt = _file(args, document)
-    lines = [
-        new.did,
+    with _kept_unless_refused(args.new_key, created):
+        receipt = _file(args, document)
+    done = [
         f"{old.did} is retired: {new.did} now acts for its claims and notices",
         f"rotation {receipt['id']}, {_logged(receipt)}",
     ]
-    return _report(args, receipt, document, lines, successor=new.did)
+    return _report(args, receipt, document, [new.did], done, successor=new.did)
 
 
 def cmd_recover_designate(args: argparse.Namespace) -> int:
@@ -183,25 +210,25 @@ def cmd_recover_designate(args: argparse.Namespace) -> int:
 def cmd_recover_request(args: argparse.Namespace) -> int:
     key = read_key(args.key)
     lost = _did(args.did, "--did")
-    new, _ = _key_at(args.new_key, "--new-key")
+    new, created = _key_at(args.new_key, "--new-key")
     document = _signed(
         RecoveryRequest,
         new_recovery_step("RecoveryRequest", key.did, created=_now(), did=lost, successor=new.did),
         key,
     )
     with Client(args.registry) as registry:
-        receipt = registry.file_authority(document)
-        recovery = (registry.authority(args.did).get("recovery") or {}).get("open_request") or {}
+        with _kept_unless_refused(args.new_key, created):
+            receipt = registry.file_authority(document)
+        recovery = (registry.authority(lost).get("recovery") or {}).get("open_request") or {}
     ends = recovery.get("completes_after") if recovery.get("id") == receipt["id"] else None
-    lines = [
-        receipt["id"],
-        f"recovery of {args.did} to {new.did} requested, {_logged(receipt)}",
-        f"the waiting period ends {ends}: until then {args.did} can veto it"
+    done = [
+        f"recovery of {lost} to {new.did} requested, {_logged(receipt)}",
+        f"the waiting period ends {ends}: until then {lost} can veto it"
         if ends
-        else f"the waiting period has begun (see: kotowari authority show {args.did})",
+        else f"the waiting period has begun (see: kotowari authority show {lost})",
         f"then: kotowari keys recover complete --key … --request {receipt['id']}",
     ]
-    return _report(args, receipt, document, lines, successor=new.did, completes_after=ends)
+    return _report(args, receipt, document, [receipt["id"]], done, successor=new.did, completes_after=ends)
 
 
 def cmd_recover_veto(args: argparse.Namespace) -> int:
@@ -253,13 +280,11 @@ def cmd_mandate_new(args: argparse.Namespace) -> int:
     )
     signed = _signed(Mandate, document, key)
     receipt = _file(args, signed)
-    lines = [receipt["id"]]
-    print(
-        f"mandate for {args.agent}, {_logged(receipt)}; the agent files with "
-        f"--on-behalf-of NAME --authority TEXT --principal-did {key.did} --mandate {receipt['id']}",
-        file=sys.stderr,
-    )
-    return _report(args, receipt, signed, lines)
+    done = [
+        f"mandate for {args.agent}, {_logged(receipt)}; the agent files claims with --on-behalf-of "
+        f"NAME --authority TEXT --principal-did {key.did} --mandate {receipt['id']}"
+    ]
+    return _report(args, receipt, signed, [receipt["id"]], done)
 
 
 def cmd_mandate_revoke(args: argparse.Namespace) -> int:
@@ -294,12 +319,11 @@ def cmd_attest_new(args: argparse.Namespace) -> int:
     )
     signed = _signed(Attestation, document, key)
     receipt = _file(args, signed)
-    print(
+    done = [
         f"attestation of {args.subject}, {_logged(receipt)}; it counts while {key.did} holds a "
-        "domain verification (kotowari domain verify)",
-        file=sys.stderr,
-    )
-    return _report(args, receipt, signed, [receipt["id"]])
+        "domain verification (kotowari domain verify)"
+    ]
+    return _report(args, receipt, signed, [receipt["id"]], done)
 
 
 def cmd_attest_revoke(args: argparse.Namespace) -> int:

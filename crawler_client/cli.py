@@ -464,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", metavar="DIR", help="where the key and the SQLite database live")
     serve.set_defaults(run=cmd_serve)
 
-    keys_cmd = commands.add_parser("keys", help="manage your signing key").add_subparsers(
+    keys_cmd = commands.add_parser("keys", help="create, rotate and recover your signing key").add_subparsers(
         dest="keys_command", required=True, metavar="COMMAND", parser_class=Parser
     )
     keys_new = keys_cmd.add_parser("new", help="create an Ed25519 key file (0600) and print its did:key")

@@ -13,6 +13,11 @@ exactly what `Snapshot.check` would do for them.
 
 Rows whose value cannot be checked (null, not a URL, not a SHA-256) are `invalid`: they are counted
 and reported, and kept or dropped only as the caller says.
+
+`min_authority` (`decide_batch`, `batch_filter`, `kotowari filter --min-authority`) counts only
+claims of at least that authority, as `Snapshot.check(..., min_authority=…)` does; rows on domains
+nobody registered are unknown whatever the minimum, so the fast path is unchanged. Each matched
+row's claims come with their authority (`BatchDecisions.matches`), which the manifest records.
 """
 
 from __future__ import annotations

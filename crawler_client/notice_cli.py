@@ -194,7 +194,9 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     )
     new = notice.add_parser("new", help="build and sign a takedown notice offline")
     new.add_argument("--key", required=True, metavar="FILE", help="the notifier's key")
-    new.add_argument("--operator", required=True, metavar="DID", help="the AI operator's DID (did:key or did:web)")
+    new.add_argument(
+        "--operator", required=True, metavar="DID", help="the AI operator's DID (did:key or did:web)"
+    )
     new.add_argument("--kind", required=True, choices=SUBJECT_KINDS)
     add_item_flags(new, query=False)
     new.add_argument(

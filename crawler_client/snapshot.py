@@ -8,7 +8,9 @@ full download. Files are written to a temporary name, synced, then renamed.
 
 `Snapshot.check` gives the decisions the online `POST /v1/check` gives at the same tree size: the
 matching and deciding code is the registry's own (`registry.snapshot.SnapshotIndex`,
-`registry.checking.decide`). `Snapshot.decide_urls` is its batch form for URLs.
+`registry.checking.decide`), and so is each claim's authority, which the snapshot carries with
+the chain behind it: a `min_authority` gives the answers the registry gives for it.
+`Snapshot.decide_urls` is its batch form for URLs.
 
 >>> pull("http://127.0.0.1:8000", "claims.snapshot")  # doctest: +SKIP
 >>> Snapshot.open("claims.snapshot").check([{"scheme": "url", "value": "https://example.com/a"}])
