@@ -232,6 +232,7 @@ class AuthorityService:
                 verifications
                 or attestations
                 or mandates
+                or did in state.history
                 or did in state.successors
                 or did in state.recovery_keys
                 or did in state.did_documents
@@ -259,6 +260,7 @@ class AuthorityService:
                     for a in attestations
                 ],
                 "mandates": [{"id": m.id, "log_index": m.log_index, **_public(m.doc)} for m in mandates],
+                "ended": state.history.get(did, []),
                 "recovery": _recovery(state, did),
             }
 

@@ -132,14 +132,19 @@ class AuthorityState:
     did_documents: dict[str, DidDocumentRecord] = field(default_factory=dict)
     #: DID -> ids of the verifications, attestations and mandates in force that name it.
     _involving: dict[str, set[str]] = field(default_factory=dict)
+    #: DID -> the verifications, attestations and mandates naming it that no longer count, and why.
+    history: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     def _link(self, doc_id: str, *dids: str) -> None:
         for did in dids:
             self._involving.setdefault(did, set()).add(doc_id)
 
-    def _unlink(self, doc_id: str, *dids: str) -> None:
+    def _end(self, doc_id: str, kind: str, reason: str, *dids: str) -> None:
+        """A fact stops counting: it leaves the index of facts in force and joins each DID's history."""
+        self.ended[doc_id] = reason
         for did in dids:
             self._involving.get(did, set()).discard(doc_id)
+            self.history.setdefault(did, []).append({"id": doc_id, "type": kind, "ended": reason})
 
     def about(self, did: str) -> tuple[list[_Verification], list[_Attestation], list[_Mandate]]:
         """The verifications, attestations and mandates in force that name `did`, in log order."""
@@ -237,8 +242,8 @@ class AuthorityState:
             return self._touched_by_verification(doc.subject)
         elif isinstance(doc, DomainVerificationLapse):
             if self.verifications.pop(doc.verification, None) is not None:
-                self._unlink(doc.verification, doc.subject)
-                self.ended[doc.verification] = f"lapsed at log index {log_index}: {doc.reason}"
+                reason = f"lapsed at log index {log_index}: {doc.reason}"
+                self._end(doc.verification, "DomainVerification", reason, doc.subject)
                 return self._touched_by_verification(doc.subject)
         elif isinstance(doc, Attestation):
             covers = None
@@ -249,8 +254,8 @@ class AuthorityState:
             return {doc.subject}
         elif isinstance(doc, AttestationRevocation):
             attestation = self.attestations.pop(doc.attestation)
-            self._unlink(doc.attestation, attestation.doc.subject, attestation.doc.issuer)
-            self.ended[doc.attestation] = f"revoked by its issuer at log index {log_index}"
+            reason = f"revoked by its issuer at log index {log_index}"
+            self._end(doc.attestation, "Attestation", reason, attestation.doc.subject, attestation.doc.issuer)
             return {attestation.doc.subject}
         elif isinstance(doc, Mandate):
             scope = doc.scope.identifiers
@@ -260,8 +265,8 @@ class AuthorityState:
             return {doc.principal}
         elif isinstance(doc, MandateRevocation):
             mandate = self.mandates.pop(doc.mandate)
-            self._unlink(doc.mandate, mandate.doc.principal, mandate.doc.agent)
-            self.ended[doc.mandate] = f"revoked by the principal at log index {log_index}"
+            reason = f"revoked by the principal at log index {log_index}"
+            self._end(doc.mandate, "Mandate", reason, mandate.doc.principal, mandate.doc.agent)
             return {mandate.doc.principal}
         elif isinstance(doc, KeyRotation):
             self.successors[doc.did] = doc.successor

@@ -243,3 +243,21 @@ def test_a_creator_rotating_and_recovering_a_key(shell: Shell, registry: ServerP
     with Client(registry.url) as client:
         described = client.authority(me)
     assert described["retired"] is False and "open_request" not in described["recovery"]
+
+
+def test_a_publisher_verifying_its_domain(shell: Shell, https_server: HttpsServer, tmp_path: Path):
+    make_key, verify_and_file = blocks("A publisher verifying its domain")
+    (made,) = shell.run(make_key)
+    publisher = shell.variables["PUBLISHER"]
+    assert made.status == 0 and publisher.startswith("did:key:z6Mk")
+    https_server.route(
+        "publisher.example", "/.well-known/kotowari-did", Route(f"# ours\n{publisher}\n".encode())
+    )
+    ran = shell.run(verify_and_file)
+    assert [r.status for r in ran] == [0, 0, 0, 1], [str(r) for r in ran]
+    assert ran[0].out.startswith(f"verified: {publisher} controls publisher.example and every host below it")
+    claim_id = ran[2].out.strip()
+    lines = ran[3].out.splitlines()
+    assert lines[0] == "n        url https://www.publisher.example/books/1.epub"
+    assert lines[1].startswith(f"         claim {claim_id[:16]}… by {publisher}")
+    assert lines[1].endswith("for url publisher.example/books/ [self-asserted, domain-verified]")

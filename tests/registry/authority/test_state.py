@@ -256,6 +256,9 @@ def test_a_revoked_mandate_counts_no_more(
     [match] = log.match("url", "https://talent.example/ayaka/")["matches"]
     assert match["authority"] == ["agent-asserted"]
     assert "revoked by the principal at log index 2" in match["authority_notes"][0]
+    for did in (creator.did, agency.did):  # both parties keep it in their history
+        [ended] = log.index.authority.history[did]
+        assert ended == {"id": mandate, "type": "Mandate", "ended": "revoked by the principal at log index 2"}
 
 
 def test_a_revocation_by_anyone_else_changes_nothing(
