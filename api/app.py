@@ -12,13 +12,15 @@ from datetime import datetime
 from functools import partial
 
 from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api.problems import HANDLERS
+from api.problems import HANDLERS, problem
 from api.routes import ROUTES
 from api.settings import Settings
 from api.state import RegistryState
+from registry import integrity
 from registry.authority.didweb import DidWebResolver
 from registry.authority.evidence import DnsTxtLookup, DomainChecker
 from registry.authority.fetch import HttpsFetcher
@@ -57,6 +59,17 @@ def create_app(
         async with RegisterTortoise(app, db_url=settings.database_url, modules={"models": MODELS}):
             await Tortoise.generate_schemas(safe=True)
             log = TransparencyLog(origin, note_signer(key, origin))
+            app.state.integrity_failure = None
+            try:
+                report = await integrity.verify(log, key.public, settings.data_dir, full=settings.verify_full)
+                await integrity.write_mark(settings.data_dir, log, report.tree_size)
+            except integrity.IntegrityFailure as exc:
+                logging.getLogger("kotowari.integrity").error("the log does not verify: %s", exc.detail)
+                app.state.integrity_failure = exc
+                if on_ready is not None:
+                    on_ready(key.did, created)
+                yield  # serve nothing but the 503 that says why
+                return
             claims = ClaimStore(
                 log,
                 key,
@@ -117,7 +130,41 @@ def create_app(
                 await webhooks.close()
                 await fetcher.aclose()
 
-    return Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
+    app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
+    app.add_middleware(IntegrityGuard)
+    return app
+
+
+class IntegrityGuard:
+    """Every request gets 503 `integrity-failure` while the stored log does not verify."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        failure = getattr(scope["app"].state, "integrity_failure", None) if scope["type"] == "http" else None
+        if failure is None:
+            await self.app(scope, receive, send)
+            return
+        errors = [{"pointer": pointer, "detail": detail} for pointer, detail in failure.errors]
+        response = problem(failure.status, failure.slug, failure.title, failure.detail, errors=errors)
+        response.headers["Retry-After"] = "3600"
+        await response(scope, receive, send)
+
+
+async def verify_database(settings: Settings) -> integrity.Report:
+    """`kotowari serve --verify`: verify every entry's signature and every row, then close."""
+    key, _ = load_or_create_registry_key(settings.data_dir)
+    origin = settings.log_origin or default_origin(key)
+    await Tortoise.init(db_url=settings.database_url, modules={"models": MODELS})
+    try:
+        await Tortoise.generate_schemas(safe=True)
+        log = TransparencyLog(origin, note_signer(key, origin))
+        report = await integrity.verify(log, key.public, settings.data_dir, full=True)
+        await integrity.write_mark(settings.data_dir, log, report.tree_size)
+        return report
+    finally:
+        await Tortoise.close_connections()
 
 
 def _fetcher(settings: Settings) -> HttpsFetcher:

@@ -64,6 +64,8 @@ class Settings:
     fetch_resolve: Mapping[str, str] = field(default_factory=dict)
     dns_nameserver: str | None = None
     verification_interval: float = 86_400.0
+    #: Verify every entry's signature at start, not only those after the last verified mark.
+    verify_full: bool = False
 
     @property
     def database_url(self) -> str:

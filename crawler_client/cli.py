@@ -7,6 +7,7 @@ Exit status: 0 success; 1 a negative result (a reserved use, a document that doe
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import importlib
 import json
@@ -81,6 +82,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         from api import Settings, create_app
+        from api.app import verify_database
+        from registry.integrity import IntegrityFailure
     except ImportError as exc:
         raise UsageError(
             f"the server is not installed ({exc.name}): pip install 'kotowari[server]'"
@@ -99,6 +102,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"database {_redacted(settings.database_url)}", flush=True)
         print(f"listening on http://{settings.host}:{settings.port}", flush=True)
 
+    if args.verify:
+        try:
+            report = asyncio.run(verify_database(settings))
+        except IntegrityFailure as exc:
+            print(f"kotowari: the log does not verify: {exc.detail}", file=sys.stderr)
+            return 1
+        print(
+            f"verified {report.tree_size} log entries, {report.signatures_checked} signatures "
+            f"and {report.rows_checked} cached rows",
+            flush=True,
+        )
     app = create_app(settings, on_ready=ready)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
@@ -462,6 +476,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", metavar="H", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", metavar="P", type=int, help="port (default 8000)")
     serve.add_argument("--data-dir", metavar="DIR", help="where the key and the SQLite database live")
+    serve.add_argument(
+        "--verify",
+        action="store_true",
+        help="first verify every log entry, signature and cached row; exit 1 if they do not verify",
+    )
     serve.set_defaults(run=cmd_serve)
 
     keys_cmd = commands.add_parser("keys", help="create, rotate and recover your signing key").add_subparsers(

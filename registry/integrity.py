@@ -1,0 +1,332 @@
+"""Is the database still the log it signed? Verification at start, before any answer is served.
+
+The log is the source of truth and the database rows are caches of it, so an operator's database
+can be distrusted like anyone else's. At start the registry re-reads every entry: its leaf hash
+(against the stored one), its document id, the Merkle root (against the stored subtree hashes
+that checkpoints are signed from, and against the registry-signed mark it left after the last
+verification), every document's signature (from the mark on; `full=True` re-verifies all), and
+every cached row against the entry it caches. The first failure names the entry (or row) at
+fault; the application then answers every request with 503 `integrity-failure`.
+
+The mark is a C2SP checkpoint signed with the registry's note key, kept in the data directory
+(not the database), so a database rolled back behind it is caught too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keys
+from keys import merkle
+from keys.note import Checkpoint, InvalidCheckpoint, InvalidNote, open_note
+from registry.authority.didweb import DidResolutionError, parse_did_document
+from registry.authority.documents import AUTHORITY_DOCUMENT_TYPES
+from registry.documents import DOCUMENT_TYPES, SignedDocument
+from registry.errors import RegistryError
+from registry.log import TransparencyLog
+from registry.models import ClaimRecord, LogEntry, UsedNonce, WithdrawalRecord
+from registry.notice_models import DisputeRecord, NoticeEventRecord, NoticeRecord, OperatorRecord
+from registry.notices import NOTICE_DOCUMENT_TYPES
+
+MARK_FILE = "verified-checkpoint"
+CHUNK = 2_000
+ALL_TYPES: Mapping[str, type[SignedDocument]] = {
+    **DOCUMENT_TYPES,
+    **NOTICE_DOCUMENT_TYPES,
+    **AUTHORITY_DOCUMENT_TYPES,
+}
+
+
+class IntegrityFailure(RegistryError):
+    """The stored log or its caches do not verify; nothing is served until an operator acts."""
+
+    status, slug, title = 503, "integrity-failure", "The registry's log does not verify"
+
+    def __init__(self, detail: str, index: int | None = None) -> None:
+        super().__init__(detail, [(f"/log/{index}", detail)] if index is not None else [])
+        self.index = index
+
+
+@dataclass
+class Report:
+    """What a verification covered."""
+
+    tree_size: int = 0
+    signatures_from: int = 0
+    signatures_checked: int = 0
+    rows_checked: int = 0
+
+
+class _Root:
+    """The RFC 9162 root of leaves seen so far, one stack of perfect subtrees (no list of leaves)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.stack: list[tuple[int, bytes]] = []  # (size, hash), sizes strictly decreasing
+
+    def add(self, leaf: bytes) -> None:
+        size, digest = 1, leaf
+        while self.stack and self.stack[-1][0] == size:
+            left_size, left = self.stack.pop()
+            size, digest = left_size + size, merkle.node_hash(left, digest)
+        self.stack.append((size, digest))
+        self.count += 1
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return merkle.EMPTY_ROOT
+        digest = self.stack[-1][1]
+        for _, left in reversed(self.stack[:-1]):
+            digest = merkle.node_hash(left, digest)
+        return digest
+
+
+@dataclass
+class _Seen:
+    """What the entries say, for comparing the rows against."""
+
+    by_id: dict[str, tuple[int, str]] = field(default_factory=dict)  # document id -> (index, type)
+    withdrawals: dict[str, tuple[int, str]] = field(default_factory=dict)  # claim -> (index, id)
+    registrations: dict[str, str] = field(default_factory=dict)  # operator -> latest registration id
+    nonces: set[tuple[str, str]] = field(default_factory=set)
+
+
+async def verify(
+    log: TransparencyLog,
+    registry: keys.VerifyingKey,
+    data_dir: Path,
+    *,
+    full: bool = False,
+) -> Report:
+    """Verify the stored log and its caches; raises `IntegrityFailure` naming the first fault.
+
+    Signatures are checked from the mark on (everything when `full` or without a mark); hashes,
+    the root and the rows always.
+    """
+    mark = read_mark(data_dir, log)
+    size = await log.size()
+    if mark is not None and mark.size > size:
+        raise IntegrityFailure(
+            f"the log holds {size} entries, fewer than the {mark.size} verified before: it was rolled back"
+        )
+    report = Report(tree_size=size, signatures_from=0 if full or mark is None else mark.size)
+    root = _Root()
+    seen = _Seen()
+    did_documents: dict[str, bytes] = {}
+    position = 0
+    while position < size:
+        rows = await (
+            LogEntry.filter(index__gte=position, index__lt=size)
+            .order_by("index")
+            .limit(CHUNK)
+            .values_list("index", "document_id", "kind", "entry", "leaf_hash")
+        )
+        if not rows:
+            raise IntegrityFailure(f"log entry {position} is missing", position)
+        for index, document_id, kind, entry, stored_leaf in rows:
+            index = int(str(index))
+            if index != position:
+                raise IntegrityFailure(f"log entry {position} is missing", position)
+            entry = bytes(entry)
+            leaf = merkle.leaf_hash(entry)
+            if bytes(stored_leaf) != leaf:
+                raise IntegrityFailure(
+                    f"log entry {index}: its bytes do not hash to its stored leaf hash", index
+                )
+            root.add(leaf)
+            if mark is not None and root.count == mark.size and root.root() != mark.root_hash:
+                raise IntegrityFailure(
+                    f"the first {mark.size} entries no longer hash to the root verified before", index
+                )
+            identifier = hashlib.sha256(entry).hexdigest()
+            if identifier != document_id:
+                raise IntegrityFailure(
+                    f"log entry {index}: its document id is not the SHA-256 of its bytes", index
+                )
+            _check_entry(
+                index, entry, str(kind), seen, did_documents, registry, check=index >= report.signatures_from
+            )
+            if index >= report.signatures_from:
+                report.signatures_checked += 1
+            position += 1
+    stored_root = await log.root(size)
+    if root.root() != stored_root:
+        raise IntegrityFailure(
+            "the stored subtree hashes (what checkpoints are signed from) do not match the entries"
+        )
+    report.rows_checked = await _check_rows(seen)
+    return report
+
+
+def _check_entry(
+    index: int,
+    entry: bytes,
+    kind: str,
+    seen: _Seen,
+    did_documents: dict[str, bytes],
+    registry: keys.VerifyingKey,
+    *,
+    check: bool,
+) -> None:
+    try:
+        document = keys.parse_strict_json(entry)
+    except keys.InvalidJSON as exc:
+        raise IntegrityFailure(f"log entry {index} is not strict JSON: {exc}", index) from None
+    if not isinstance(document, dict) or document.get("type") != kind or kind not in ALL_TYPES:
+        raise IntegrityFailure(f"log entry {index} is not a {kind} document", index)
+    if keys.canonicalize(document) != entry:
+        raise IntegrityFailure(f"log entry {index} is not in canonical form", index)
+    model = ALL_TYPES[kind]
+    author = str(document.get(model.AUTHOR_FIELD, ""))
+    identifier = hashlib.sha256(entry).hexdigest()
+    seen.by_id[identifier] = (index, kind)
+    nonce = document.get("nonce")
+    if isinstance(nonce, str):
+        seen.nonces.add((author, nonce))
+    if kind == "ClaimWithdrawal":
+        seen.withdrawals[str(document["claim"])] = (index, identifier)
+    elif kind == "OperatorRegistration":
+        seen.registrations[author] = identifier
+    if check:
+        key = _author_key(index, author, document, did_documents, registry)
+        try:
+            keys.verify_document(document, key=key)
+        except keys.KeysError as exc:
+            raise IntegrityFailure(
+                f"log entry {index}: the {kind}'s signature does not verify: {exc}", index
+            ) from None
+    if kind == "DidDocumentRecord":
+        did_documents[str(document["did"])] = str(document["document"]).encode()
+
+
+def _author_key(
+    index: int,
+    author: str,
+    document: Mapping[str, Any],
+    did_documents: Mapping[str, bytes],
+    registry: keys.VerifyingKey,
+) -> keys.VerifyingKey:
+    method = str(document.get("proof", {}).get("verificationMethod", ""))
+    if author.startswith("did:web:"):
+        raw = did_documents.get(author)
+        if raw is None:
+            raise IntegrityFailure(f"log entry {index}: no DID document of {author} precedes it", index)
+        try:
+            found = parse_did_document(author, raw).get(method)
+        except DidResolutionError as exc:
+            raise IntegrityFailure(
+                f"log entry {index}: the logged DID document of {author}: {exc}", index
+            ) from None
+        if found is None:
+            raise IntegrityFailure(f"log entry {index}: {method} is not in the logged DID document", index)
+        return found
+    try:
+        key = keys.resolve_did_key(author)
+    except keys.KeysError as exc:
+        raise IntegrityFailure(f"log entry {index}: unusable author {author!r}: {exc}", index) from None
+    return key
+
+
+async def _check_rows(seen: _Seen) -> int:
+    """Every cached row equals the entry it caches, and every entry that needs a row has one."""
+    checked = 0
+    tables: list[tuple[Any, str, str]] = [
+        (ClaimRecord, "id", "Claim"),
+        (WithdrawalRecord, "id", "ClaimWithdrawal"),
+        (NoticeRecord, "id", "Notice"),
+        (NoticeEventRecord, "id", "NoticeResponse"),
+        (DisputeRecord, "id", "Dispute"),
+        (OperatorRecord, "registration_id", "OperatorRegistration"),
+    ]
+    for model, id_field, kind in tables:
+        ids: set[str] = set()
+        for row in await model.all().values(id_field, "document", "log_index"):
+            identifier = str(row[id_field])
+            logged = seen.by_id.get(identifier)
+            if logged is None or logged[1] != kind or logged[0] != int(row["log_index"]):
+                raise IntegrityFailure(
+                    f"a {model.Meta.table} row ({identifier[:16]}…) caches no {kind} log entry"
+                )
+            if hashlib.sha256(str(row["document"]).encode()).hexdigest() != identifier:
+                raise IntegrityFailure(
+                    f"the {model.Meta.table} row of log entry {logged[0]} differs from the entry", logged[0]
+                )
+            ids.add(identifier)
+            checked += 1
+        expected = {i for i, (_, k) in seen.by_id.items() if k == kind}
+        if kind == "OperatorRegistration":
+            expected = set(seen.registrations.values())
+        missing = sorted(expected - ids, key=lambda i: seen.by_id[i][0])
+        if missing:
+            first = seen.by_id[missing[0]][0]
+            raise IntegrityFailure(f"log entry {first} ({kind}) has no {model.Meta.table} row", first)
+    # what rows add beside the documents, as a replay of the log implies it
+    for row in await ClaimRecord.all().values(
+        "id", "claimant", "document", "withdrawal_id", "withdrawal_log_index"
+    ):
+        claimant = json.loads(str(row["document"])).get("claimant")
+        index = seen.by_id[str(row["id"])][0]
+        if row["claimant"] != claimant:
+            raise IntegrityFailure(f"the claims row of log entry {index} names another claimant", index)
+        logged = seen.withdrawals.get(str(row["id"]))
+        stored = (row["withdrawal_log_index"], row["withdrawal_id"])
+        if (logged is None and stored != (None, None)) or (
+            logged is not None and (int(stored[0] or -1), stored[1]) != logged
+        ):
+            raise IntegrityFailure(
+                f"the claims row of log entry {index} says {'withdrawn' if stored[1] else 'active'}, "
+                f"the log says {'withdrawn' if logged else 'active'}",
+                index,
+            )
+    for row in await WithdrawalRecord.all().values("id", "claim_id"):
+        index = seen.by_id[str(row["id"])][0]
+        if seen.withdrawals.get(str(row["claim_id"]), (None, None))[1] != row["id"]:
+            raise IntegrityFailure(f"the withdrawals row of log entry {index} names another claim", index)
+    for row in await NoticeRecord.all().values("id", "state"):
+        events = (
+            await NoticeEventRecord.filter(notice_id=row["id"])
+            .order_by("sequence")
+            .values_list("to_state", flat=True)
+        )
+        if events and events[-1] != row["state"]:
+            index = seen.by_id[str(row["id"])][0]
+            raise IntegrityFailure(
+                f"the notices row of log entry {index} is in a state its steps do not lead to", index
+            )
+    used = {(str(a), str(n)) for a, n in await UsedNonce.all().values_list("author", "nonce")}
+    lost = seen.nonces - used
+    if lost:
+        raise IntegrityFailure(f"{len(lost)} used nonces were deleted: their documents could be replayed")
+    return checked
+
+
+# ------------------------------------------------------------------ the mark
+
+
+def read_mark(data_dir: Path, log: TransparencyLog) -> Checkpoint | None:
+    """The checkpoint verified last time, if its signature by this registry holds (else a failure)."""
+    path = data_dir / MARK_FILE
+    if not path.exists():
+        return None
+    try:
+        note = open_note(path.read_text(encoding="utf-8"), [log.signer.verifier])
+        checkpoint = Checkpoint.parse(note.text)
+    except (InvalidNote, InvalidCheckpoint, OSError, UnicodeDecodeError) as exc:
+        raise IntegrityFailure(f"the verification mark {path} does not verify: {exc}") from None
+    if checkpoint.origin != log.origin:
+        raise IntegrityFailure(f"the verification mark {path} is for the log {checkpoint.origin}")
+    return checkpoint
+
+
+async def write_mark(data_dir: Path, log: TransparencyLog, tree_size: int) -> None:
+    """Sign and keep the checkpoint just verified (atomically: a crash leaves the old mark)."""
+    note = log.checkpoint_note(tree_size, await log.root(tree_size))
+    path = data_dir / MARK_FILE
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(note, encoding="utf-8")
+    temporary.replace(path)
