@@ -110,6 +110,9 @@ class ClaimIndex:
         self.authority = AuthorityState()
         self._facts: dict[int, ClaimFacts] = {}
         self._by_party: dict[str, set[int]] = {}
+        #: Where each replayed claim, and each withdrawal, is in the log (what claim lookups serve).
+        self._filed_at: dict[str, int] = {}
+        self.withdrawals: dict[str, tuple[int, str]] = {}
         #: Claims on either side of a logged dispute.
         self.disputed: set[str] = set()
         #: (log index, claim id) of every change of a claim's authority after it was filed.
@@ -127,9 +130,15 @@ class ClaimIndex:
         document = json.loads(entry)
         kind = document.get("type") if isinstance(document, dict) else None
         if kind == "Claim":
-            self.add(hashlib.sha256(entry).hexdigest(), Claim.model_validate(document))
+            claim_id = hashlib.sha256(entry).hexdigest()
+            if claim_id not in self._refs:
+                self._filed_at[claim_id] = index
+            self.add(claim_id, Claim.model_validate(document))
         elif kind == "ClaimWithdrawal":
-            self.remove(str(document["claim"]))
+            claim_id = str(document["claim"])
+            if claim_id in self._filed_at and claim_id not in self.withdrawals:
+                self.withdrawals[claim_id] = (index, hashlib.sha256(entry).hexdigest())
+            self.remove(claim_id)
         elif kind == "Dispute":
             self.disputed.update((str(document["claim"]), str(document["disputed"])))
         elif kind in AUTHORITY_DOCUMENT_TYPES:
@@ -266,6 +275,11 @@ class ClaimIndex:
         """An embedding (claimed or queried) must be in a known space, with its dimension."""
         if isinstance(item, EmbeddingId):
             self._space_of(item)
+
+    def filing(self, claim_id: str) -> tuple[int, tuple[int, str] | None] | None:
+        """(log index of the claim, (log index, id) of its withdrawal or None), or None if never filed."""
+        index = self._filed_at.get(claim_id)
+        return None if index is None else (index, self.withdrawals.get(claim_id))
 
     def authority_of_claim(self, claim_id: str) -> ClaimAuthority | None:
         """The authority of a claim in force, at the index's position (None if not in force)."""

@@ -124,31 +124,49 @@ class ClaimStore:
         return {"id": accepted.id, "claim": claim_id, "received_at": format_timestamp(now), "log": receipt}
 
     async def get_claim(self, claim_id: str) -> dict[str, Any]:
-        """The signed claim exactly as accepted, with what the registry adds beside it."""
-        record = await self._record(claim_id)
-        answer: dict[str, Any] = {
-            "id": record.id,
-            "status": "withdrawn" if record.withdrawn_at else "active",
-            "received_at": format_timestamp(record.received_at),
-            "log_index": record.log_index,
-            "document": json.loads(record.document),
-        }
+        """The signed claim exactly as logged, its status as the log replays it, and its withdrawal.
+
+        Read from the log and the replayed index, not from the claims table (a cache)."""
         async with self.replayed() as tree_size:
-            authority = self.index.authority_of_claim(record.id)
-            acting = self.index.authority.controller(record.claimant)
+            filing = self.index.filing(claim_id) if is_document_id(claim_id) else None
+            authority = self.index.authority_of_claim(claim_id)
+        if filing is None:
+            raise NotFound(f"no claim with id {claim_id}")
+        position, withdrawal = filing
+        entry = await self._entry(position, claim_id)
+        document = json.loads(entry.entry)
+        claimant = str(document["claimant"])
+        answer: dict[str, Any] = {
+            "id": claim_id,
+            "status": "withdrawn" if withdrawal else "active",
+            "received_at": format_timestamp(entry.appended_at),
+            "log_index": position,
+            "document": document,
+        }
+        async with self.replayed():
+            acting = self.index.authority.controller(claimant)
         if authority is not None:
             answer["authority"] = {"tree_size": tree_size, **authority.to_json()}
-        if acting != record.claimant:
+        if acting != claimant:
             answer["acting_claimant"] = acting
-        if record.withdrawn_at is not None:
-            withdrawal = await WithdrawalRecord.get(claim_id=claim_id)
+        if withdrawal is not None:
+            withdrawn = await self._entry(*withdrawal)
             answer["withdrawal"] = {
-                "id": withdrawal.id,
-                "received_at": format_timestamp(withdrawal.received_at),
-                "log_index": withdrawal.log_index,
-                "document": json.loads(withdrawal.document),
+                "id": withdrawal[1],
+                "received_at": format_timestamp(withdrawn.appended_at),
+                "log_index": withdrawal[0],
+                "document": json.loads(withdrawn.entry),
             }
         return answer
+
+    async def _entry(self, index: int, document_id: str) -> LogEntry:
+        """Log entry `index`, which must hold `document_id` (else the stored log changed under us)."""
+        entry = await LogEntry.get_or_none(index=index)
+        if entry is None or entry.document_id != document_id:
+            from registry.integrity import IntegrityFailure
+
+            raise IntegrityFailure(f"log entry {index} no longer holds document {document_id}", index)
+        return entry
 
     async def check(self, body: object) -> dict[str, Any]:
         """Decide every item against the claims in force at the log's current checkpoint; signed."""

@@ -265,3 +265,16 @@ def test_serve_verify_in_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert status == 1
     assert err.count("\n") == 1 and "log entry 0" in err and "Traceback" not in err
+
+
+async def test_claim_lookups_are_served_from_the_log_not_the_rows(filed: dict[str, Any], clock: Clock) -> None:
+    """Rows edited under a running registry change no answer: they are caches of the log."""
+    async with running(filed["db_url"], filed["data_dir"], clock) as api:
+        before = [(await api.get(f"/v1/claims/{claim_id}")).json() for claim_id in filed["ids"]]
+        await ClaimRecord.all().delete()
+        await WithdrawalRecord.all().delete()
+        after = [(await api.get(f"/v1/claims/{claim_id}")).json() for claim_id in filed["ids"]]
+        assert after == before
+        assert [answer["status"] for answer in after] == ["active", "withdrawn", "active"]
+        assert after[1]["withdrawal"]["id"] == filed["withdrawal"]
+        assert (await api.get(f"/v1/claims/{'0' * 64}")).status_code == 404
