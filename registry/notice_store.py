@@ -71,6 +71,7 @@ from registry.operators import (
     operator_profiles,
 )
 from registry.schemes import exact_keys
+from registry.webhooks import sent_url
 
 if TYPE_CHECKING:
     from registry.store import ClaimStore
@@ -166,7 +167,8 @@ class NoticeStore:
         fields: dict[str, Any] = {
             "name": registration.name,
             "contact": registration.contact,
-            "webhook": registration.webhook,
+            # normalised as it will be sent, so the signed @target-uri is what the receiver sees
+            "webhook": sent_url(registration.webhook) if registration.webhook else None,
             "registration_id": accepted.id,
             "document": accepted.canonical.decode("utf-8"),
             "received_at": now,

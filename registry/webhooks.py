@@ -214,6 +214,12 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+def sent_url(url: str) -> str:
+    """`url` as the HTTP client sends it: lowercase host, no default port, no dot segments (RFC 3986
+    6.2.2), which is the `@target-uri` a receiver reconstructs and verifies (RFC 9421 2.2.2)."""
+    return str(httpx.URL(url))
+
+
 async def check_target(
     url: str, *, allow_private: bool = False, resolve: Resolver = system_resolver
 ) -> list[str]:
@@ -359,9 +365,10 @@ class WebhookDeliverer:
         body = keys.canonicalize(payload)
         headers = {"Content-Type": "application/json", "Content-Digest": content_digest(body)}
         created = int(self.store.clock().timestamp())
+        target = sent_url(url)  # sign the @target-uri exactly as it goes on the wire
         headers |= sign_request(
             "POST",
-            url,
+            target,
             headers,
             self.store.signer,
             created=created,
@@ -375,7 +382,7 @@ class WebhookDeliverer:
             async with httpx.AsyncClient(
                 timeout=self.policy.timeout, follow_redirects=False, transport=self.transport
             ) as client:
-                response = await client.post(url, content=body, headers=headers)
+                response = await client.post(target, content=body, headers=headers)
         except httpx.TimeoutException as exc:
             return "timeout", None, f"no answer within {self.policy.timeout}s ({type(exc).__name__})"
         except httpx.HTTPError as exc:

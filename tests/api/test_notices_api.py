@@ -732,3 +732,34 @@ async def test_private_and_plain_http_webhooks_are_refused_by_default(
         )
         problem = _problem(answer, 422, "invalid-document")
         assert problem["errors"][0]["pointer"] == "/webhook", webhook
+
+
+@pytest.mark.parametrize("spelling", ["{base}/x/../hooks/kotowari", "{base}/./hooks/kotowari"])
+async def test_the_signed_target_uri_is_the_one_sent(
+    registry: Registry,
+    receiver: Receiver,
+    notifier: keys.SigningKey,
+    operator: keys.SigningKey,
+    spelling: str,
+) -> None:
+    """A receiver verifies RFC 9421 against the URI it is reached at (its Host and request path);
+    a webhook registered with dot segments is normalised at registration and signed as sent."""
+    base = receiver.url.removesuffix("/hooks/kotowari")
+    await _register(registry, operator, spelling.format(base=base))
+    filed = await registry.post("/v1/notices", complete_notice(notifier, operator.did, registry.clock()))
+    assert filed.status_code == 201, filed.text
+    await registry.drain()
+    (delivery,) = receiver.received
+    assert delivery.path == "/hooks/kotowari"
+    reconstructed = f"http://{delivery.headers['Host']}{delivery.path}"
+    info = (await registry.http.get("/v1/registry")).json()
+    verify_request(
+        "POST",
+        reconstructed,
+        delivery.headers,
+        delivery.body,
+        keys.resolve_did_key(info["did"]),
+        now=registry.clock(),
+    )
+    profile = (await registry.http.get(f"/v1/operators/{operator.did}/notices")).json()
+    assert "/../" not in json.dumps(profile)
