@@ -267,7 +267,9 @@ def test_serve_verify_in_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert err.count("\n") == 1 and "log entry 0" in err and "Traceback" not in err
 
 
-async def test_claim_lookups_are_served_from_the_log_not_the_rows(filed: dict[str, Any], clock: Clock) -> None:
+async def test_claim_lookups_are_served_from_the_log_not_the_rows(
+    filed: dict[str, Any], clock: Clock
+) -> None:
     """Rows edited under a running registry change no answer: they are caches of the log."""
     async with running(filed["db_url"], filed["data_dir"], clock) as api:
         before = [(await api.get(f"/v1/claims/{claim_id}")).json() for claim_id in filed["ids"]]
