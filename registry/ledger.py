@@ -14,6 +14,7 @@ what it was.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -58,6 +59,8 @@ class Ledger:
         self.resolver: AuthorResolver | None = None
         self.gate: Gate | None = None
         self.companions: Companions | None = None
+        #: Called after each committed append (the app submits the new checkpoint to witnesses).
+        self.on_append: Callable[[], None] | None = None
 
     async def admit(
         self,
@@ -92,8 +95,12 @@ class Ledger:
                     author=accepted.author, nonce=accepted.model.nonce, document_id=accepted.id
                 )
                 for kind, document_id, canonical in companions:
+                    nonce = str(json.loads(canonical)["nonce"])
+                    await UsedNonce.create(author=self.signer.did, nonce=nonce, document_id=document_id)
                     await self.log.append(kind, document_id, canonical, now)
                 yield await self.log.append(entry_type, accepted.id, accepted.canonical, now)
+            if self.on_append is not None:
+                self.on_append()
         except IntegrityError:
             replay = await self.replay_problem(accepted)
             if replay is not None:

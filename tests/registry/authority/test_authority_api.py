@@ -29,6 +29,7 @@ WELL_KNOWN = "/.well-known/kotowari-did"
 class Registry:
     client: httpx.AsyncClient
     state: Any
+    settings: Any
 
 
 @pytest.fixture
@@ -56,7 +57,18 @@ async def registry(
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
-            yield Registry(client, app.state.registry)
+            yield Registry(client, app.state.registry, settings)
+
+
+async def restarted(registry: Registry, clock: Clock) -> httpx.Response:
+    """/healthz of the same data after a restart (the start-up verification of everything logged)."""
+    from api import create_app
+
+    app = create_app(registry.settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
+            return await client.get("/healthz")
 
 
 async def check(client: httpx.AsyncClient, url: str, **extra: Any) -> dict[str, Any]:
@@ -197,6 +209,9 @@ async def test_a_did_web_author_files_and_is_domain_verified_by_its_did(
     second = did_web_claim(did, key, clock, "https://alice.example/sketches/")
     assert (await registry.client.post("/v1/claims", content=body(second))).status_code == 201
     assert await log_size(registry.client) == size + 4
+    # everything logged, the registry's own records included, verifies at the next start
+    restart = await restarted(registry, clock)
+    assert restart.status_code == 200, restart.text
 
 
 @pytest.mark.parametrize(
@@ -277,3 +292,5 @@ async def test_an_attestation_by_a_verified_union_counts(
     )
     assert verified.status_code == 201, verified.text
     assert await levels() == ["self-asserted", "attested"]
+    restart = await restarted(registry, clock)
+    assert restart.status_code == 200, restart.text
