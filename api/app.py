@@ -28,6 +28,7 @@ from registry.authority.service import AuthorityService
 from registry.identity import default_origin, load_or_create_registry_key, note_signer
 from registry.index import ClaimIndex
 from registry.ledger import Ledger
+from registry.witnessing import WitnessClient, Witnessing
 from registry.log import TransparencyLog
 from registry.notice_store import NoticeStore
 from registry.snapshot_store import SnapshotStore
@@ -97,7 +98,12 @@ def create_app(
                 window=settings.clock_window,
                 checker=DomainChecker(fetcher, resolver, dns=_dns(settings)),
             )
+            witnessing = None
+            if settings.witnesses:
+                clients = [WitnessClient(url, vkey) for url, vkey in settings.witnesses.items()]
+                witnessing = Witnessing(log, clients, quorum=settings.witness_quorum)
             for ledger in (claims.ledger, notices.ledger, authority.ledger):
+                ledger.on_append = witnessing.submit_in_background if witnessing is not None else None
                 ledger.resolver = resolver
                 ledger.gate = authority.gate
                 ledger.companions = authority.companions
@@ -116,7 +122,10 @@ def create_app(
                 notices=notices,
                 webhooks=webhooks,
                 authority=authority,
+                witnessing=witnessing,
             )
+            if witnessing is not None:
+                witnessing.submit_in_background()  # the checkpoint as the registry starts
             await webhooks.resume()
             sweeper = asyncio.create_task(_remind_periodically(notices, settings.reminder_interval))
             rechecker = asyncio.create_task(_recheck_periodically(authority, settings.verification_interval))
@@ -129,6 +138,8 @@ def create_app(
                 rechecker.cancel()
                 await webhooks.close()
                 await fetcher.aclose()
+                if witnessing is not None:
+                    await witnessing.aclose()
 
     app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
     app.add_middleware(IntegrityGuard)

@@ -64,8 +64,22 @@ def _b64(raw: bytes) -> str:
 
 
 async def checkpoint(request: Request) -> Response:
-    note = await _state(request).log.latest_checkpoint()
+    """The latest checkpoint; with witnesses configured, the newest one they cosigned (see
+    `registry.witnessing.Witnessing.cosigned_checkpoint`), log signature and cosignatures in one note."""
+    state = _state(request)
+    if state.witnessing is not None:
+        note = await state.witnessing.cosigned_checkpoint()
+    else:
+        note = await state.log.latest_checkpoint()
     return Response(note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+
+async def witnesses(request: Request) -> Response:
+    """Each configured witness: the size it last cosigned, when, its last error, whether it refused."""
+    witnessing = _state(request).witnessing
+    if witnessing is None:
+        return JSONResponse({"witnesses": [], "quorum_met": False})
+    return JSONResponse(witnessing.status())
 
 
 async def tile(request: Request) -> Response:
@@ -118,6 +132,7 @@ async def consistency_proof(request: Request) -> Response:
 
 
 LOG_ROUTES = [
+    Route("/v1/log/witnesses", witnesses, methods=["GET"]),
     Route("/log/checkpoint", checkpoint, methods=["GET"]),
     Route("/log/tile/{path:path}", tile, methods=["GET"]),
     Route("/v1/log/proof/inclusion", inclusion_proof, methods=["GET"]),

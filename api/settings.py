@@ -23,6 +23,8 @@
 | fetch_resolve | KOTOWARI_FETCH_RESOLVE | none; `host=IP,…` skips DNS for those names (like curl --resolve) |
 | fetch_timeout | KOTOWARI_FETCH_TIMEOUT | 5 seconds for one did:web or verification-file fetch |
 | dns_nameserver | KOTOWARI_DNS_NAMESERVER | the system's; `IP[:PORT]` of the resolver for dns-txt checks |
+| witnesses | KOTOWARI_WITNESSES | none; `URL=VERIFIER_KEY,…` C2SP witnesses each new checkpoint goes to |
+| witness_quorum | KOTOWARI_WITNESS_QUORUM | 1 cosignature makes a checkpoint the one /log/checkpoint serves |
 | verification_interval | KOTOWARI_VERIFICATION_INTERVAL | 86400 seconds between domain re-checks (0: off) |
 """
 
@@ -64,6 +66,8 @@ class Settings:
     fetch_resolve: Mapping[str, str] = field(default_factory=dict)
     dns_nameserver: str | None = None
     verification_interval: float = 86_400.0
+    witnesses: Mapping[str, str] = field(default_factory=dict)
+    witness_quorum: int = 1
     #: Verify every entry's signature at start, not only those after the last verified mark.
     verify_full: bool = False
 
@@ -108,6 +112,8 @@ class Settings:
             "fetch_resolve": ("KOTOWARI_FETCH_RESOLVE", parse_resolve),
             "dns_nameserver": ("KOTOWARI_DNS_NAMESERVER", str),
             "verification_interval": ("KOTOWARI_VERIFICATION_INTERVAL", float),
+            "witnesses": ("KOTOWARI_WITNESSES", parse_witnesses),
+            "witness_quorum": ("KOTOWARI_WITNESS_QUORUM", int),
         }
         values: dict[str, Any] = {}
         for name, (variable, convert) in names.items():
@@ -130,6 +136,17 @@ def parse_flag(text: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ValueError("expected true or false")
+
+
+def parse_witnesses(text: str) -> dict[str, str]:
+    """`https://w1.example/=name+hash+key,…` → {witness URL: cosignature verifier key}."""
+    witnesses: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        url, _, key = part.partition("=")
+        if not url.startswith(("http://", "https://")) or "+" not in key:
+            raise ValueError(f"{part!r} is not URL=VERIFIER_KEY")
+        witnesses[url] = key
+    return witnesses
 
 
 def parse_resolve(text: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ import keys
 from api.settings import Settings
 from registry.authority.service import AuthorityService
 from registry.log import TransparencyLog
+from registry.witnessing import Witnessing
 from registry.notice_store import NoticeStore
 from registry.snapshot_store import SnapshotStore
 from registry.store import ClaimStore
@@ -26,6 +27,7 @@ class RegistryState:
     notices: NoticeStore | None = None
     webhooks: WebhookDeliverer | None = None
     authority: AuthorityService | None = None
+    witnessing: Witnessing | None = None
 
     async def ping(self) -> None:
         """Touch the database so /healthz fails when it is unreachable."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import keys
+from crawler_client.audit_cli import register_log_audit
 from crawler_client.authority_cli import register_keys
 from crawler_client.cli_support import (
     Negative,
@@ -66,6 +67,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crawler_client.policy_cli",
     "crawler_client.notice_cli",
     "crawler_client.authority_cli",
+    "crawler_client.witness_cli",
 )
 """Modules whose `register(commands)` adds a command (see `crawler_client.cli_support`)."""
 
@@ -558,6 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     registry_flag(log_verify)
     log_verify.add_argument("--state", metavar="FILE", help="where the last verified checkpoint is kept")
     log_verify.set_defaults(run=cmd_log_verify)
+    register_log_audit(log)
 
     check = commands.add_parser("check", help="ask the registry, or a local snapshot, what is reserved")
     where = check.add_mutually_exclusive_group()

@@ -1,0 +1,111 @@
+"""`kotowari log audit`: a full independent audit of a registry from its public endpoints.
+
+Exit status 0 when nothing was found (one line: `audited N entries, M claims, K answers:
+consistent`); 1 naming every discrepancy, one line each (the first 50, then a count); 2 when the
+audit could not be done (see `crawler_client.audit`). Progress goes to standard error, and only
+when it is a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from typing import Any, TextIO
+
+from crawler_client.audit import DEFAULT_SAMPLE, AuditError, Auditor
+from crawler_client.cli_support import Negative, UsageError, print_json, registry_flag
+
+__all__ = ["TerminalProgress", "cmd_log_audit", "register_log_audit"]
+
+_STAGES = {"mirror": "bundles", "tiles": "hash tiles", "claims": "claims", "checks": "check requests"}
+
+
+class TerminalProgress:
+    """One rewritten status line on a terminal, at most ten updates a second."""
+
+    def __init__(self, stream: TextIO, clock: Any = time.monotonic) -> None:
+        self.stream = stream
+        self.clock = clock
+        self._shown = 0.0
+        self._width = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = self.clock()
+        if done < total and now - self._shown < 0.1:
+            return
+        self._shown = now
+        line = f"{stage}: {done}/{total} {_STAGES.get(stage, '')}"
+        self.stream.write("\r" + line.ljust(self._width))
+        self._width = len(line)
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
+
+
+def cmd_log_audit(args: argparse.Namespace) -> int:
+    if args.sample is not None and args.sample < 0:
+        raise UsageError("--sample is a number of claims (0 compares none)")
+    progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
+    try:
+        with Auditor(
+            args.registry,
+            args.state,
+            sample=DEFAULT_SAMPLE if args.sample is None else args.sample,
+            full=args.full,
+            rng=random.Random(args.seed) if args.seed is not None else None,
+            progress=progress,
+        ) as auditor:
+            report = auditor.run()
+    except AuditError as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:  # a registry URL that is not http(s)
+        raise UsageError(f"--registry: {exc}") from None
+    finally:
+        if progress is not None:
+            progress.clear()
+    if args.json:
+        print_json(report.to_json())
+    elif report.consistent:
+        print(report.summary())
+    else:
+        print("\n".join(report.lines()))
+    if not report.consistent:
+        raise Negative
+    return 0
+
+
+def register_log_audit(log: Any) -> None:
+    """Add `audit` to the `kotowari log` sub-commands."""
+    audit = log.add_parser(
+        "audit",
+        help="mirror the log, re-verify every entry, replay it and compare what the registry serves",
+        description=(
+            "Mirror the registry's log into DIR (only what is new since the last audit), check it "
+            "against the signed checkpoint and hash tiles, verify every document's signature, replay "
+            "the state by the registry's own rules and compare claim lookups and signed check answers "
+            "with the replay. Exit 0: consistent; 1: discrepancies, one line each; 2: the audit could "
+            "not be done."
+        ),
+    )
+    registry_flag(audit)
+    audit.add_argument(
+        "--state", required=True, metavar="DIR", help="the mirror and the last audited checkpoint (created)"
+    )
+    audit.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help=f"compare N claims, a random sample when there are more (default {DEFAULT_SAMPLE:,}; 0: none)",
+    )
+    audit.add_argument("--seed", type=int, metavar="N", help="seed the sample, to repeat an audit exactly")
+    audit.add_argument(
+        "--full", action="store_true", help="re-verify every signature, not only those of new entries"
+    )
+    audit.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    audit.set_defaults(run=cmd_log_audit)
