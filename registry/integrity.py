@@ -15,8 +15,6 @@ The mark is a C2SP checkpoint signed with the registry's note key, kept in the d
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,22 +22,14 @@ from typing import Any
 import keys
 from keys import merkle
 from keys.note import Checkpoint, InvalidCheckpoint, InvalidNote, open_note
-from registry.authority.didweb import DidResolutionError, parse_did_document
-from registry.authority.documents import AUTHORITY_DOCUMENT_TYPES
-from registry.documents import DOCUMENT_TYPES, SignedDocument
+from registry.entry_check import EntryRefused, check_entry_signature
 from registry.errors import RegistryError
 from registry.log import TransparencyLog
 from registry.models import ClaimRecord, LogEntry, UsedNonce, WithdrawalRecord
 from registry.notice_models import DisputeRecord, NoticeEventRecord, NoticeRecord, OperatorRecord
-from registry.notices import NOTICE_DOCUMENT_TYPES
 
 MARK_FILE = "verified-checkpoint"
 CHUNK = 2_000
-ALL_TYPES: Mapping[str, type[SignedDocument]] = {
-    **DOCUMENT_TYPES,
-    **NOTICE_DOCUMENT_TYPES,
-    **AUTHORITY_DOCUMENT_TYPES,
-}
 
 
 class IntegrityFailure(RegistryError):
@@ -174,18 +164,13 @@ def _check_entry(
     *,
     check: bool,
 ) -> None:
+    """One entry by the rules an independent auditor applies too (`registry.entry_check`); before the
+    mark (`check` false) its bytes are proven by the signed root, so it is read fast."""
     try:
-        # Before the mark the bytes are proven unchanged (they hash to the signed root): read them fast.
-        document = keys.parse_strict_json(entry) if check else json.loads(entry)
-    except (keys.InvalidJSON, ValueError) as exc:
-        raise IntegrityFailure(f"log entry {index} is not strict JSON: {exc}", index) from None
-    if not isinstance(document, dict) or document.get("type") != kind or kind not in ALL_TYPES:
-        raise IntegrityFailure(f"log entry {index} is not a {kind} document", index)
-    if check and keys.canonicalize(document) != entry:
-        raise IntegrityFailure(f"log entry {index} is not in canonical form", index)
-    model = ALL_TYPES[kind]
-    author = str(document.get(model.AUTHOR_FIELD, ""))
-    identifier = hashlib.sha256(entry).hexdigest()
+        checked = check_entry_signature(index, entry, did_documents, registry.did, kind=kind, verify=check)
+    except EntryRefused as exc:
+        raise IntegrityFailure(exc.detail, exc.index) from None
+    document, author, identifier = checked.document, checked.author, checked.id
     seen.by_id[identifier] = (index, kind)
     nonce = document.get("nonce")
     if isinstance(nonce, str):
@@ -196,44 +181,6 @@ def _check_entry(
         seen.withdrawals[str(document["claim"])] = (index, identifier)
     elif kind == "OperatorRegistration":
         seen.registrations[author] = identifier
-    if check:
-        key = _author_key(index, author, document, did_documents, registry)
-        try:
-            keys.verify_document(document, key=key)
-        except keys.KeysError as exc:
-            raise IntegrityFailure(
-                f"log entry {index}: the {kind}'s signature does not verify: {exc}", index
-            ) from None
-    if kind == "DidDocumentRecord":
-        did_documents[str(document["did"])] = str(document["document"]).encode()
-
-
-def _author_key(
-    index: int,
-    author: str,
-    document: Mapping[str, Any],
-    did_documents: Mapping[str, bytes],
-    registry: keys.VerifyingKey,
-) -> keys.VerifyingKey:
-    method = str(document.get("proof", {}).get("verificationMethod", ""))
-    if author.startswith("did:web:"):
-        raw = did_documents.get(author)
-        if raw is None:
-            raise IntegrityFailure(f"log entry {index}: no DID document of {author} precedes it", index)
-        try:
-            found = parse_did_document(author, raw).get(method)
-        except DidResolutionError as exc:
-            raise IntegrityFailure(
-                f"log entry {index}: the logged DID document of {author}: {exc}", index
-            ) from None
-        if found is None:
-            raise IntegrityFailure(f"log entry {index}: {method} is not in the logged DID document", index)
-        return found
-    try:
-        key = keys.resolve_did_key(author)
-    except keys.KeysError as exc:
-        raise IntegrityFailure(f"log entry {index}: unusable author {author!r}: {exc}", index) from None
-    return key
 
 
 async def _check_rows(seen: _Seen) -> int:

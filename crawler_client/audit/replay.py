@@ -33,8 +33,6 @@ from registry.index import ClaimIndex
 
 __all__ = ["Replay", "Throughput", "offline_throughput"]
 
-_DID_RECORD = b'"DidDocumentRecord"'
-
 
 @dataclass
 class Replay:
@@ -68,19 +66,16 @@ class Replay:
         started = time.perf_counter()
         verify = index >= self.verified_below
         summary: tuple[str, str, str, dict[str, Any]] | None = None
-        if verify or _DID_RECORD in entry:
-            try:
-                checked = check_entry_signature(
-                    index, entry, self.did_documents, self.registry_did, verify=verify
-                )
-                summary = (checked.kind, checked.id, checked.author, checked.document)
-            except EntryRefused as exc:
-                self._refuse("signature", exc.detail, index)
-                summary = _summary(entry)  # reported; still replayed, as the registry would
-            if verify:
-                self.signatures_checked += 1
-        else:  # verified by an earlier audit: what the rules below need, nothing more
-            summary = _summary(entry)
+        try:
+            checked = check_entry_signature(
+                index, entry, self.did_documents, self.registry_did, verify=verify
+            )
+            summary = (checked.kind, checked.id, checked.author, checked.document)
+        except EntryRefused as exc:
+            self._refuse("signature", exc.detail, index)
+            summary = _summary(entry)  # reported; still replayed, as the registry would
+        if verify:
+            self.signatures_checked += 1
         if summary is not None and summary[0] == "Claim":
             seen = self.claims.get(summary[1])
             if seen is not None:
@@ -167,7 +162,7 @@ def offline_throughput(
 
 
 def _summary(entry: bytes) -> tuple[str, str, str, dict[str, Any]] | None:
-    """(type, id, author, document) of an entry already verified, read without re-checking it."""
+    """(type, id, author, document) of an entry that failed its check, read as the replay reads it."""
     try:
         document = json.loads(entry)
     except ValueError:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["MAX_SHOWN", "AuditError", "AuditReport", "Discrepancy"]
+__all__ = ["MAX_SHOWN", "AuditError", "AuditReport", "Discrepancy", "Stopped"]
 
 MAX_SHOWN = 50
 """Discrepancies printed one line each; beyond this many, a count of the rest."""
@@ -18,12 +18,21 @@ class AuditError(Exception):
     Exit status 2; the message is one line."""
 
 
+class Stopped(Exception):
+    """Raised inside an audit that found something leaving nothing further to audit (a rollback, a
+    fork, a forged head, a registry refusing to serve); `found` goes into the report."""
+
+    def __init__(self, *found: Discrepancy) -> None:
+        super().__init__(found[0].message if found else "stopped")
+        self.found = list(found)
+
+
 @dataclass(frozen=True)
 class Discrepancy:
     """One thing the registry serves that its log does not imply (or a log that is not a log).
 
     `kind` is a stable word for scripts: `identity`, `checkpoint`, `rollback`, `fork`, `entries`,
-    `tile`, `proof`, `signature`, `rule`, `replay`, `claim`, `answer`, `integrity`.
+    `tile`, `proof`, `witness`, `signature`, `rule`, `replay`, `claim`, `answer`, `integrity`.
     """
 
     kind: str
@@ -53,6 +62,7 @@ class AuditReport:
     bundles_fetched: int = 0
     tiles_fetched: int = 0
     requests: int = 0
+    witnessed_by: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     discrepancies: list[Discrepancy] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
