@@ -1,8 +1,9 @@
 """Start-up verification (issue 12) at 1M entries: incremental (signatures from the mark on) and full
-(every signature), beside the raw Ed25519 verify rate and a plain SHA-256 pass measured in the same
-run (machines here are noisy: read the ratios).
+(every signature), and an independent audit's own cost per entry (verify, replay, hash: the network
+left out), beside the raw Ed25519 verify rate and a plain SHA-256 pass measured in the same run
+(machines here are noisy: read the ratios).
 
-    python bench/integrity.py [--entries 1000000] [--postgres]
+    python bench/integrity.py [--entries 1000000] [--audit-entries 200000] [--postgres]
 
 The log is seeded in bulk with real signed claims (and their claims and nonce rows, exactly as
 filing stores them), then verified through `registry.integrity.verify`.
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keys
 from bench.log import fresh_postgres
+from crawler_client.audit.replay import offline_throughput
 from keys import merkle
 from registry import integrity
 from registry.documents import new_claim
@@ -119,12 +121,15 @@ def raw_rates(
     return {"ed25519_per_s": verify_rate, "sha256_per_s": hash_rate}
 
 
-async def run(db_url: str, count: int, data_dir: Path) -> dict[str, float]:
+async def run(db_url: str, count: int, data_dir: Path, audit_count: int) -> dict[str, float]:
     key = keys.SigningKey.generate()
     started = time.perf_counter()
     entries = signed_entries(count, key)
     signing = time.perf_counter() - started
     figures = raw_rates(entries, key)
+    rate, replay, _ = offline_throughput((entry for _, entry, _ in entries[:audit_count]), key.did)
+    assert rate.signatures == min(count, audit_count) and not replay.discrepancies
+    figures["audit_per_s"] = rate.per_second
     await Tortoise.init(db_url=db_url, modules={"models": MODELS})
     await Tortoise.generate_schemas()
     try:
@@ -153,6 +158,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--audit-entries", type=int, default=200_000, help="entries the audit figure uses")
     parser.add_argument(
         "--postgres", action="store_true", help="start a throwaway PostgreSQL cluster and use it"
     )
@@ -168,7 +174,7 @@ def main() -> None:
             url = fresh_postgres(cluster.start(), "kotowari_bench_integrity")
         else:
             url = f"sqlite://{workdir / 'bench.sqlite3'}"
-        f = asyncio.run(run(url, args.entries, workdir))
+        f = asyncio.run(run(url, args.entries, workdir, args.audit_entries))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         if cluster is not None:
@@ -185,6 +191,9 @@ def main() -> None:
         rate = n / f[key]
         ratio = rate / f["ed25519_per_s"]
         print(f"{label:34} {f[key]:>9.1f} s = {rate:>9,.0f} entries/s = {ratio:.2f}x raw Ed25519")
+    audit = f["audit_per_s"]
+    ratio = audit / f["ed25519_per_s"]
+    print(f"{'audit: verify, replay, hash':34} {'':11} {audit:>9,.0f} entries/s = {ratio:.2f}x raw Ed25519")
 
 
 if __name__ == "__main__":
