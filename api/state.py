@@ -10,11 +10,11 @@ import keys
 from api.settings import Settings
 from registry.authority.service import AuthorityService
 from registry.log import TransparencyLog
-from registry.witnessing import Witnessing
 from registry.notice_store import NoticeStore
 from registry.snapshot_store import SnapshotStore
 from registry.store import ClaimStore
 from registry.webhooks import WebhookDeliverer
+from registry.witnessing import Witnessing
 
 
 @dataclass

@@ -2,11 +2,12 @@
 
 from crawler_client.async_client import AsyncClient
 from crawler_client.client import Client
-from crawler_client.core import CheckResult, RetryPolicy
+from crawler_client.core import CheckResult, RetryPolicy, WitnessedCheckpoint, WitnessPolicy
 from crawler_client.errors import (
     AlreadyFiled,
     InvalidSignedAnswer,
     KotowariError,
+    NotWitnessed,
     RegistryBusy,
     RegistryKeyMismatch,
     RegistryProblem,
@@ -22,6 +23,7 @@ __all__ = [
     "Client",
     "InvalidSignedAnswer",
     "KotowariError",
+    "NotWitnessed",
     "RegistryBusy",
     "RegistryKeyMismatch",
     "RegistryProblem",
@@ -29,4 +31,6 @@ __all__ = [
     "RetryPolicy",
     "UnexpectedAnswer",
     "UntrustedAnswer",
+    "WitnessPolicy",
+    "WitnessedCheckpoint",
 ]

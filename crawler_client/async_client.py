@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import httpx
 
 from crawler_client.core import (
+    DEFAULT_WITNESS_WAIT,
     USER_AGENT,
     BaseClient,
     CheckBatch,
@@ -30,8 +31,11 @@ from crawler_client.core import (
     RetryPolicy,
     Sleep,
     Unreachable,
+    WitnessedCheckpoint,
     minimum_authority,
 )
+from keys.cosignature import CosignatureVerifier
+from keys.note import Checkpoint
 
 __all__ = ["AsyncClient"]
 
@@ -41,7 +45,8 @@ T = TypeVar("T")
 class AsyncClient(BaseClient):
     """One registry, one connection pool, for asyncio. Use `async with` or `await aclose()`.
 
-    Parameters as for `Client`; `max_concurrency` bounds the check batches in flight at once.
+    Parameters as for `Client` (`witnesses`, `min_cosignatures` and `witness_wait` included);
+    `max_concurrency` bounds the check batches in flight at once.
     The pin file, when given, is read and written with blocking calls: it is a few hundred bytes,
     touched once per client on first use.
     """
@@ -58,6 +63,9 @@ class AsyncClient(BaseClient):
         max_concurrency: int = 4,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        witnesses: Sequence[str | CosignatureVerifier] | None = None,
+        min_cosignatures: int | None = None,
+        witness_wait: float = DEFAULT_WITNESS_WAIT,
     ) -> None:
         super().__init__(
             registry,
@@ -66,6 +74,9 @@ class AsyncClient(BaseClient):
             retry=retry,
             max_concurrency=max_concurrency,
             clock=clock,
+            witnesses=witnesses,
+            min_cosignatures=min_cosignatures,
+            witness_wait=witness_wait,
         )
         self._sleep = sleep
         self._http = httpx.AsyncClient(
@@ -151,6 +162,15 @@ class AsyncClient(BaseClient):
         """What the log says about `did`: who acts for it, whether it was retired, its domain
         verifications, attestations, mandates and recovery state (`GET /v1/authority/{did}`)."""
         return await self._run(self._core.authority_flow(did))
+
+    async def witnessed(self, checkpoint: Checkpoint) -> WitnessedCheckpoint:
+        """A checkpoint cosigned as this client requires, of a tree the registry proves extends
+        `checkpoint`; as `Client.witnessed`."""
+        return await self._run(self._core.witnessed_flow(checkpoint))
+
+    async def witnessed_checkpoint(self) -> WitnessedCheckpoint:
+        """The registry's current checkpoint, with the cosignatures this client requires."""
+        return await self._run(self._core.current_witnessed_flow())
 
     async def checkpoint(self) -> str:
         """The latest checkpoint, as the signed note text the registry serves (verified)."""

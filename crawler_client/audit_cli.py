@@ -28,7 +28,7 @@ class TerminalProgress:
     def __init__(self, stream: TextIO, clock: Any = time.monotonic) -> None:
         self.stream = stream
         self.clock = clock
-        self._shown = 0.0
+        self._shown = float("-inf")
         self._width = 0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
@@ -60,12 +60,14 @@ def cmd_log_audit(args: argparse.Namespace) -> int:
             full=args.full,
             rng=random.Random(args.seed) if args.seed is not None else None,
             progress=progress,
+            witnesses=args.witness or (),
+            min_cosignatures=args.min_cosignatures,
         ) as auditor:
             report = auditor.run()
     except AuditError as exc:
         raise UsageError(str(exc)) from None
-    except ValueError as exc:  # a registry URL that is not http(s)
-        raise UsageError(f"--registry: {exc}") from None
+    except ValueError as exc:  # a registry URL that is not http(s), a witness key that is not one
+        raise UsageError(str(exc)) from None
     finally:
         if progress is not None:
             progress.clear()
@@ -106,6 +108,18 @@ def register_log_audit(log: Any) -> None:
     audit.add_argument("--seed", type=int, metavar="N", help="seed the sample, to repeat an audit exactly")
     audit.add_argument(
         "--full", action="store_true", help="re-verify every signature, not only those of new entries"
+    )
+    audit.add_argument(
+        "--witness",
+        action="append",
+        metavar="KEY",
+        help="a witness's cosignature verifier key (repeatable): the checkpoint must be cosigned",
+    )
+    audit.add_argument(
+        "--min-cosignatures",
+        type=int,
+        metavar="K",
+        help="how many of the --witness keys must have cosigned (default: all of them)",
     )
     audit.add_argument("--json", action="store_true", help="print the whole report as JSON")
     audit.set_defaults(run=cmd_log_audit)

@@ -37,17 +37,18 @@ from crawler_client.cli_support import (
     write_document,
 )
 from crawler_client.client import Client
-from crawler_client.errors import KotowariError
+from crawler_client.core import WitnessedCheckpoint
+from crawler_client.errors import KotowariError, NotWitnessed, UntrustedAnswer
 from crawler_client.items import add_item_flags
 from crawler_client.manifest import ManifestInvalid, verify_manifest
 from crawler_client.verification import (
     VerificationFailed,
     check_against_registry,
     note_verifier,
-    open_checkpoint,
     verify_answer,
     verify_receipt,
 )
+from crawler_client.witness_options import add_witness_flags, witness_options
 from keys import merkle
 from keys.note import Checkpoint, verifier_key
 from registry import urls
@@ -244,17 +245,32 @@ def cmd_claim_withdraw(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    document = read_document(args.file)
+    witnessing = witness_options(args)
+    if witnessing and not args.registry:
+        raise UsageError("--witness needs --registry URL: the cosigned checkpoints come from the registry")
     try:
-        if isinstance(document.get("log"), dict) and "document" in document:
-            lines = _verify_receipt(document, args.registry)
-        elif document.get("type") == "CheckAnswer":
-            lines = _verify_answer(document, args.registry)
-        elif document.get("type") == "ComplianceManifest":
-            lines = verify_manifest(document, Path(args.file).parent)
+        if args.file != "-" and _is_snapshot(args.file):
+            lines = _verify_snapshot(args.file, args.registry, witnessing)
         else:
-            lines = _verify_signed(document, args.key)
-    except (VerificationFailed, ManifestInvalid, keys.KeysError) as exc:
+            document = read_document(args.file)
+            if isinstance(document.get("log"), dict) and "document" in document:
+                lines = _verify_receipt(document, args.registry, witnessing)
+            elif document.get("type") == "CheckAnswer":
+                lines = _verify_answer(document, args.registry, witnessing)
+            elif document.get("type") == "ComplianceManifest":
+                lines = verify_manifest(document, Path(args.file).parent)
+                lines += _verify_manifest_online(document, args.registry, witnessing)
+            elif witnessing:
+                raise UsageError(
+                    "--witness: this document names no checkpoint (give a receipt, a check answer, "
+                    "a snapshot or a compliance manifest)"
+                )
+            else:
+                lines = _verify_signed(document, args.key)
+    except NotWitnessed as exc:
+        print(f"NOT WITNESSED: {exc}")
+        raise Negative from None
+    except (VerificationFailed, ManifestInvalid, keys.KeysError, UntrustedAnswer) as exc:
         print(f"INVALID: {exc}")
         raise Negative from None
     if args.json:
@@ -275,7 +291,28 @@ def _verify_signed(document: dict[str, Any], key_text: str | None) -> list[str]:
     return [f"valid: signed by {verified.verification_method}", f"id {keys.document_id(document)}"]
 
 
-def _verify_receipt(receipt: dict[str, Any], registry_url: str | None) -> list[str]:
+def _against_registry(
+    registry_url: str,
+    witnessing: dict[str, Any],
+    registry: str,
+    checkpoint: Checkpoint,
+    leaf: bytes | None = None,
+) -> tuple[WitnessedCheckpoint, list[str]]:
+    """The registry's tree (cosigned as `witnessing` asks) extends `checkpoint`; what to print of it."""
+    with Client(registry_url, **witnessing) as client:
+        current = check_against_registry(client, registry, checkpoint, leaf)
+        required = client.witness_policy.min_cosignatures
+    lines = []
+    if witnessing:
+        lines.append(
+            f"{current.describe()} ({len(current.cosigned_by)} of {required} required) at size {current.size}"
+        )
+    return current, lines
+
+
+def _verify_receipt(
+    receipt: dict[str, Any], registry_url: str | None, witnessing: dict[str, Any] | None = None
+) -> list[str]:
     checkpoint, _, leaf = verify_receipt(receipt)
     log = receipt["log"]
     lines = [
@@ -285,13 +322,17 @@ def _verify_receipt(receipt: dict[str, Any], registry_url: str | None) -> list[s
         f"checkpoint signed by registry {log['registry']}",
     ]
     if registry_url:
-        with Client(registry_url) as client:
-            current = check_against_registry(client, str(log["registry"]), checkpoint, leaf)
+        current, witnessed = _against_registry(
+            registry_url, witnessing or {}, str(log["registry"]), checkpoint, leaf
+        )
         lines.append(f"{registry_url} still includes it at size {current.size}, consistent with the receipt")
+        lines += witnessed
     return lines
 
 
-def _verify_answer(answer: dict[str, Any], registry_url: str | None) -> list[str]:
+def _verify_answer(
+    answer: dict[str, Any], registry_url: str | None, witnessing: dict[str, Any] | None = None
+) -> list[str]:
     verify_answer(answer)
     point = answer.get("checkpoint") or {}
     lines = [
@@ -305,19 +346,69 @@ def _verify_answer(answer: dict[str, Any], registry_url: str | None) -> list[str
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise VerificationFailed(f"the answer's checkpoint is malformed: {exc}") from None
-        with Client(registry_url) as client:
-            current = check_against_registry(client, str(answer["registry"]), checkpoint, None)
+        current, witnessed = _against_registry(
+            registry_url, witnessing or {}, str(answer["registry"]), checkpoint
+        )
         lines.append(f"{registry_url}'s log at size {current.size} extends that checkpoint")
+        lines += witnessed
     return lines
+
+
+def _is_snapshot(name: str) -> bool:
+    from registry.snapshot import DELTA_MAGIC, FULL_MAGIC
+
+    try:
+        with open(name, "rb") as handle:
+            return handle.read(8) in (FULL_MAGIC, DELTA_MAGIC)
+    except OSError:
+        return False  # read_document says why
+
+
+def _verify_snapshot(name: str, registry_url: str | None, witnessing: dict[str, Any]) -> list[str]:
+    from crawler_client.snapshot import Snapshot, SnapshotRefused
+
+    try:
+        with Snapshot.open(name) as snapshot:
+            state, claims = snapshot.state, len(snapshot)
+    except SnapshotRefused as exc:
+        raise VerificationFailed(str(exc)) from None
+    lines = [
+        f"valid snapshot signed by registry {state.registry}",
+        f"{claims} claims in force at size {state.tree_size} of log {state.origin}, as its checkpoint says",
+    ]
+    if registry_url:
+        checkpoint = Checkpoint(state.origin, state.tree_size, state.root_hash)
+        current, witnessed = _against_registry(registry_url, witnessing, state.registry, checkpoint)
+        lines.append(f"{registry_url}'s log at size {current.size} extends the snapshot's checkpoint")
+        lines += witnessed
+    return lines
+
+
+def _verify_manifest_online(
+    manifest: dict[str, Any], registry_url: str | None, witnessing: dict[str, Any]
+) -> list[str]:
+    """The registry's log (cosigned as asked) extends the checkpoint of the manifest's snapshot."""
+    if not registry_url:
+        return []
+    from registry.snapshot import InvalidSnapshot, SnapshotState
+
+    try:
+        state = SnapshotState.verify(manifest.get("snapshot"))
+    except InvalidSnapshot as exc:  # pragma: no cover - verify_manifest has refused it already
+        raise VerificationFailed(f"snapshot state: {exc}") from None
+    checkpoint = Checkpoint(state.origin, state.tree_size, state.root_hash)
+    current, witnessed = _against_registry(registry_url, witnessing, state.registry, checkpoint)
+    return [f"{registry_url}'s log at size {current.size} extends the snapshot's checkpoint", *witnessed]
 
 
 # ---------------------------------------------------------------- log
 
 
 def cmd_log_verify(args: argparse.Namespace) -> int:
+    witnessing = witness_options(args)
     state_path = Path(args.state) if args.state else None
     state = _read_state(state_path) if state_path and state_path.exists() else None
-    with Client(args.registry) as client:
+    with Client(args.registry, **witnessing) as client:
         info = client.info()
         try:
             did, origin, published = info["did"], info["log"]["origin"], info["log"]["note_verifier_key"]
@@ -329,10 +420,14 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
                     f"the registry's identity changed: was {state['registry']} ({state['origin']}), "
                     f"now {did} ({origin})"
                 )
-            current = open_checkpoint(client.checkpoint(), verifier)
+            witnessed = client.witnessed_checkpoint()  # signed by the registry, cosigned as asked
+            current = witnessed.checkpoint
             message = (
                 f"ok: {origin} at size {current.size}, root {base64.b64encode(current.root_hash).decode()}"
             )
+            if witnessing:
+                required = client.witness_policy.min_cosignatures
+                message += f"; {witnessed.describe()} ({len(witnessed.cosigned_by)} of {required} required)"
             if state:
                 seen = Checkpoint(origin, int(state["size"]), base64.b64decode(state["root_hash"]))
                 if current.size < seen.size:
@@ -340,7 +435,10 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
                 proof = client.consistency_proof(seen.size, current.size)
                 merkle.verify_consistency(seen.size, current.size, seen.root_hash, current.root_hash, proof)
                 message += f"; consistent with size {seen.size} seen before"
-        except (VerificationFailed, merkle.InvalidMerkleProof, KeyError, TypeError) as exc:
+        except NotWitnessed as exc:
+            print(f"NOT WITNESSED: {exc}")
+            raise Negative from None
+        except (VerificationFailed, merkle.InvalidMerkleProof, UntrustedAnswer, KeyError, TypeError) as exc:
             print(f"INCONSISTENT: {exc}")
             raise Negative from None
     if state_path:
@@ -540,14 +638,20 @@ def build_parser() -> argparse.ArgumentParser:
     withdraw.add_argument("--json", action="store_true")
     withdraw.set_defaults(run=cmd_claim_withdraw)
 
-    verify = commands.add_parser("verify", help="verify a signed document, receipt or check answer")
+    verify = commands.add_parser(
+        "verify", help="verify a signed document, receipt, check answer, snapshot or manifest"
+    )
     verify.add_argument(
-        "file", metavar="FILE", help="a signed document, a receipt (claim file --json) or a check answer"
+        "file",
+        metavar="FILE",
+        help="a signed document, a receipt (claim file --json), a check answer, a snapshot "
+        "(snapshot pull) or a compliance manifest",
     )
     verify.add_argument("--key", metavar="MULTIBASE", help="verify a document with this Ed25519 key (z6Mk…)")
     verify.add_argument(
         "--registry", metavar="URL", help="also check the registry's log still holds it, consistently"
     )
+    add_witness_flags(verify)
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(run=cmd_verify)
 
@@ -559,6 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     registry_flag(log_verify)
     log_verify.add_argument("--state", metavar="FILE", help="where the last verified checkpoint is kept")
+    add_witness_flags(log_verify)
     log_verify.set_defaults(run=cmd_log_verify)
     register_log_audit(log)
 

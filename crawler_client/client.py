@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import httpx
 
 from crawler_client.core import (
+    DEFAULT_WITNESS_WAIT,
     USER_AGENT,
     BaseClient,
     CheckBatch,
@@ -38,9 +39,12 @@ from crawler_client.core import (
     Response,
     RetryPolicy,
     Unreachable,
+    WitnessedCheckpoint,
     minimum_authority,
     run_steps,
 )
+from keys.cosignature import CosignatureVerifier
+from keys.note import Checkpoint
 
 __all__ = ["Client"]
 
@@ -53,6 +57,12 @@ class Client(BaseClient):
     `timeout` is seconds (or an `httpx.Timeout`) per attempt; `retry` bounds attempts and total
     time (see `RetryPolicy`). `pins` is a pin file shared by every client that names it;
     `registry_did` trusts exactly that DID. `sleep` and `clock` exist so tests never wait.
+
+    `witnesses` (C2SP cosignature verifier keys, "name+hex+base64") and `min_cosignatures` k
+    (default: all of them; more than there are is a `ValueError`) make every receipt, check
+    answer and snapshot count only once a checkpoint cosigned by k of those witnesses covers the
+    checkpoint it names, consistently (see `crawler_client.core` on witnesses). `witness_wait` is
+    how long, in seconds, to wait for the witnesses to catch up before raising `NotWitnessed`.
     """
 
     def __init__(
@@ -67,6 +77,9 @@ class Client(BaseClient):
         max_concurrency: int = 1,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        witnesses: Sequence[str | CosignatureVerifier] | None = None,
+        min_cosignatures: int | None = None,
+        witness_wait: float = DEFAULT_WITNESS_WAIT,
     ) -> None:
         super().__init__(
             registry,
@@ -75,6 +88,9 @@ class Client(BaseClient):
             retry=retry,
             max_concurrency=max_concurrency,
             clock=clock,
+            witnesses=witnesses,
+            min_cosignatures=min_cosignatures,
+            witness_wait=witness_wait,
         )
         self._sleep = sleep
         self._http = httpx.Client(
@@ -161,6 +177,21 @@ class Client(BaseClient):
         """What the log says about `did`: who acts for it, whether it was retired, its domain
         verifications, attestations, mandates and recovery state (`GET /v1/authority/{did}`)."""
         return self._run(self._core.authority_flow(did))
+
+    def witnessed(self, checkpoint: Checkpoint) -> WitnessedCheckpoint:
+        """A checkpoint of the registry's log of size >= `checkpoint`'s, cosigned by the witnesses
+        this client requires, whose tree the registry proves (RFC 9162 consistency) extends
+        `checkpoint`. Without witnesses: the registry's signed checkpoint, proven the same way.
+
+        Waits up to `witness_wait` seconds for the witnesses to catch up with a fresh checkpoint,
+        then raises `NotWitnessed`; a tree that does not extend it raises `InvalidSignedAnswer`.
+        """
+        return self._run(self._core.witnessed_flow(checkpoint))
+
+    def witnessed_checkpoint(self) -> WitnessedCheckpoint:
+        """The registry's current checkpoint (`/log/checkpoint`), with the cosignatures this client
+        requires (`NotWitnessed` otherwise), consistent with any witnessed before."""
+        return self._run(self._core.current_witnessed_flow())
 
     def checkpoint(self) -> str:
         """The latest checkpoint, as the signed note text the registry serves (verified)."""

@@ -39,6 +39,19 @@ verified like any receipt — marked `"already_filed": true`. If the *caller* fi
 again (a first attempt meeting 409), that is reported as `AlreadyFiled`, carrying the id, because
 the caller may not know. A different document that reuses a nonce stays a plain `RegistryProblem`.
 Withdrawals follow the same rule (`409 already-withdrawn` by this very withdrawal).
+
+Witnesses. A client given `witnesses` (C2SP tlog-cosignature verifier keys) and `min_cosignatures`
+k relies on no checkpoint the registry alone vouches for: every checkpoint a receipt, a check
+answer or a snapshot names (size S, root R) must be covered by a checkpoint of size W >= S that
+carries valid cosignatures from at least k of those witnesses, and the registry must prove, with
+an RFC 9162 consistency proof S -> W, that the witnessed tree extends (S, R) (for S == W the roots
+must be equal). A registry showing this client a tree the witnesses never saw (a split view) can
+therefore not pass. The core holds the newest witnessed checkpoint it has seen, proves every later
+one consistent with it, and remembers which (S, R) it has already proven, so a thousand answers at
+one tree size cost one proof. Witnessing happens after each append, in the background, so the
+cosigned checkpoint may briefly lag a fresh receipt: the flow then fetches `/log/checkpoint`
+again after short sleeps (`Sleep` steps, doubling from 50 ms, within `witness_wait` seconds in
+all) before it gives up with `NotWitnessed`, which names the witnesses that did cosign.
 """
 
 from __future__ import annotations
@@ -58,6 +71,7 @@ import keys
 from crawler_client.errors import (
     AlreadyFiled,
     InvalidSignedAnswer,
+    NotWitnessed,
     RegistryBusy,
     RegistryKeyMismatch,
     RegistryProblem,
@@ -73,11 +87,13 @@ from crawler_client.verification import (
     verify_receipt,
 )
 from keys import merkle
-from keys.note import NoteVerifier, verifier_key
+from keys.cosignature import CosignatureVerifier, parse_cosignature_verifier_key, verify_cosigned
+from keys.note import Checkpoint, InvalidNote, NoteVerifier, verifier_key
 from registry.authority.levels import LEVELS, UnknownLevel, parse_level
 
 __all__ = [
     "DEFAULT_MAX_CHECK_ITEMS",
+    "DEFAULT_WITNESS_WAIT",
     "RETRY_STATUSES",
     "VERIFICATION_METHODS",
     "BaseClient",
@@ -92,6 +108,8 @@ __all__ = [
     "Sleep",
     "Steps",
     "Unreachable",
+    "WitnessPolicy",
+    "WitnessedCheckpoint",
     "minimum_authority",
     "parse_retry_after",
     "run_flow",
@@ -99,8 +117,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-Flow = Generator["Request", "Response", T]
-"""An operation: yields requests, receives their responses, returns its result."""
+Flow = Generator["Request | Sleep", "Response", T]
+"""An operation: yields requests (and receives their responses) or sleeps, returns its result."""
 
 USER_AGENT = "kotowari-client/0.1"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -109,6 +127,8 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 #: Room left in a check body for everything but the items (purpose, territory, `at`, brackets).
 _BODY_OVERHEAD = 512
 _JSON = {"Content-Type": "application/json"}
+#: Seconds a client waits, in all, for the witnesses to cosign a checkpoint covering a fresh one.
+DEFAULT_WITNESS_WAIT = 3.0
 #: How the registry can check that a DID controls a host (`POST /v1/verifications`).
 VERIFICATION_METHODS: Final = ("well-known", "did-web", "dns-txt")
 
@@ -162,7 +182,8 @@ class Response:
 
 @dataclass(frozen=True)
 class Sleep:
-    """A step of `ClientCore.steps`: wait `seconds`, then carry on (the driver sends back None)."""
+    """A step of `ClientCore.steps` (and of a flow): wait `seconds`, then carry on (the driver
+    sends back None)."""
 
     seconds: float
 
@@ -352,13 +373,107 @@ class CheckResult:
         return {"type": "CheckAnswers", "answers": self.answers}
 
 
+# ------------------------------------------------------------------ witnesses
+
+
+@dataclass(frozen=True)
+class WitnessPolicy:
+    """The witnesses a client trusts, how many of them must cosign, and how long to wait for them.
+
+    No witnesses and `min_cosignatures` 0 is the policy of a client without witnesses: the
+    registry's own signature is all a checkpoint needs.
+    """
+
+    witnesses: tuple[CosignatureVerifier, ...] = ()
+    min_cosignatures: int = 0
+    wait: float = DEFAULT_WITNESS_WAIT
+    first_delay: float = 0.05
+    max_delay: float = 1.0
+
+    @classmethod
+    def of(
+        cls,
+        witnesses: Sequence[str | CosignatureVerifier] | None,
+        min_cosignatures: int | None = None,
+        wait: float = DEFAULT_WITNESS_WAIT,
+    ) -> WitnessPolicy:
+        """Parse vkeys ("name+hex+base64"); k defaults to every witness (by distinct name).
+
+        `ValueError` for a malformed key, a k outside 1 … n, a k without witnesses, a negative wait.
+        """
+        if isinstance(witnesses, str):
+            raise TypeError("witnesses is a list of verifier keys, not one string")
+        verifiers: list[CosignatureVerifier] = []
+        for witness in witnesses or ():
+            if isinstance(witness, CosignatureVerifier):
+                verifiers.append(witness)
+            elif isinstance(witness, str):
+                try:
+                    verifiers.append(parse_cosignature_verifier_key(witness.strip()))
+                except ValueError as exc:
+                    raise ValueError(f"witness key {witness!r:.80}: {exc}") from None
+            else:
+                raise TypeError(f"a witness is a verifier key string, not {type(witness).__name__}")
+        names = len(dict.fromkeys(verifier.name for verifier in verifiers))
+        if min_cosignatures is None:
+            k = names
+        elif isinstance(min_cosignatures, bool) or not isinstance(min_cosignatures, int):
+            raise TypeError(f"min_cosignatures is an int, not {min_cosignatures!r}")
+        elif not verifiers:
+            raise ValueError("min_cosignatures needs the witnesses whose cosignatures count")
+        elif not 1 <= min_cosignatures <= names:
+            raise ValueError(
+                f"min_cosignatures must be 1 to {names} (the witnesses given), not {min_cosignatures}"
+            )
+        else:
+            k = min_cosignatures
+        if isinstance(wait, bool) or not isinstance(wait, (int, float)) or wait < 0:
+            raise ValueError(f"witness_wait is a number of seconds >= 0, not {wait!r}")
+        return cls(tuple(verifiers), k, float(wait))
+
+    def delays(self) -> list[float]:
+        """The sleeps between fetches of the cosigned checkpoint: doubling, adding up to `wait`."""
+        delays: list[float] = []
+        total, delay = 0.0, self.first_delay
+        while total < self.wait and delay > 0:
+            step = min(delay, self.max_delay, self.wait - total)
+            delays.append(step)
+            total += step
+            delay *= 2
+        return delays
+
+
+@dataclass(frozen=True)
+class WitnessedCheckpoint:
+    """A checkpoint of the registry's log with the cosignatures the client's policy requires.
+
+    `note` is the signed note as served (the registry's signature and the cosignature lines),
+    `cosigned_by` the trusted witnesses whose valid cosignature it carries, in the order given.
+    """
+
+    note: str
+    checkpoint: Checkpoint
+    cosigned_by: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return self.checkpoint.size
+
+    def describe(self) -> str:
+        """ "cosigned by a, b" (or "signed by the registry alone"), for messages."""
+        if not self.cosigned_by:
+            return "signed by the registry alone"
+        return f"cosigned by {', '.join(self.cosigned_by)}"
+
+
 # ------------------------------------------------------------------ the core
 
 
 class ClientCore:
     """Settings and protocol logic of one registry client; no sockets, no sleeping.
 
-    The pinned identity is the only state, set once (under a lock, since the sync client may
+    The pinned identity is the only state besides the witnessed checkpoint held (see the module
+    docstring), set once (under a lock, since the sync client may
     check batches from several threads) and compared on every later `GET /v1/registry`.
     `random` (the jitter) and `now` (to read a `Retry-After` date) are parameters so tests are exact.
     """
@@ -373,6 +488,9 @@ class ClientCore:
         max_concurrency: int = 4,
         random: Callable[[], float] | None = None,
         now: Callable[[], datetime] | None = None,
+        witnesses: Sequence[str | CosignatureVerifier] | None = None,
+        min_cosignatures: int | None = None,
+        witness_wait: float = DEFAULT_WITNESS_WAIT,
     ) -> None:
         if not registry.startswith(("http://", "https://")):
             raise ValueError(f"registry must be an http(s) URL, not {registry!r}")
@@ -389,6 +507,12 @@ class ClientCore:
         self.now = now or (lambda: datetime.now(UTC))  # only to read Retry-After given as a date
         self.identity: RegistryIdentity | None = None
         self._lock = threading.Lock()
+        self.witness_policy = WitnessPolicy.of(witnesses, min_cosignatures, witness_wait)
+        #: The newest checkpoint seen with the cosignatures the policy requires, and every (size,
+        #: root) proven consistent with it (or with an older one it was proven to extend).
+        self.witnessed: WitnessedCheckpoint | None = None
+        self._proven: set[tuple[int, bytes]] = set()
+        self._witness_lock = threading.Lock()
 
     # -------------------------------------------------------------- building requests
 
@@ -462,11 +586,16 @@ class ClientCore:
             yield Sleep(delay)
 
     def steps(self, flow: Flow[T], clock: Callable[[], float]) -> Steps[T]:
-        """`flow` with every request sent through `attempts` (retried as the policy says)."""
+        """`flow` with every request sent through `attempts` (retried as the policy says), and its
+        own sleeps passed on to the driver."""
         try:
-            request = next(flow)
+            step = next(flow)
             while True:
-                request = flow.send((yield from self.attempts(request, clock)))
+                if isinstance(step, Sleep):
+                    yield step
+                    step = next(flow)
+                else:
+                    step = flow.send((yield from self.attempts(step, clock)))
         except StopIteration as done:
             result: T = done.value
             return result
@@ -636,6 +765,185 @@ class ClientCore:
         if receipt.get("id") != keys.document_id(dict(document)):
             raise InvalidSignedAnswer(f"the receipt from {self.registry} is for another document")
 
+    def receipt_flow(self, document: Mapping[str, Any], receipt: Mapping[str, Any]) -> Flow[None]:
+        """`verify_receipt`, and with witnesses, the receipt's checkpoint witnessed."""
+        self.verify_receipt(document, receipt)
+        if self.witness_policy.witnesses:
+            note = str(receipt["log"]["checkpoint"])
+            yield from self.witnessed_flow(open_checkpoint(note, self._pinned().verifier))
+
+    # -------------------------------------------------------------- witnessed checkpoints
+
+    def witnessed_flow(self, checkpoint: Checkpoint) -> Flow[WitnessedCheckpoint]:
+        """A checkpoint of size >= `checkpoint`'s, cosigned as the policy requires, whose tree the
+        registry proves extends `checkpoint` (see the module docstring on witnesses).
+
+        Raises `NotWitnessed` when none comes within the policy's wait, `InvalidSignedAnswer` for a
+        bad signature or cosignature, or a witnessed tree that does not extend `checkpoint`.
+        """
+        identity = yield from self.identity_flow()
+        self._check_witness_keys(identity)
+        if checkpoint.origin != identity.origin:
+            raise InvalidSignedAnswer(
+                f"a checkpoint of log {checkpoint.origin!r} is not of {self.registry} ({identity.origin!r})"
+            )
+        held = self.witnessed
+        if held is None or held.size < checkpoint.size:
+            held = yield from self._cosigned_flow(checkpoint.size)
+        if (checkpoint.size, checkpoint.root_hash) not in self._proven:
+            yield from self._extends_flow(checkpoint, held)
+            with self._witness_lock:
+                self._proven.add((checkpoint.size, checkpoint.root_hash))
+        return held
+
+    def current_witnessed_flow(self) -> Flow[WitnessedCheckpoint]:
+        """The registry's checkpoint as served now, cosigned as the policy requires (and proven
+        consistent with the one held before, if any)."""
+        identity = yield from self.identity_flow()
+        self._check_witness_keys(identity)
+        return (yield from self._cosigned_flow(None))
+
+    def _cosigned_flow(self, size: int | None) -> Flow[WitnessedCheckpoint]:
+        """Fetch `/log/checkpoint` until it carries the cosignatures required at a size >= `size`
+        (any size for None), within the policy's wait; hold it and return it."""
+        policy = self.witness_policy
+        delays = iter(policy.delays())
+        while True:
+            fetched = self._open_cosigned((yield self.build("GET", "/log/checkpoint")))
+            if len(fetched.cosigned_by) >= policy.min_cosignatures:
+                held = yield from self._hold_flow(fetched)
+                if size is None or held.size >= size:
+                    return held
+            delay = next(delays, None)
+            if delay is None:
+                raise self._not_witnessed(size, fetched)
+            yield Sleep(delay)
+
+    def _open_cosigned(self, response: Response) -> WitnessedCheckpoint:
+        """The checkpoint answered, its registry signature and every trusted cosignature verified."""
+        identity = self._pinned()
+        self.raise_for_status(response)
+        note = response.text
+        try:
+            checkpoint = open_checkpoint(note, identity.verifier)
+            names = verify_cosigned(note, identity.verifier, self.witness_policy.witnesses, 0)
+        except VerificationFailed as exc:
+            raise InvalidSignedAnswer(f"the checkpoint from {self.registry} does not verify: {exc}") from None
+        except InvalidNote as exc:  # a cosignature line of a trusted witness that does not verify
+            raise InvalidSignedAnswer(
+                f"the checkpoint from {self.registry} carries a bad cosignature: {exc}"
+            ) from None
+        return WitnessedCheckpoint(note, checkpoint, tuple(names))
+
+    def _hold_flow(self, fetched: WitnessedCheckpoint) -> Flow[WitnessedCheckpoint]:
+        """Keep `fetched` if it is the newest witnessed checkpoint, once it and the one held are
+        proven to be of one tree; the newest held."""
+        held = self.witnessed
+        if held is not None and (fetched.size, fetched.checkpoint.root_hash) not in self._proven:
+            older, newer = sorted((held, fetched), key=lambda w: w.size)
+            yield from self._extends_flow(older.checkpoint, newer, older=older)
+        with self._witness_lock:
+            if self.witnessed is None or fetched.size > self.witnessed.size:
+                self.witnessed = fetched
+            self._proven.add((fetched.size, fetched.checkpoint.root_hash))
+            return self.witnessed
+
+    def _extends_flow(
+        self,
+        checkpoint: Checkpoint,
+        witnessed: WitnessedCheckpoint,
+        *,
+        older: WitnessedCheckpoint | None = None,
+    ) -> Flow[None]:
+        """The registry's proof that `witnessed`'s tree extends `checkpoint` (equal roots at one size)."""
+        first, second = checkpoint.size, witnessed.size
+        what = (
+            f"the checkpoint of size {first}"
+            if older is None
+            else f"the one of size {first} {older.describe()}"
+        )
+        split = f"{self.registry}'s log {witnessed.describe()} at size {second} does not extend {what}"
+        if first == second:
+            if checkpoint.root_hash != witnessed.checkpoint.root_hash:
+                raise InvalidSignedAnswer(f"{split}: another root at the same size, a split view")
+            return
+        proof = yield from self.consistency_flow(first, second)
+        try:
+            merkle.verify_consistency(
+                first, second, checkpoint.root_hash, witnessed.checkpoint.root_hash, proof
+            )
+        except merkle.InvalidMerkleProof as exc:
+            raise InvalidSignedAnswer(f"{split} ({exc}): a split view") from None
+
+    def _not_witnessed(self, size: int | None, last: WitnessedCheckpoint) -> NotWitnessed:
+        """The error for `size` (None: the checkpoint served) after `last` was the newest served."""
+        k = self.witness_policy.min_cosignatures
+        counted = list(last.cosigned_by) if size is None or last.size >= size else []
+        names = f" ({', '.join(counted)})" if counted else ""
+        message = f"checkpoint of size {last.size if size is None else size} has {len(counted)} of {k} "
+        message += f"required cosignatures{names}"
+        if size is not None:
+            if not last.cosigned_by:
+                message += f"; the newest checkpoint served, of size {last.size}, has none"
+            else:
+                message += f"; the newest cosigned is size {last.size}"
+                if not counted:
+                    message += f" ({', '.join(last.cosigned_by)})"
+        wait = self.witness_policy.wait
+        waited = f" after waiting {wait:g} s" if wait else ""
+        return NotWitnessed(
+            f"{message} (from {self.registry}{waited})",
+            tree_size=last.size if size is None else size,
+            required=k,
+            cosigned_size=last.size,
+            cosigned_by=counted,
+        )
+
+    def _check_witness_keys(self, identity: RegistryIdentity) -> None:
+        """A witness with the registry's own key is the registry cosigning itself: refused."""
+        own = identity.verifier.public_key.public_bytes_raw()
+        for witness in self.witness_policy.witnesses:
+            if witness.public_key.public_bytes_raw() == own:
+                raise InvalidSignedAnswer(
+                    f"witness {witness.name} has the key of {identity.did}: a registry cannot witness itself"
+                )
+
+    def _answer_checkpoint(self, answer: Mapping[str, Any]) -> Checkpoint:
+        point = answer.get("checkpoint")
+        try:
+            if not isinstance(point, dict):
+                raise TypeError("not an object")
+            return Checkpoint(
+                str(point["origin"]),
+                int(point["tree_size"]),
+                base64.b64decode(str(point["root_hash"]), validate=True),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidSignedAnswer(
+                f"a check answer from {self.registry} names a malformed checkpoint: {exc!r}"
+            ) from None
+
+    def _snapshot_checkpoint(self, raw: bytes) -> Checkpoint:
+        """The checkpoint a snapshot or delta names (its `SnapshotState`'s note, verified against the
+        pinned key); the whole file is verified by whoever reads it (`crawler_client.snapshot`)."""
+        identity = self._pinned()
+        try:
+            header = _snapshot_header(raw)
+            state = header.get("state") if raw.startswith(_DELTA_MAGIC) else header
+            if not isinstance(state, dict):
+                raise TypeError("no SnapshotState")
+            checkpoint = open_checkpoint(str(state["checkpoint"]), identity.verifier)
+            named = (int(state["tree_size"]), base64.b64decode(str(state["root_hash"]), validate=True))
+        except VerificationFailed as exc:
+            raise InvalidSignedAnswer(f"the snapshot from {self.registry}: {exc}") from None
+        except (KeyError, TypeError, ValueError, keys.InvalidJSON) as exc:
+            raise InvalidSignedAnswer(f"the snapshot from {self.registry} is malformed: {exc!r}") from None
+        if named != (checkpoint.size, checkpoint.root_hash):
+            raise InvalidSignedAnswer(
+                f"the snapshot from {self.registry} is not at the checkpoint it carries"
+            )
+        return checkpoint
+
     # -------------------------------------------------------------- operations
 
     def check_plan(
@@ -704,6 +1012,8 @@ class ClientCore:
         request = Request("POST", "/v1/check", content=batch.body, headers=_JSON, repeatable=True)
         answer = self.json_object((yield request))
         self.verify_check_answer(answer, batch)
+        if self.witness_policy.witnesses:
+            yield from self.witnessed_flow(self._answer_checkpoint(answer))
         return answer
 
     @staticmethod
@@ -731,10 +1041,10 @@ class ClientCore:
                     "log": (yield from self._log_receipt_flow(document, record.get("log_index"))),
                     "already_filed": True,
                 }
-                self.verify_receipt(document, receipt)
+                yield from self.receipt_flow(document, receipt)
                 return receipt
         receipt = self.json_object(response)
-        self.verify_receipt(document, receipt)
+        yield from self.receipt_flow(document, receipt)
         return receipt
 
     def withdraw_flow(self, claim_id: str, withdrawal: Mapping[str, Any]) -> Flow[dict[str, Any]]:
@@ -757,10 +1067,10 @@ class ClientCore:
                     "log": (yield from self._log_receipt_flow(withdrawal, recorded.get("log_index"))),
                     "already_filed": True,
                 }
-                self.verify_receipt(withdrawal, receipt)
+                yield from self.receipt_flow(withdrawal, receipt)
                 return receipt
         receipt = self.json_object(response)
-        self.verify_receipt(withdrawal, receipt)
+        yield from self.receipt_flow(withdrawal, receipt)
         return receipt
 
     def _log_receipt_flow(self, document: Mapping[str, Any], log_index: object) -> Flow[dict[str, Any]]:
@@ -773,25 +1083,37 @@ class ClientCore:
 
     def _logged_flow(self, document: Mapping[str, Any]) -> Flow[dict[str, Any] | None]:
         """The `log` part of a receipt for `document` if the log holds it (at today's signed
-        checkpoint, with its inclusion proof), else None."""
+        checkpoint, with its inclusion proof), else None.
+
+        A witnessed registry serves the newest *cosigned* checkpoint, which lags a fresh entry by a
+        moment: while the entry lies beyond it (`400 invalid-parameter` for its inclusion proof), the
+        flow sleeps and asks again, within the witness policy's wait.
+        """
         identity = self._pinned()
-        note = yield from self.checkpoint_flow()
-        size = open_checkpoint(note, identity.verifier).size
         leaf = merkle.leaf_hash(keys.canonicalize(dict(document)))
-        params: dict[str, str | int] = {"hash": _b64(leaf), "tree_size": size}
-        response = yield self.build("GET", "/v1/log/proof/inclusion", params=params)
-        if response.status == 404:
-            return None
-        index, proof = self._inclusion(self.json_object(response))
-        return {
-            "registry": identity.did,
-            "origin": identity.origin,
-            "index": index,
-            "tree_size": size,
-            "leaf_hash": _b64(leaf),
-            "inclusion_proof": [_b64(node) for node in proof],
-            "checkpoint": note,
-        }
+        delays = iter(self.witness_policy.delays())
+        while True:
+            note = yield from self.checkpoint_flow()
+            size = open_checkpoint(note, identity.verifier).size
+            params: dict[str, str | int] = {"hash": _b64(leaf), "tree_size": size}
+            response = yield self.build("GET", "/v1/log/proof/inclusion", params=params)
+            if response.status == 404:
+                return None
+            if response.status == 400 and problem_slug(response.problem()) == "invalid-parameter":
+                delay = next(delays, None)
+                if delay is not None:
+                    yield Sleep(delay)
+                    continue
+            index, proof = self._inclusion(self.json_object(response))
+            return {
+                "registry": identity.did,
+                "origin": identity.origin,
+                "index": index,
+                "tree_size": size,
+                "leaf_hash": _b64(leaf),
+                "inclusion_proof": [_b64(node) for node in proof],
+                "checkpoint": note,
+            }
 
     # -------------------------------------------------------------- authority
 
@@ -817,10 +1139,10 @@ class ClientCore:
                     "log": log,
                     "already_filed": True,
                 }
-                self.verify_receipt(document, receipt)
+                yield from self.receipt_flow(document, receipt)
                 return receipt
         receipt = self.json_object(response)
-        self.verify_receipt(document, receipt)
+        yield from self.receipt_flow(document, receipt)
         if receipt.get("type", document.get("type")) != document.get("type"):
             raise UnexpectedAnswer(
                 f"{self.registry} filed a {receipt.get('type')}, not a {document.get('type')}"
@@ -855,7 +1177,7 @@ class ClientCore:
             )
         if verification.get("host") != wanted:
             raise InvalidSignedAnswer(f"{self.registry} verified {verification.get('host')}, not {wanted}")
-        self.verify_receipt(verification, answer)
+        yield from self.receipt_flow(verification, answer)
         return answer
 
     def authority_flow(self, did: str) -> Flow[dict[str, Any]]:
@@ -905,7 +1227,11 @@ class ClientCore:
         if since is not None and (isinstance(since, bool) or not isinstance(since, int) or since < 0):
             raise ValueError(f"since is a tree size (an integer >= 0), not {since!r}")
         params = {"since": since} if since is not None else None
-        return self.raw((yield self.build("GET", "/v1/snapshot", params=params)))
+        raw = self.raw((yield self.build("GET", "/v1/snapshot", params=params)))
+        if self.witness_policy.witnesses:
+            yield from self.identity_flow()
+            yield from self.witnessed_flow(self._snapshot_checkpoint(raw))
+        return raw
 
     def request_flow(
         self,
@@ -931,12 +1257,27 @@ class BaseClient:
         retry: RetryPolicy | None,
         max_concurrency: int,
         clock: Callable[[], float],
+        witnesses: Sequence[str | CosignatureVerifier] | None = None,
+        min_cosignatures: int | None = None,
+        witness_wait: float = DEFAULT_WITNESS_WAIT,
     ) -> None:
         self._core = ClientCore(
-            registry, registry_did=registry_did, pins=pins, retry=retry, max_concurrency=max_concurrency
+            registry,
+            registry_did=registry_did,
+            pins=pins,
+            retry=retry,
+            max_concurrency=max_concurrency,
+            witnesses=witnesses,
+            min_cosignatures=min_cosignatures,
+            witness_wait=witness_wait,
         )
         self.registry = self._core.registry
         self._clock = clock
+
+    @property
+    def witness_policy(self) -> WitnessPolicy:
+        """The witnesses this client requires, and how many (none: the registry's signature only)."""
+        return self._core.witness_policy
 
     @property
     def registry_did(self) -> str | None:
@@ -949,12 +1290,19 @@ class BaseClient:
         return self._core.steps(flow, self._clock)
 
 
-def run_flow(flow: Flow[T], send: Callable[[Request], Response]) -> T:
-    """Drive `flow` with a blocking `send` that answers every request (no retries of its own)."""
+def run_flow(
+    flow: Flow[T], send: Callable[[Request], Response], sleep: Callable[[float], None] = lambda _: None
+) -> T:
+    """Drive `flow` with a blocking `send` that answers every request (no retries of its own);
+    its sleeps go to `sleep` (by default none: no time passes)."""
     try:
-        request = next(flow)
+        step = next(flow)
         while True:
-            request = flow.send(send(request))
+            if isinstance(step, Sleep):
+                sleep(step.seconds)
+                step = next(flow)
+            else:
+                step = flow.send(send(step))
     except StopIteration as done:
         result: T = done.value
         return result
@@ -990,6 +1338,22 @@ def minimum_authority(value: str | None) -> str | None:
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
+
+
+_FULL_MAGIC, _DELTA_MAGIC = b"KTWSNAP1", b"KTWDLTA1"  # registry.snapshot's, without numpy
+
+
+def _snapshot_header(raw: bytes) -> dict[str, Any]:
+    """The JSON header of a snapshot or delta file (registry.snapshot's framing), unverified."""
+    if len(raw) < 12 or raw[:8] not in (_FULL_MAGIC, _DELTA_MAGIC):
+        raise ValueError("not a Kotowari snapshot (bad magic)")
+    length = int.from_bytes(raw[8:12], "big")
+    if 12 + length > len(raw):
+        raise ValueError("truncated header")
+    header = keys.parse_strict_json(raw[12 : 12 + length])
+    if not isinstance(header, dict):
+        raise ValueError("the header is not a JSON object")
+    return header
 
 
 def _document_id(document: Mapping[str, Any]) -> str | None:

@@ -39,6 +39,7 @@ from crawler_client.filter import (
 )
 from crawler_client.manifest import RemovedRows, sign_manifest
 from crawler_client.snapshot import DECISION_CODES, INVALID, RESERVED, Snapshot, pull
+from crawler_client.witness_options import add_witness_flags, witness_options
 from registry.documents import parse_timestamp
 from registry.vocabulary import USES
 
@@ -48,7 +49,7 @@ _NAMES = {code: name for name, code in DECISION_CODES.items()}
 
 
 def cmd_snapshot_pull(args: argparse.Namespace) -> int:
-    pulled = pull(args.registry, args.out, registry_did=args.registry_did)
+    pulled = pull(args.registry, args.out, registry_did=args.registry_did, **witness_options(args))
     if args.json:
         print(json.dumps(pulled.__dict__))
         return 0
@@ -226,6 +227,7 @@ def register(commands: Any) -> None:
     pull_cmd.add_argument(
         "--registry-did", metavar="DID", help="refuse a snapshot signed by any other registry"
     )
+    add_witness_flags(pull_cmd)
     pull_cmd.add_argument("--json", action="store_true")
     pull_cmd.set_defaults(run=cmd_snapshot_pull)
 

@@ -7,8 +7,10 @@ KotowariError                 base; `str(e)` is one line a person can act on
 │   └── AlreadyFiled          409: this very signed document is already in the registry (`document_id`)
 ├── UnexpectedAnswer          an answer that is not what the protocol promises
 ├── UntrustedAnswer           a signed answer the client will not rely on
-│   ├── InvalidSignedAnswer   tampered, malformed or not signed by the registry it names
-│   └── RegistryKeyMismatch   the registry's key is not the one pinned or given (`expected`, `found`)
+│   ├── InvalidSignedAnswer   tampered, malformed or not signed by the registry it names; a bad
+│   │                         cosignature; a log the witnessed one does not extend (a split view)
+│   ├── RegistryKeyMismatch   the registry's key is not the one pinned or given (`expected`, `found`)
+│   └── NotWitnessed          fewer than the required witnesses cosigned a checkpoint covering it
 └── FetchRefused              the guarded fetcher would not fetch or hand over a URL (`decision`)
     ├── UseReserved           a signal reserves the declared use, or robots.txt forbids the fetch
     └── AddressRefused        the host resolves to a private, loopback or link-local address
@@ -91,6 +93,31 @@ class RegistryKeyMismatch(UntrustedAnswer):
         super().__init__(message)
         self.expected = expected
         self.found = found
+
+
+class NotWitnessed(UntrustedAnswer):
+    """No checkpoint cosigned by enough of the trusted witnesses covers the checkpoint an answer,
+    receipt or snapshot names, even after waiting the client's `witness_wait` for them to catch up.
+
+    `tree_size` is the size named; `required` the cosignatures needed; `cosigned_size` the size of
+    the newest checkpoint the registry served and `cosigned_by` the trusted witnesses whose
+    cosignatures it carries (those that count for `tree_size`: none when it is smaller).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tree_size: int,
+        required: int,
+        cosigned_size: int | None,
+        cosigned_by: list[str],
+    ) -> None:
+        super().__init__(message)
+        self.tree_size = tree_size
+        self.required = required
+        self.cosigned_size = cosigned_size
+        self.cosigned_by = cosigned_by
 
 
 class FetchRefused(KotowariError):

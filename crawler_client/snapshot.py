@@ -34,9 +34,10 @@ import numpy as np
 import numpy.typing as npt
 
 from crawler_client.client import Client
-from crawler_client.core import minimum_authority
+from crawler_client.core import WitnessPolicy, minimum_authority
 from crawler_client.errors import KotowariError, RegistryProblem
 from keys import merkle
+from keys.cosignature import CosignatureVerifier
 from registry import urls
 from registry.checking import Hit, decide, validate_check_request
 from registry.documents import InvalidDocument, format_timestamp
@@ -395,18 +396,29 @@ def pull(
     path: str | Path,
     *,
     registry_did: str | None = None,
+    witnesses: Sequence[str | CosignatureVerifier] | None = None,
+    min_cosignatures: int | None = None,
 ) -> Pulled:
     """Create or update the snapshot at `path` from the registry; refuse anything unverifiable.
 
     The registry must be the one the local snapshot (or `registry_did`) names. The previous file
-    stays untouched unless the new one verifies completely.
+    stays untouched unless the new one verifies completely. With `witnesses` (cosignature verifier
+    keys; `min_cosignatures` of them, default all), or a `Client` made with them, the snapshot's
+    checkpoint must be covered by one they cosigned (`NotWitnessed`, `InvalidSignedAnswer`).
     """
+    if isinstance(registry, Client) and (witnesses is not None or min_cosignatures is not None):
+        raise ValueError("give the witnesses to the Client, or a registry URL with them, not both")
+    WitnessPolicy.of(witnesses, min_cosignatures)  # a bad key or k is refused before anything is opened
     target = Path(path)
     local: Snapshot | None = None
     if target.exists():
         local = Snapshot.open(target, registry=registry_did)
         registry_did = local.registry
-    client = registry if isinstance(registry, Client) else Client(registry)
+    client = (
+        registry
+        if isinstance(registry, Client)
+        else Client(registry, witnesses=witnesses, min_cosignatures=min_cosignatures)
+    )
     try:
         if local is not None:
             try:

@@ -6,7 +6,8 @@ inclusion_proof, checkpoint}}`. Offline, it proves: the document is signed by it
 entry hashes to `leaf_hash`; that leaf is at `index` in the tree of the signed checkpoint; and the
 checkpoint is signed by the registry's key (the same Ed25519 key as the registry's did:key, so one
 identity anchors documents, answers and checkpoints). Online, the registry must also show that
-today's tree extends that checkpoint and still includes the entry.
+today's tree extends that checkpoint and still includes the entry; a client given witnesses takes
+"today's tree" only from a checkpoint enough of them cosigned.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from keys.note import Checkpoint, InvalidCheckpoint, InvalidNote, NoteVerifier, 
 
 if TYPE_CHECKING:  # the client verifies with this module, so it may not import the client at run time
     from crawler_client.client import Client
+    from crawler_client.core import WitnessedCheckpoint
 
 
 class VerificationFailed(Exception):
@@ -113,27 +115,22 @@ def verify_answer(answer: dict[str, Any]) -> keys.VerifiedProof:
 
 def check_against_registry(
     client: Client, registry: str, checkpoint: Checkpoint, leaf: bytes | None
-) -> Checkpoint:
-    """The registry's current tree must extend `checkpoint` (and still include `leaf`)."""
+) -> WitnessedCheckpoint:
+    """The registry's current tree must extend `checkpoint` (and still include `leaf`).
+
+    The tree is the one `client.witnessed` gives: with the client's witnesses, a checkpoint
+    cosigned by enough of them (waiting a moment for them to catch up with a fresh checkpoint).
+    Raises `VerificationFailed` for another registry or a tree that does not include the entry,
+    and the client's `UntrustedAnswer`s (`NotWitnessed`, `InvalidSignedAnswer`) for the rest.
+    """
     info = client.info()
     if info.get("did") != registry:
         raise VerificationFailed(f"{client.registry} is {info.get('did')}, not {registry}")
-    current = open_checkpoint(client.checkpoint(), note_verifier(registry, checkpoint.origin))
-    if current.size < checkpoint.size:
-        raise VerificationFailed(
-            f"the registry's tree ({current.size}) is smaller than the receipt's ({checkpoint.size})"
-        )
-    proof = client.consistency_proof(checkpoint.size, current.size)
-    try:
-        merkle.verify_consistency(
-            checkpoint.size, current.size, checkpoint.root_hash, current.root_hash, proof
-        )
-    except merkle.InvalidMerkleProof as exc:
-        raise VerificationFailed(f"the registry's log does not extend this checkpoint: {exc}") from None
+    current = client.witnessed(checkpoint)
     if leaf is not None:
         index, path = client.inclusion_proof(leaf, current.size)
         try:
-            merkle.verify_inclusion(leaf, index, current.size, path, current.root_hash)
+            merkle.verify_inclusion(leaf, index, current.size, path, current.checkpoint.root_hash)
         except merkle.InvalidMerkleProof as exc:
             raise VerificationFailed(
                 f"the registry's current tree does not include the entry: {exc}"
