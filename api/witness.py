@@ -50,7 +50,7 @@ import keys
 from keys import merkle
 from keys.cosignature import CosignatureSigner, cosign
 from keys.note import Checkpoint, InvalidCheckpoint, InvalidNote, NoteVerifier, open_note, parse_verifier_key
-from registry.identity import note_signer
+from registry.identity import load_or_create_registry_key, note_signer
 
 __all__ = [
     "KEY_FILE",
@@ -109,17 +109,9 @@ class LogState:
 
 
 def load_or_create_witness_key(data_dir: Path) -> tuple[keys.SigningKey, bool]:
-    """The witness key from `data_dir`, creating it (0600) and the directory (0700) if absent.
-
-    Returns the key and whether it was created now.
-    """
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = data_dir / KEY_FILE
-    if path.exists():
-        return keys.read_key_file(path), False
-    key = keys.SigningKey.generate()
-    keys.write_key_file(path, key)
-    return key, True
+    """The witness key from `data_dir`, creating it (0600) and the directory (0700) if absent; returns
+    the key and whether it was created now."""
+    return load_or_create_registry_key(data_dir, KEY_FILE)
 
 
 def default_witness_name(key: keys.SigningKey) -> str:

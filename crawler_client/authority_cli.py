@@ -287,19 +287,18 @@ def cmd_mandate_new(args: argparse.Namespace) -> int:
     return _report(args, receipt, signed, [receipt["id"]], done)
 
 
-def cmd_mandate_revoke(args: argparse.Namespace) -> int:
+def _revoke(args: argparse.Namespace, kind: str, model: type[Any], consequence: str) -> int:
+    """Sign and file a `MandateRevocation` or `AttestationRevocation` of the document `args.id`."""
     key = read_key(args.key)
     target = _document_id(args.id, "ID")
-    document = _signed(
-        MandateRevocation,
-        new_revocation("MandateRevocation", key.did, target, created=_now(), reason=args.reason),
-        key,
-    )
+    document = _signed(model, new_revocation(kind, key.did, target, created=_now(), reason=args.reason), key)
     receipt = _file(args, document)
-    lines = [
-        f"revoked mandate {target}: claims under it are agent-asserted from {_logged(receipt)} on",
-    ]
-    return _report(args, receipt, document, lines)
+    return _report(args, receipt, document, [consequence.format(target=target, logged=_logged(receipt))])
+
+
+def cmd_mandate_revoke(args: argparse.Namespace) -> int:
+    consequence = "revoked mandate {target}: claims under it are agent-asserted from {logged} on"
+    return _revoke(args, "MandateRevocation", MandateRevocation, consequence)
 
 
 def cmd_attest_new(args: argparse.Namespace) -> int:
@@ -327,15 +326,9 @@ def cmd_attest_new(args: argparse.Namespace) -> int:
 
 
 def cmd_attest_revoke(args: argparse.Namespace) -> int:
-    key = read_key(args.key)
-    target = _document_id(args.id, "ID")
-    document = _signed(
-        AttestationRevocation,
-        new_revocation("AttestationRevocation", key.did, target, created=_now(), reason=args.reason),
-        key,
+    return _revoke(
+        args, "AttestationRevocation", AttestationRevocation, "revoked attestation {target} from {logged} on"
     )
-    receipt = _file(args, document)
-    return _report(args, receipt, document, [f"revoked attestation {target} from {_logged(receipt)} on"])
 
 
 # ---------------------------------------------------------------- domains and what the log says

@@ -17,13 +17,14 @@ from keys.note import NoteSigner
 KEY_FILE = "registry.key"
 
 
-def load_or_create_registry_key(data_dir: Path) -> tuple[keys.SigningKey, bool]:
-    """The registry key from `data_dir`, creating it (and the directory, 0700) if absent.
+def load_or_create_registry_key(data_dir: Path, file_name: str = KEY_FILE) -> tuple[keys.SigningKey, bool]:
+    """The registry key (or a witness's, by `file_name`) from `data_dir`, creating it 0600 (and the
+    directory, 0700) if absent.
 
     Returns the key and whether it was created now.
     """
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = data_dir / KEY_FILE
+    path = data_dir / file_name
     if path.exists():
         return keys.read_key_file(path), False
     key = keys.SigningKey.generate()
