@@ -224,20 +224,27 @@ def start_server(data_dir: Path, db: str | None = None, timeout: float = 30.0) -
     argv = [*kotowari_command(), "serve", "--port", str(port), "--data-dir", str(data_dir)]
     if db:
         argv += ["--db", db]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
+    process, banner = start_process(argv, f"{url}/healthz", timeout)
+    return ServerProcess(url=url, data_dir=data_dir, process=process, banner=banner)
+
+
+def start_process(argv: list[str], ready_url: str, timeout: float) -> tuple[subprocess.Popen[str], str]:
+    """Start a `kotowari` server process; wait until `ready_url` answers 200; returns it and its banner
+    (what it printed up to its "listening on" line)."""
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"kotowari serve exited with {process.returncode}: {process.stdout.read()}")  # type: ignore[union-attr]
+            raise RuntimeError(f"{argv[3:5]} exited with {process.returncode}: {process.stdout.read()}")  # type: ignore[union-attr]
         try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+            if httpx.get(ready_url, timeout=1.0).status_code == 200:
                 break
         except httpx.TransportError:
             time.sleep(0.1)
     else:
         process.kill()
-        raise RuntimeError("kotowari serve did not become healthy in time")
+        raise RuntimeError(f"{argv[3:5]} did not answer at {ready_url} in time")
     banner = ""
     assert process.stdout is not None
     while "listening on" not in banner:
@@ -245,7 +252,7 @@ def start_server(data_dir: Path, db: str | None = None, timeout: float = 30.0) -
         if not line:
             break
         banner += line
-    return ServerProcess(url=url, data_dir=data_dir, process=process, banner=banner)
+    return process, banner
 
 
 def stop_server(server: ServerProcess) -> None:

@@ -6,17 +6,15 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from keys import merkle
 from keys.note import Checkpoint, NoteSigner, sign_note, verifier_key
-from tests.conftest import free_port
+from tests.conftest import free_port, start_process
 
 
 class MemoryLog:
@@ -110,27 +108,8 @@ def start_witness(data_dir: Path, logs: dict[str, str], *extra: str, timeout: fl
     argv = [*witness_command(), "witness", "serve", "--data-dir", str(data_dir), "--port", str(port), *extra]
     for origin, key in logs.items():
         argv += ["--log", f"{origin}={key}"]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"witness serve exited with {process.returncode}: {process.stdout.read()}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{url}/witness", timeout=1.0).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError("witness serve did not answer in time")
-    banner = ""
-    assert process.stdout is not None
-    while "listening on" not in banner:
-        line = process.stdout.readline()
-        if not line:
-            break
-        banner += line
+    process, banner = start_process(argv, f"{url}/witness", timeout)
     return WitnessProcess(url, process, banner)
 
 
