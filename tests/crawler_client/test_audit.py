@@ -711,3 +711,16 @@ async def test_a_did_web_author_is_verified_from_the_did_document_in_the_log(tmp
         stop_server(server)
     assert report.consistent, report.lines()
     assert (report.entries, report.claims, report.signatures_checked, report.items_checked) == (3, 2, 3, 2)
+
+
+def test_the_readme_audit_runs_as_written(
+    filed: Filed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.crawler_client.readme import Shell, blocks
+
+    monkeypatch.chdir(tmp_path)
+    (block,) = blocks("A full independent audit")
+    (ran,) = Shell(filed.server.url).run(block)
+    assert ran.status == 0, str(ran)
+    assert ran.out == "audited 9 entries, 5 claims, 7 answers: consistent\n"
+    assert (tmp_path / "audit").is_dir()
