@@ -57,11 +57,10 @@ all) before it gives up with `NotWitnessed`, which names the witnesses that did 
 from __future__ import annotations
 
 import base64
-import email.utils
 import random as random_module
 import threading
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -78,6 +77,18 @@ from crawler_client.errors import (
     RegistryUnavailable,
     UnexpectedAnswer,
 )
+from crawler_client.exchange import (
+    NO_RETRIES,
+    RETRY_STATUSES,
+    USER_AGENT,
+    Request,
+    Response,
+    RetryPolicy,
+    Sleep,
+    Unreachable,
+    parse_retry_after,
+    problem_slug,
+)
 from crawler_client.pins import Pin, PinFile
 from crawler_client.verification import (
     VerificationFailed,
@@ -86,15 +97,18 @@ from crawler_client.verification import (
     verify_answer,
     verify_receipt,
 )
+from crawler_client.witnessed import DEFAULT_WITNESS_WAIT, WitnessedCheckpoint, WitnessPolicy
 from keys import merkle
-from keys.cosignature import CosignatureVerifier, parse_cosignature_verifier_key, verify_cosigned
+from keys.cosignature import CosignatureVerifier, verify_cosigned
 from keys.note import Checkpoint, InvalidNote, NoteVerifier, verifier_key
 from registry.authority.levels import LEVELS, UnknownLevel, parse_level
 
 __all__ = [
     "DEFAULT_MAX_CHECK_ITEMS",
     "DEFAULT_WITNESS_WAIT",
+    "NO_RETRIES",
     "RETRY_STATUSES",
+    "USER_AGENT",
     "VERIFICATION_METHODS",
     "BaseClient",
     "CheckBatch",
@@ -112,6 +126,7 @@ __all__ = [
     "WitnessedCheckpoint",
     "minimum_authority",
     "parse_retry_after",
+    "problem_slug",
     "run_flow",
     "run_steps",
 ]
@@ -119,165 +134,16 @@ __all__ = [
 T = TypeVar("T")
 Flow = Generator["Request | Sleep", "Response", T]
 """An operation: yields requests (and receives their responses) or sleeps, returns its result."""
+Steps = Generator["Request | Sleep", "Response | Unreachable | None", T]
+"""An operation with its retries: yields single attempts and sleeps, returns the operation's result."""
 
-USER_AGENT = "kotowari-client/0.1"
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
 DEFAULT_MAX_CHECK_ITEMS = 10_000
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 #: Room left in a check body for everything but the items (purpose, territory, `at`, brackets).
 _BODY_OVERHEAD = 512
 _JSON = {"Content-Type": "application/json"}
-#: Seconds a client waits, in all, for the witnesses to cosign a checkpoint covering a fresh one.
-DEFAULT_WITNESS_WAIT = 3.0
 #: How the registry can check that a DID controls a host (`POST /v1/verifications`).
 VERIFICATION_METHODS: Final = ("well-known", "did-web", "dns-txt")
-
-
-# ------------------------------------------------------------------ requests and responses
-
-
-@dataclass(frozen=True)
-class Request:
-    """What to send; `repeatable` says whether sending it twice is harmless (so it may be retried)."""
-
-    method: str
-    path: str
-    params: Mapping[str, str | int] | None = None
-    content: bytes | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    repeatable: bool = False
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.path}"
-
-
-@dataclass(frozen=True)
-class Response:
-    """What came back; `headers` is case-insensitive (the drivers pass httpx's), `attempts` counts sends."""
-
-    status: int
-    headers: Mapping[str, str]
-    content: bytes
-    url: str
-    attempts: int = 1
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", errors="replace")
-
-    def problem(self) -> dict[str, Any] | None:
-        """The RFC 9457 problem details, when that is what the answer is."""
-        if "application/problem+json" not in self.headers.get("content-type", ""):
-            return None
-        try:
-            body = keys.parse_strict_json(self.content)
-        except keys.InvalidJSON:
-            return None
-        return body if isinstance(body, dict) else None
-
-
-@dataclass(frozen=True)
-class Sleep:
-    """A step of `ClientCore.steps` (and of a flow): wait `seconds`, then carry on (the driver
-    sends back None)."""
-
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Unreachable:
-    """What a driver sends back for an attempt that got no answer (a connection error or timeout)."""
-
-    error: Exception
-    timeout: bool = False
-
-
-Steps = Generator["Request | Sleep", "Response | Unreachable | None", T]
-"""An operation with its retries: yields single attempts and sleeps, returns the operation's result."""
-
-
-def problem_slug(problem: Mapping[str, Any] | None) -> str:
-    """The stable last segment of a problem `type` URI (`…/problems/nonce-reused` → `nonce-reused`)."""
-    return str((problem or {}).get("type", "")).rsplit("/", 1)[-1]
-
-
-# ------------------------------------------------------------------ retries
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date); None if absent or bad."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """When to send a repeatable request again, and after how long.
-
-    Delays are "full jitter" (uniform between 0 and `base_delay * 2**(n-1)`, capped at
-    `max_delay`), which spreads a crowd of clients out after an outage instead of having them
-    return in lock step; a `Retry-After` from the registry is a floor on the delay. No retry starts
-    when it would end past `max_elapsed` seconds after the first attempt: the caller gets
-    `RegistryUnavailable`/`RegistryBusy` then, rather than an unbounded wait.
-    """
-
-    max_attempts: int = 4
-    max_elapsed: float = 30.0
-    base_delay: float = 0.25
-    max_delay: float = 8.0
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts is at least 1 (1 means: never retry)")
-        if self.max_elapsed < 0 or self.base_delay < 0 or self.max_delay < 0:
-            raise ValueError("retry times cannot be negative")
-
-    def backoff(self, attempt: int, random: Callable[[], float]) -> float:
-        """The jittered delay after failed attempt number `attempt` (1-based)."""
-        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
-        return float(ceiling * random())
-
-    def delay(
-        self,
-        request: Request,
-        attempt: int,
-        elapsed: float,
-        *,
-        status: int | None = None,
-        retry_after: float | None = None,
-        random: Callable[[], float] = random_module.random,
-    ) -> float | None:
-        """Seconds to wait before the next attempt, or None to stop and report this outcome.
-
-        `status` is None for a connection error or timeout, else the HTTP status answered.
-        """
-        if not request.repeatable or attempt >= self.max_attempts:
-            return None
-        if status is not None and status not in RETRY_STATUSES:
-            return None
-        wait = self.backoff(attempt, random)
-        if retry_after is not None:
-            wait = max(wait, retry_after)
-        if elapsed + wait > self.max_elapsed:
-            return None
-        return wait
-
-
-NO_RETRIES = RetryPolicy(max_attempts=1)
 
 
 # ------------------------------------------------------------------ identity
@@ -371,99 +237,6 @@ class CheckResult:
         if len(self.answers) == 1:
             return self.answers[0]
         return {"type": "CheckAnswers", "answers": self.answers}
-
-
-# ------------------------------------------------------------------ witnesses
-
-
-@dataclass(frozen=True)
-class WitnessPolicy:
-    """The witnesses a client trusts, how many of them must cosign, and how long to wait for them.
-
-    No witnesses and `min_cosignatures` 0 is the policy of a client without witnesses: the
-    registry's own signature is all a checkpoint needs.
-    """
-
-    witnesses: tuple[CosignatureVerifier, ...] = ()
-    min_cosignatures: int = 0
-    wait: float = DEFAULT_WITNESS_WAIT
-    first_delay: float = 0.05
-    max_delay: float = 1.0
-
-    @classmethod
-    def of(
-        cls,
-        witnesses: Sequence[str | CosignatureVerifier] | None,
-        min_cosignatures: int | None = None,
-        wait: float = DEFAULT_WITNESS_WAIT,
-    ) -> WitnessPolicy:
-        """Parse vkeys ("name+hex+base64"); k defaults to every witness (by distinct name).
-
-        `ValueError` for a malformed key, a k outside 1 … n, a k without witnesses, a negative wait.
-        """
-        if isinstance(witnesses, str):
-            raise TypeError("witnesses is a list of verifier keys, not one string")
-        verifiers: list[CosignatureVerifier] = []
-        for witness in witnesses or ():
-            if isinstance(witness, CosignatureVerifier):
-                verifiers.append(witness)
-            elif isinstance(witness, str):
-                try:
-                    verifiers.append(parse_cosignature_verifier_key(witness.strip()))
-                except ValueError as exc:
-                    raise ValueError(f"witness key {witness!r:.80}: {exc}") from None
-            else:
-                raise TypeError(f"a witness is a verifier key string, not {type(witness).__name__}")
-        names = len(dict.fromkeys(verifier.name for verifier in verifiers))
-        if min_cosignatures is None:
-            k = names
-        elif isinstance(min_cosignatures, bool) or not isinstance(min_cosignatures, int):
-            raise TypeError(f"min_cosignatures is an int, not {min_cosignatures!r}")
-        elif not verifiers:
-            raise ValueError("min_cosignatures needs the witnesses whose cosignatures count")
-        elif not 1 <= min_cosignatures <= names:
-            raise ValueError(
-                f"min_cosignatures must be 1 to {names} (the witnesses given), not {min_cosignatures}"
-            )
-        else:
-            k = min_cosignatures
-        if isinstance(wait, bool) or not isinstance(wait, (int, float)) or wait < 0:
-            raise ValueError(f"witness_wait is a number of seconds >= 0, not {wait!r}")
-        return cls(tuple(verifiers), k, float(wait))
-
-    def delays(self) -> list[float]:
-        """The sleeps between fetches of the cosigned checkpoint: doubling, adding up to `wait`."""
-        delays: list[float] = []
-        total, delay = 0.0, self.first_delay
-        while total < self.wait and delay > 0:
-            step = min(delay, self.max_delay, self.wait - total)
-            delays.append(step)
-            total += step
-            delay *= 2
-        return delays
-
-
-@dataclass(frozen=True)
-class WitnessedCheckpoint:
-    """A checkpoint of the registry's log with the cosignatures the client's policy requires.
-
-    `note` is the signed note as served (the registry's signature and the cosignature lines),
-    `cosigned_by` the trusted witnesses whose valid cosignature it carries, in the order given.
-    """
-
-    note: str
-    checkpoint: Checkpoint
-    cosigned_by: tuple[str, ...]
-
-    @property
-    def size(self) -> int:
-        return self.checkpoint.size
-
-    def describe(self) -> str:
-        """ "cosigned by a, b" (or "signed by the registry alone"), for messages."""
-        if not self.cosigned_by:
-            return "signed by the registry alone"
-        return f"cosigned by {', '.join(self.cosigned_by)}"
 
 
 # ------------------------------------------------------------------ the core
