@@ -27,13 +27,13 @@ from tortoise.transactions import in_transaction
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keys
-from bench.log import fresh_postgres
+from bench.log import completed_subtrees, fresh_postgres
 from crawler_client.audit.replay import offline_throughput
 from keys import merkle
 from registry import integrity
 from registry.documents import new_claim
 from registry.identity import note_signer
-from registry.log import TransparencyLog, node_id
+from registry.log import TransparencyLog
 from registry.models import ClaimRecord, LogEntry, TreeNode, UsedNonce
 from tests.conftest import ThrowawayPostgres, postgres_bindir
 
@@ -88,14 +88,7 @@ async def seed(entries: list[tuple[str, bytes, str]], author: str, batch: int = 
                 )
             )
             nonces.append(UsedNonce(author=author, nonce=nonce, document_id=document_id))
-            nodes.append(TreeNode(id=node_id(0, index), hash=leaf))
-            level, position, digest = 0, index, leaf
-            while position & 1:
-                _, left = frontier.pop()
-                digest = merkle.node_hash(left, digest)
-                level, position = level + 1, position >> 1
-                nodes.append(TreeNode(id=node_id(level, position), hash=digest))
-            frontier.append((level, digest))
+            nodes += completed_subtrees(index, leaf, frontier)
         async with in_transaction():
             await LogEntry.bulk_create(logs, batch_size=2000)
             await TreeNode.bulk_create(nodes, batch_size=4000)

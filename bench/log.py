@@ -35,6 +35,20 @@ from tests.conftest import ThrowawayPostgres, postgres_bindir
 ENTRY = b'{"type":"Claim","n":%d,"pad":"' + b"x" * 180 + b'"}'
 
 
+def completed_subtrees(index: int, leaf: bytes, frontier: list[tuple[int, bytes]]) -> list[TreeNode]:
+    """The leaf's node and every complete subtree it closes, as an append stores them; `frontier`
+    holds the right edge of the tree so far (a compact range) and is updated."""
+    nodes = [TreeNode(id=node_id(0, index), hash=leaf)]
+    level, position, digest = 0, index, leaf
+    while position & 1:
+        _, left = frontier.pop()
+        digest = merkle.node_hash(left, digest)
+        level, position = level + 1, position >> 1
+        nodes.append(TreeNode(id=node_id(level, position), hash=digest))
+    frontier.append((level, digest))
+    return nodes
+
+
 async def seed(count: int, batch: int = 20_000) -> None:
     """Write `count` entries and every complete subtree above them, as appends would have."""
     now = datetime.now(UTC)
@@ -55,14 +69,7 @@ async def seed(count: int, batch: int = 20_000) -> None:
                     appended_at=now,
                 )
             )
-            nodes.append(TreeNode(id=node_id(0, index), hash=leaf))
-            level, position, digest = 0, index, leaf
-            while position & 1:
-                _, left = frontier.pop()
-                digest = merkle.node_hash(left, digest)
-                level, position = level + 1, position >> 1
-                nodes.append(TreeNode(id=node_id(level, position), hash=digest))
-            frontier.append((level, digest))
+            nodes += completed_subtrees(index, leaf, frontier)
         async with in_transaction():
             await LogEntry.bulk_create(entries, batch_size=2000)
             await TreeNode.bulk_create(nodes, batch_size=4000)

@@ -233,15 +233,19 @@ class Client(BaseClient):
         return run_steps(self._steps(flow), self._attempt, self._sleep)
 
     def _attempt(self, request: Request) -> Response | Unreachable:
-        """Send `request` once: the answer, or what kept it from coming."""
-        try:
-            answer = self._http.request(
-                request.method,
-                request.path,
-                content=request.content,
-                headers=dict(request.headers),
-                params=request.params,
-            )
-        except httpx.TransportError as exc:
-            return Unreachable(exc, timeout=isinstance(exc, httpx.TimeoutException))
-        return Response(answer.status_code, answer.headers, answer.content, str(answer.url))
+        return send_once(self._http, request)
+
+
+def send_once(http: httpx.Client, request: Request) -> Response | Unreachable:
+    """Send `request` once: the answer, or what kept it from coming."""
+    try:
+        answer = http.request(
+            request.method,
+            request.path,
+            content=request.content,
+            headers=dict(request.headers),
+            params=request.params,
+        )
+    except httpx.TransportError as exc:
+        return Unreachable(exc, timeout=isinstance(exc, httpx.TimeoutException))
+    return Response(answer.status_code, answer.headers, answer.content, str(answer.url))

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from crawler_client.audit.report import Discrepancy, Stopped
+from crawler_client.client import send_once
 from crawler_client.core import (
     USER_AGENT,
     ClientCore,
@@ -90,14 +91,4 @@ class RegistryHttp:
     def _attempt(self, request: Request) -> Response | Unreachable:
         with self._lock:
             self.requests += 1
-        try:
-            answer = self._http.request(
-                request.method,
-                request.path,
-                content=request.content,
-                headers=dict(request.headers),
-                params=request.params,
-            )
-        except httpx.TransportError as exc:
-            return Unreachable(exc, timeout=isinstance(exc, httpx.TimeoutException))
-        return Response(answer.status_code, answer.headers, answer.content, str(answer.url))
+        return send_once(self._http, request)
