@@ -15,6 +15,8 @@ The mark is a C2SP checkpoint signed with the registry's note key, kept in the d
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from registry.entry_check import EntryRefused, check_entry_signature
 from registry.errors import RegistryError
 from registry.log import TransparencyLog
 from registry.models import ClaimRecord, LogEntry, UsedNonce, WithdrawalRecord
+from registry.notice_lifecycle import transition
 from registry.notice_models import DisputeRecord, NoticeEventRecord, NoticeRecord, OperatorRecord
 
 MARK_FILE = "verified-checkpoint"
@@ -236,22 +239,43 @@ async def _check_rows(seen: _Seen) -> int:
         index = seen.by_id[str(row["id"])][0]
         if seen.withdrawals.get(str(row["claim_id"]), (None, None))[1] != row["id"]:
             raise IntegrityFailure(f"the withdrawals row of log entry {index} names another claim", index)
-    for row in await NoticeRecord.all().values("id", "state"):
-        events = (
-            await NoticeEventRecord.filter(notice_id=row["id"])
-            .order_by("sequence")
-            .values_list("to_state", flat=True)
-        )
-        if events and events[-1] != row["state"]:
-            index = seen.by_id[str(row["id"])][0]
-            raise IntegrityFailure(
-                f"the notices row of log entry {index} is in a state its steps do not lead to", index
-            )
+    for row in await NoticeRecord.all().values("id", "state", "notifier", "operator"):
+        _replay_notice(row, await NoticeEventRecord.filter(notice_id=row["id"]).order_by("sequence"), seen)
     used = {(str(a), str(n)) for a, n in await UsedNonce.all().values_list("author", "nonce")}
     lost = seen.nonces - used
     if lost:
         raise IntegrityFailure(f"{len(lost)} used nonces were deleted: their documents could be replayed")
     return checked
+
+
+def _replay_notice(notice: Mapping[str, Any], events: list[NoticeEventRecord], seen: _Seen) -> None:
+    """A notice's state is what its logged steps lead to by the lifecycle's rules, from `filed`."""
+    index = seen.by_id[str(notice["id"])][0]
+    state = "filed"
+    for event in events:
+        step = json.loads(event.document)
+        at = int(event.log_index)
+        if (event.action, event.by) != (step.get("action"), step.get("by")) or step.get("notice") != notice[
+            "id"
+        ]:
+            raise IntegrityFailure(f"the notice_events row of log entry {at} is not the step it caches", at)
+        party = {notice["notifier"]: "notifier", notice["operator"]: "operator"}.get(event.by, event.party)
+        try:
+            target = transition(state, event.action, party)  # type: ignore[arg-type]
+        except RegistryError:
+            target = None
+        if event.from_state != state or event.to_state != target:
+            raise IntegrityFailure(
+                f"the notice_events row of log entry {at} says {event.from_state} → {event.to_state}; "
+                f"replaying the notice's logged steps gives {state} → {target}",
+                at,
+            )
+        state = target
+    if notice["state"] != state:
+        raise IntegrityFailure(
+            f"the notices row of log entry {index} says {notice['state']}; its logged steps lead to {state}",
+            index,
+        )
 
 
 # ------------------------------------------------------------------ the mark

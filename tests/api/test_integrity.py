@@ -20,7 +20,11 @@ from registry import integrity
 from registry.models import ClaimRecord, LogEntry, UsedNonce, WithdrawalRecord
 from tests.conftest import Clock
 from tests.factories import body, signed_claim, signed_withdrawal
-from tests.notice_factories import dispute
+from tests.notice_factories import complete_notice, dispute, registration
+from tests.notice_factories import response as notice_step
+
+#: Entries the fixture logs: 3 claims, a withdrawal, a dispute, a registration, a notice, 2 steps.
+SIZE = 9
 
 
 @asynccontextmanager
@@ -55,7 +59,23 @@ async def filed(
         assert response.status_code == 200, response.text
         opened = await api.post("/v1/disputes", content=body(dispute(alice, ids[0], ids[2], clock.now)))
         assert opened.status_code == 201, opened.text
-    return {"db_url": db_url, "data_dir": data_dir, "ids": ids, "withdrawal": keys.document_id(withdrawal)}
+        assert (
+            await api.post("/v1/operators", content=body(registration(mallory, clock.now)))
+        ).status_code == 201
+        notice = complete_notice(alice, mallory.did, clock.now)
+        assert (await api.post("/v1/notices", content=body(notice))).status_code == 201
+        notice_id = keys.document_id(notice)
+        for action in ("acknowledge", "action"):
+            step = notice_step(mallory, notice_id, action, clock.now)
+            answer = await api.post(f"/v1/notices/{notice_id}/responses", content=body(step))
+            assert answer.status_code in (200, 201), answer.text
+    return {
+        "db_url": db_url,
+        "data_dir": data_dir,
+        "ids": ids,
+        "withdrawal": keys.document_id(withdrawal),
+        "notice": notice_id,
+    }
 
 
 async def restart_expecting(filed: dict[str, Any], clock: Clock, detail: str) -> None:
@@ -95,7 +115,8 @@ async def test_an_untouched_database_restarts_and_serves(filed: dict[str, Any], 
         assert (await api.get("/healthz")).status_code == 200
         stored = (await api.get(f"/v1/claims/{filed['ids'][1]}")).json()
         assert stored["status"] == "withdrawn"
-    assert "\n5\n" in mark.read_text()  # 3 claims, a withdrawal and a dispute: every entry verified
+    # 3 claims, a withdrawal, a dispute, an operator, a notice and its steps: every entry verified
+    assert f"\n{SIZE}\n" in mark.read_text()
 
 
 async def test_an_altered_claim_document_is_caught(filed: dict[str, Any], clock: Clock) -> None:
@@ -166,14 +187,16 @@ async def restart_cleanly(filed: dict[str, Any], clock: Clock) -> None:
 
 async def test_a_rolled_back_database_is_caught(filed: dict[str, Any], clock: Clock) -> None:
     from registry.models import TreeNode
-    from registry.notice_models import DisputeRecord
 
     await restart_cleanly(filed, clock)
 
     async def edit() -> None:
-        await LogEntry.filter(index=4).delete()
-        await TreeNode.filter(id=4).delete()
-        await DisputeRecord.all().delete()
+        from registry.notice_models import NoticeEventRecord
+
+        last = SIZE - 1
+        await LogEntry.filter(index=last).delete()
+        await TreeNode.filter(id=last).delete()
+        await NoticeEventRecord.filter(log_index=last).delete()
 
     await tamper(filed, clock, edit)
     await restart_expecting(filed, clock, "rolled back")
@@ -183,8 +206,8 @@ async def test_a_forged_mark_is_caught(filed: dict[str, Any], clock: Clock) -> N
     await restart_cleanly(filed, clock)
     mark = filed["data_dir"] / integrity.MARK_FILE
     text = mark.read_text()
-    assert "\n5\n" in text
-    mark.write_text(text.replace("\n5\n", "\n2\n"))
+    assert f"\n{SIZE}\n" in text
+    mark.write_text(text.replace(f"\n{SIZE}\n", "\n2\n"))
     await restart_expecting(filed, clock, "does not verify")
 
 
@@ -213,11 +236,11 @@ async def test_an_entry_whose_signature_does_not_verify_is_caught(
             kind="work",
             document=canonical.decode(),
             received_at=datetime.now(UTC),
-            log_index=5,
+            log_index=SIZE,
         )
 
     await tamper(filed, clock, edit)
-    await restart_expecting(filed, clock, "log entry 5: the Claim's signature does not verify")
+    await restart_expecting(filed, clock, f"log entry {SIZE}: the Claim's signature does not verify")
 
 
 async def test_serve_verify_exits_non_zero_on_a_tampered_database(
@@ -229,7 +252,7 @@ async def test_serve_verify_exits_non_zero_on_a_tampered_database(
     from api.app import verify_database
 
     report = await verify_database(Settings(data_dir=filed["data_dir"], db_url=filed["db_url"]))
-    assert (report.tree_size, report.signatures_checked) == (5, 5)  # --verify re-checks every signature
+    assert (report.tree_size, report.signatures_checked) == (SIZE, SIZE)  # --verify re-checks every signature
     await tamper(filed, clock, lambda: ClaimRecord.filter(id=filed["ids"][2]).delete())
     with pytest.raises(integrity.IntegrityFailure, match="has no claims row"):
         await verify_database(Settings(data_dir=filed["data_dir"], db_url=filed["db_url"]))
@@ -280,3 +303,23 @@ async def test_claim_lookups_are_served_from_the_log_not_the_rows(
         assert [answer["status"] for answer in after] == ["active", "withdrawn", "active"]
         assert after[1]["withdrawal"]["id"] == filed["withdrawal"]
         assert (await api.get(f"/v1/claims/{'0' * 64}")).status_code == 404
+
+
+async def test_a_notice_state_its_logged_steps_do_not_lead_to_is_caught(
+    filed: dict[str, Any], clock: Clock
+) -> None:
+    from registry.notice_models import NoticeEventRecord, NoticeRecord
+
+    async def edit() -> None:  # the operator "rejected" it instead, rows made to agree with each other
+        await NoticeEventRecord.filter(notice_id=filed["notice"], action="action").update(to_state="rejected")
+        await NoticeRecord.filter(id=filed["notice"]).update(state="rejected")
+
+    await tamper(filed, clock, edit)
+    await restart_expecting(filed, clock, "replaying the notice's logged steps gives acknowledged → actioned")
+
+
+async def test_a_notice_row_in_another_state_is_caught(filed: dict[str, Any], clock: Clock) -> None:
+    from registry.notice_models import NoticeRecord
+
+    await tamper(filed, clock, lambda: NoticeRecord.filter(id=filed["notice"]).update(state="closed"))
+    await restart_expecting(filed, clock, "its logged steps lead to actioned")
