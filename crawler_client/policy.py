@@ -69,6 +69,7 @@ from crawler_client.signals import (
 from crawler_client.signals.html import is_html
 from crawler_client.signals.robots import MAX_BYTES as ROBOTS_MAX
 from crawler_client.signals.robots import RobotsTxt, product_token
+from registry.addresses import refusal
 from registry.vocabulary import PARENT, as_use, combine
 
 __all__ = [
@@ -152,19 +153,6 @@ AI_CRAWLERS: Final = _Crawlers()
 # ------------------------------------------------------------------ addresses
 
 
-def _blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return bool(
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
-
-
 Resolver = Callable[[str], list[str]]
 
 
@@ -173,7 +161,8 @@ def _resolve(host: str) -> list[str]:
 
 
 class AddressGuard:
-    """Refuses hosts that resolve to private, loopback, link-local (and other non-public) addresses.
+    """Refuses hosts that resolve to addresses that are not globally routable (`registry.addresses`:
+    private, loopback, link-local, shared CGNAT, 6to4 or NAT64 forms of those, and the rest).
 
     Every address the name resolves to is checked, since a name with one public and one private
     address can be steered to either. A name that does not resolve is let through: the connection
@@ -200,11 +189,9 @@ class AddressGuard:
             except (OSError, ValueError, UnicodeError):
                 return
         for address in addresses:
-            if _blocked(address):
-                raise AddressRefused(
-                    f"{host} resolves to {address}, a private, loopback or link-local address; "
-                    "pass allow_private to fetch it"
-                )
+            why = refusal(str(address))  # the registry's own guard: IANA special-purpose ranges
+            if why is not None:
+                raise AddressRefused(f"{host} resolves to {why}; pass allow_private to fetch it")
 
 
 # ------------------------------------------------------------------ site files and their cache

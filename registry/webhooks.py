@@ -201,7 +201,6 @@ def verify_request(
 
 # ------------------------------------------------------------------ target checks
 
-_SHARED = ipaddress.ip_network("100.64.0.0/10")
 
 
 def forbidden_address(text: str) -> bool:

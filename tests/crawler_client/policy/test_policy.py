@@ -236,6 +236,10 @@ def test_private_addresses_are_refused_unless_allowed(site: Site) -> None:
         "http://[::1]/",
         "http://[::ffff:127.0.0.1]/",
         "http://localhost/",
+        "http://100.64.0.1/",  # shared (CGNAT)
+        "http://192.0.0.8/",  # IETF protocol assignments
+        "http://[2002:c0a8:0101::1]/",  # 6to4 of 192.168.1.1
+        "http://[64:ff9b::a00:1]/",  # NAT64 of 10.0.0.1
     ]:
         with pytest.raises(AddressRefused):
             AddressGuard().check(url)
