@@ -202,7 +202,6 @@ def verify_request(
 # ------------------------------------------------------------------ target checks
 
 
-
 def forbidden_address(text: str) -> bool:
     """Private, loopback, link-local, shared, multicast, reserved or unspecified (IPv4-mapped too)."""
     return refusal(text) is not None
