@@ -60,6 +60,12 @@ def parse_timestamp(value: str) -> datetime:
         raise ValueError(f"invalid timestamp: {exc}") from exc
 
 
+def check_window(valid_from: str | None, valid_until: str | None) -> None:
+    """A validity window, when both ends are given, must end after it starts."""
+    if valid_from and valid_until and parse_timestamp(valid_until) <= parse_timestamp(valid_from):
+        raise ValueError("valid_until must be later than valid_from")
+
+
 def format_timestamp(moment: datetime) -> str:
     """Write `moment` the way documents carry times: UTC, whole seconds, `Z`."""
     return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -180,12 +186,7 @@ class Claim(SignedDocument):
 
     @model_validator(mode="after")
     def _window_is_ordered(self) -> Claim:
-        if (
-            self.valid_from
-            and self.valid_until
-            and parse_timestamp(self.valid_until) <= parse_timestamp(self.valid_from)
-        ):
-            raise ValueError("valid_until must be later than valid_from")
+        check_window(self.valid_from, self.valid_until)
         return self
 
 

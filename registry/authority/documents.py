@@ -23,8 +23,8 @@ from registry.documents import (
     Text,
     Timestamp,
     _Strict,
+    check_window,
     format_timestamp,
-    parse_timestamp,
     unsigned_document,
     validate_document,
 )
@@ -45,12 +45,7 @@ class _Windowed(SignedDocument):
 
     @model_validator(mode="after")
     def _window_is_ordered(self) -> _Windowed:
-        if (
-            self.valid_from
-            and self.valid_until
-            and parse_timestamp(self.valid_until) <= parse_timestamp(self.valid_from)
-        ):
-            raise ValueError("valid_until must be later than valid_from")
+        check_window(self.valid_from, self.valid_until)
         return self
 
 
