@@ -471,3 +471,32 @@ def test_authority_round_trips_through_json() -> None:
     )
     assert ClaimAuthority.from_json(authority.to_json()) == authority
     assert AuthorityState().authority_of  # the default state is usable without a log
+
+
+@pytest.mark.parametrize("kind", ["Claim", "Mandate", "Attestation"])
+def test_a_validity_window_that_ends_before_it_starts_is_refused(kind: str, creator: keys.SigningKey) -> None:
+    from registry.authority.documents import validate_authority_document
+    from registry.documents import InvalidDocument, validate_document
+
+    start, end = NOW + timedelta(days=2), NOW + timedelta(days=1)
+    other = keys.SigningKey.generate().did
+    if kind == "Claim":
+        document = new_claim(
+            creator.did, "work", [("url", "https://example.com/")], {"train-ai": "n"},
+            created=NOW, valid_from=start, valid_until=end,
+        )  # fmt: skip
+        validate = validate_document
+    elif kind == "Mandate":
+        document = new_mandate(creator.did, other, created=NOW, valid_from=start, valid_until=end)
+        validate = validate_authority_document
+    else:
+        document = new_attestation(
+            creator.did, other, "member", created=NOW, valid_from=start, valid_until=end
+        )
+        validate = validate_authority_document
+    from registry.authority.documents import AUTHORITY_DOCUMENT_TYPES
+    from registry.documents import DOCUMENT_TYPES
+
+    model = {**DOCUMENT_TYPES, **AUTHORITY_DOCUMENT_TYPES}[kind]
+    with pytest.raises(InvalidDocument, match="valid_until must be later than valid_from"):
+        validate(model, signed(creator, document))  # type: ignore[operator]
