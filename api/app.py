@@ -29,13 +29,13 @@ from registry.identity import default_origin, load_or_create_registry_key, note_
 from registry.index import ClaimIndex
 from registry.ledger import Ledger
 from registry.log import TransparencyLog
-from registry.notice_store import NoticeStore
+from registry.notices.store import NoticeStore
+from registry.notices.webhooks import RetryPolicy, WebhookDeliverer, check_target, system_resolver
 from registry.snapshot_store import SnapshotStore
 from registry.store import ClaimStore, utcnow
-from registry.webhooks import RetryPolicy, WebhookDeliverer, check_target, system_resolver
 from registry.witnessing import WitnessClient, Witnessing
 
-MODELS = ["registry.models", "registry.notice_models"]
+MODELS = ["registry.models", "registry.notices.models"]
 
 
 def create_app(

@@ -20,9 +20,9 @@ from starlette.routing import Route
 from api.bodies import read_body
 from api.state import RegistryState
 from registry.errors import InvalidParameter
-from registry.notice_lifecycle import STATES
-from registry.notice_store import NoticeStore
-from registry.notices import Dispute, Notice, NoticeResponse, OperatorRegistration
+from registry.notices.documents import Dispute, Notice, NoticeResponse, OperatorRegistration
+from registry.notices.lifecycle import STATES
+from registry.notices.store import NoticeStore
 
 
 def _store(request: Request) -> tuple[RegistryState, NoticeStore]:

@@ -50,8 +50,8 @@ from registry.authority.levels import ClaimAuthority, UnknownLevel
 from registry.documents import Claim
 from registry.errors import RegistryError
 from registry.models import LogEntry
-from registry.notice_lifecycle import STATES
-from registry.notices import REGIMES, REQUESTED_ACTIONS, REQUIREMENTS, STATEMENT_KEYS
+from registry.notices.documents import REGIMES, REQUESTED_ACTIONS, REQUIREMENTS, STATEMENT_KEYS
+from registry.notices.lifecycle import STATES
 from registry.schemes import exact_keys
 from registry.vocabulary import DESCRIPTIONS, USES
 

@@ -10,10 +10,10 @@ import keys
 from api.settings import Settings
 from registry.authority.service import AuthorityService
 from registry.log import TransparencyLog
-from registry.notice_store import NoticeStore
+from registry.notices.store import NoticeStore
+from registry.notices.webhooks import WebhookDeliverer
 from registry.snapshot_store import SnapshotStore
 from registry.store import ClaimStore
-from registry.webhooks import WebhookDeliverer
 from registry.witnessing import Witnessing
 
 

@@ -33,7 +33,7 @@ from crawler_client.cli_support import (
 from crawler_client.client import Client
 from crawler_client.items import add_item_flags
 from registry.documents import SUBJECT_KINDS, InvalidDocument
-from registry.notices import (
+from registry.notices.documents import (
     REGIMES,
     REQUESTED_ACTIONS,
     Notice,

@@ -26,7 +26,7 @@ from typing import Final
 __all__ = ["Resolver", "is_globally_routable", "refusal", "system_resolver"]
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
-"""``resolve(host, port)`` -> the host's addresses as text; the same shape as `registry.webhooks`."""
+"""``resolve(host, port)`` -> the host's addresses as text; the same shape as `registry.notices.webhooks`."""
 
 _Net4 = ipaddress.IPv4Network
 _Net6 = ipaddress.IPv6Network

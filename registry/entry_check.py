@@ -36,7 +36,7 @@ import keys
 from registry.authority.didweb import DidResolutionError, parse_did_document
 from registry.authority.documents import AUTHORITY_DOCUMENT_TYPES
 from registry.documents import DOCUMENT_TYPES, SignedDocument
-from registry.notices import NOTICE_DOCUMENT_TYPES
+from registry.notices.documents import NOTICE_DOCUMENT_TYPES
 
 __all__ = [
     "ENTRY_TYPES",

@@ -28,8 +28,8 @@ from registry.entry_check import EntryRefused, check_entry_signature
 from registry.errors import RegistryError
 from registry.log import TransparencyLog
 from registry.models import ClaimRecord, LogEntry, UsedNonce, WithdrawalRecord
-from registry.notice_lifecycle import transition
-from registry.notice_models import DisputeRecord, NoticeEventRecord, NoticeRecord, OperatorRecord
+from registry.notices.lifecycle import transition
+from registry.notices.models import DisputeRecord, NoticeEventRecord, NoticeRecord, OperatorRecord
 
 MARK_FILE = "verified-checkpoint"
 CHUNK = 2_000

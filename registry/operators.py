@@ -1,5 +1,5 @@
 """Operators as listings show them: authority, domain, and whether a domain-verified operator holds
-their name (see `registry.notice_store` for the naming rule). Pure: the store passes the records
+their name (see `registry.notices.store` for the naming rule). Pure: the store passes the records
 and which DIDs hold domain verifications at a log position."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from registry.notice_models import OperatorRecord
-from registry.notices import operator_name_key
+from registry.notices.documents import operator_name_key
+from registry.notices.models import OperatorRecord
 
 DOMAIN_VERIFIED: Final = "domain-verified"
 SELF_ASSERTED: Final = "self-asserted"

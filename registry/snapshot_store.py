@@ -22,7 +22,7 @@ from registry.documents import Claim
 from registry.errors import RegistryError
 from registry.log import TransparencyLog
 from registry.models import ClaimRecord
-from registry.notice_models import DisputeRecord
+from registry.notices.models import DisputeRecord
 from registry.snapshot import SnapshotData, SnapshotState
 from registry.store import ClaimStore
 

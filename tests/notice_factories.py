@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import keys
-from registry.notices import new_dispute, new_notice, new_registration, new_response
+from registry.notices.documents import new_dispute, new_notice, new_registration, new_response
 
 FULL_STATEMENTS = {
     "good-faith": "I believe in good faith that the owner, its agent or the law did not authorise this use.",

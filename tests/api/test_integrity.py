@@ -191,7 +191,7 @@ async def test_a_rolled_back_database_is_caught(filed: dict[str, Any], clock: Cl
     await restart_cleanly(filed, clock)
 
     async def edit() -> None:
-        from registry.notice_models import NoticeEventRecord
+        from registry.notices.models import NoticeEventRecord
 
         last = SIZE - 1
         await LogEntry.filter(index=last).delete()
@@ -308,7 +308,7 @@ async def test_claim_lookups_are_served_from_the_log_not_the_rows(
 async def test_a_notice_state_its_logged_steps_do_not_lead_to_is_caught(
     filed: dict[str, Any], clock: Clock
 ) -> None:
-    from registry.notice_models import NoticeEventRecord, NoticeRecord
+    from registry.notices.models import NoticeEventRecord, NoticeRecord
 
     async def edit() -> None:  # the operator "rejected" it instead, rows made to agree with each other
         await NoticeEventRecord.filter(notice_id=filed["notice"], action="action").update(to_state="rejected")
@@ -319,7 +319,7 @@ async def test_a_notice_state_its_logged_steps_do_not_lead_to_is_caught(
 
 
 async def test_a_notice_row_in_another_state_is_caught(filed: dict[str, Any], clock: Clock) -> None:
-    from registry.notice_models import NoticeRecord
+    from registry.notices.models import NoticeRecord
 
     await tamper(filed, clock, lambda: NoticeRecord.filter(id=filed["notice"]).update(state="closed"))
     await restart_expecting(filed, clock, "its logged steps lead to actioned")

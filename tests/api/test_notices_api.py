@@ -20,8 +20,8 @@ import pytest
 import keys
 from api import Settings, create_app
 from api.state import RegistryState
-from registry.notice_exports import DSA_SOR_FIELDS, DSA_SOR_REQUIRED, LUMEN_NOTICE_FIELDS
-from registry.webhooks import verify_request
+from registry.notices.exports import DSA_SOR_FIELDS, DSA_SOR_REQUIRED, LUMEN_NOTICE_FIELDS
+from registry.notices.webhooks import verify_request
 from tests.authority_helpers import lapse, verify_domain
 from tests.conftest import Clock
 from tests.factories import body, signed_claim
@@ -451,7 +451,7 @@ async def test_operator_stats_give_counts_median_and_p90(
 
 
 def _named(operator: keys.SigningKey, clock: Clock, name: str, contact: str = "legal@acme.example") -> Any:
-    from registry.notices import new_registration
+    from registry.notices.documents import new_registration
 
     document = new_registration(operator.did, name, contact, created=clock())
     return keys.sign_document(document, operator, created=clock())
@@ -560,7 +560,7 @@ async def test_a_verification_logged_meanwhile_is_seen_under_the_logs_lock(regis
     assert holder.did not in before
     await verify_domain(registry.state, holder.did, "meanwhile.example")
     from registry.errors import NameTaken
-    from registry.notices import operator_name_key
+    from registry.notices.documents import operator_name_key
 
     await store._refuse_taken_name(
         other.did, "Meanwhile AI", operator_name_key("Meanwhile AI"), before, before.tree_size

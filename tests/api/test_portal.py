@@ -22,7 +22,7 @@ from api.i18n import CATALOG, negotiate, parse_accept_language
 from api.portal import CONTENT_SECURITY_POLICY, CSRF_COOKIE, human_time, lookup_item
 from registry.documents import new_claim
 from registry.models import LogEntry
-from registry.notices import REGIMES, REQUIREMENTS
+from registry.notices.documents import REGIMES, REQUIREMENTS
 from tests.authority_helpers import verify_domain
 from tests.conftest import Clock
 from tests.notice_factories import complete_notice, registration

@@ -20,7 +20,7 @@ import keys
 from keys.base58 import b58decode, b58encode
 from keys.note import verifier_key
 from registry.documents import new_claim
-from registry.notices import new_registration, new_response
+from registry.notices.documents import new_registration, new_response
 from tests.conftest import ServerProcess
 from tests.crawler_client.test_walkthrough import kotowari
 

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from registry.addresses import is_globally_routable, refusal
-from registry.webhooks import forbidden_address
+from registry.notices.webhooks import forbidden_address
 
 # (address inside the range, address just outside it that is public) for every range refused by name.
 IPV4_RANGES = [

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from registry import suffixes
 from registry.documents import Claim, InvalidDocument, new_claim, validate_document
-from registry.notices import Notice, new_notice, validate_notice_document
+from registry.notices.documents import Notice, new_notice, validate_notice_document
 from registry.schemes import CheckItem, identifier, refuse_public_suffix_url
 from registry.suffixes import (
     PublicSuffixHost,

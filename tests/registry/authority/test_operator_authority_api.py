@@ -15,7 +15,7 @@ import pytest
 
 import keys
 from registry.models import LogEntry
-from registry.notices import new_registration
+from registry.notices.documents import new_registration
 from tests.authority_helpers import verify_domain
 from tests.conftest import Clock
 from tests.factories import body

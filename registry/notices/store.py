@@ -38,23 +38,15 @@ from pydantic import TypeAdapter, ValidationError
 from tortoise.expressions import Q
 
 import keys
-from registry import notice_exports
-from registry.deadlines import DeadlineConfig, Schedule, schedule
 from registry.documents import Did, format_timestamp
 from registry.errors import InvalidDocumentError, InvalidParameter, NameTaken, NotClaimant, NotFound
 from registry.intake import Accepted, ClockWindow
 from registry.ledger import Ledger, is_document_id
 from registry.log import TransparencyLog
 from registry.models import ClaimRecord, LogEntry
-from registry.notice_lifecycle import OPEN_STATES, IllegalTransition, Party, transition
-from registry.notice_models import (
-    DisputeRecord,
-    NoticeEventRecord,
-    NoticeRecord,
-    OperatorRecord,
-    WebhookAttempt,
-)
-from registry.notices import (
+from registry.notices import exports as notice_exports
+from registry.notices.deadlines import DeadlineConfig, Schedule, schedule
+from registry.notices.documents import (
     Dispute,
     Notice,
     NoticeResponse,
@@ -64,6 +56,15 @@ from registry.notices import (
     operator_name_key,
     validate_notice_document,
 )
+from registry.notices.lifecycle import OPEN_STATES, IllegalTransition, Party, transition
+from registry.notices.models import (
+    DisputeRecord,
+    NoticeEventRecord,
+    NoticeRecord,
+    OperatorRecord,
+    WebhookAttempt,
+)
+from registry.notices.webhooks import sent_url
 from registry.operators import (
     Verified,
     export_name,
@@ -71,7 +72,6 @@ from registry.operators import (
     operator_profiles,
 )
 from registry.schemes import exact_keys
-from registry.webhooks import sent_url
 
 if TYPE_CHECKING:
     from registry.store import ClaimStore
@@ -390,7 +390,7 @@ class NoticeStore:
 
     def _party(self, record: NoticeRecord, author: str, action: str) -> Party | None:
         """Which party `author` is on this notice (an author who is several picks one the step allows)."""
-        from registry.notice_lifecycle import STEPS
+        from registry.notices.lifecycle import STEPS
 
         parties: list[Party] = []
         if author == self.signer.did:

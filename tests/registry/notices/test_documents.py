@@ -7,9 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import keys
-from registry.deadlines import Deadline, DeadlineConfig, add_business_days, schedule
 from registry.documents import InvalidDocument
-from registry.notice_exports import (
+from registry.notices.deadlines import Deadline, DeadlineConfig, add_business_days, schedule
+from registry.notices.documents import (
+    Notice,
+    NoticeResponse,
+    missing_elements,
+    new_notice,
+    validate_notice_document,
+)
+from registry.notices.exports import (
     DSA_SOR_FIELDS,
     DSA_SOR_REQUIRED,
     LUMEN_NOTICE_FIELDS,
@@ -19,8 +26,7 @@ from registry.notice_exports import (
     dsa_statement_of_reasons,
     lumen_notice,
 )
-from registry.notice_lifecycle import IllegalTransition, WrongParty, transition
-from registry.notices import Notice, NoticeResponse, missing_elements, new_notice, validate_notice_document
+from registry.notices.lifecycle import IllegalTransition, WrongParty, transition
 from tests.notice_factories import complete_notice, response
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # a Monday

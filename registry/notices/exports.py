@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from registry.notices import Notice, NoticeResponse
+from registry.notices.documents import Notice, NoticeResponse
 
 #: Every field the DSA Transparency Database accepts for one statement of reasons.
 DSA_SOR_FIELDS: Final = frozenset(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 import keys
-from registry.webhooks import (
+from registry.notices.webhooks import (
     RetryPolicy,
     SignatureError,
     check_target,

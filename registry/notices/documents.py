@@ -198,7 +198,7 @@ class OperatorRegistration(SignedDocument):
     The operator is a `did:key` or a `did:web`. Registering again with the same DID replaces name,
     contact and webhook; every registration stays in the log. A domain-verified operator's name is
     its own: a registration by anyone else whose name has the same `operator_name_key` is refused
-    (see `registry.notice_store.NoticeStore.register_operator`).
+    (see `registry.notices.store.NoticeStore.register_operator`).
     """
 
     AUTHOR_FIELD = "operator"
@@ -225,7 +225,7 @@ def operator_name_key(name: str) -> str:
 
 class NoticeResponse(SignedDocument):
     """One step of a notice's lifecycle, signed by the party allowed to take it (see
-    `registry.notice_lifecycle`): the operator, the notifier, or the registry itself."""
+    `registry.notices.lifecycle`): the operator, the notifier, or the registry itself."""
 
     AUTHOR_FIELD = "by"
 

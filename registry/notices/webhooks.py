@@ -42,8 +42,8 @@ import httpx
 
 import keys
 from registry.addresses import refusal
-from registry.notice_lifecycle import IllegalTransition
-from registry.notice_models import NoticeRecord, OperatorRecord, WebhookAttempt
+from registry.notices.lifecycle import IllegalTransition
+from registry.notices.models import NoticeRecord, OperatorRecord, WebhookAttempt
 
 log = logging.getLogger("kotowari.webhooks")
 
