@@ -69,7 +69,7 @@ from crawler_client.signals import (
 from crawler_client.signals.html import is_html
 from crawler_client.signals.robots import MAX_BYTES as ROBOTS_MAX
 from crawler_client.signals.robots import RobotsTxt, product_token
-from registry.addresses import refusal
+from registry.addresses import name_refusal, refusal
 from registry.vocabulary import PARENT, as_use, combine
 
 __all__ = [
@@ -191,7 +191,8 @@ class AddressGuard:
         for address in addresses:
             why = refusal(str(address))  # the registry's own guard: IANA special-purpose ranges
             if why is not None:
-                raise AddressRefused(f"{host} resolves to {why}; pass allow_private to fetch it")
+                said = why if str(address) == host.strip("[]") else name_refusal(host, str(address))
+                raise AddressRefused(f"{said}; pass allow_private to fetch it")
 
 
 # ------------------------------------------------------------------ site files and their cache

@@ -23,7 +23,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-__all__ = ["Resolver", "is_globally_routable", "refusal", "system_resolver"]
+__all__ = ["Resolver", "is_globally_routable", "name_refusal", "refusal", "system_resolver"]
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """``resolve(host, port)`` -> the host's addresses as text; the same shape as `registry.notices.webhooks`."""
@@ -89,6 +89,20 @@ def refusal(address: str) -> str | None:
         reason = _ipv4_refusal(parsed)
         return None if reason is None else f"{parsed} is {reason}"
     return _ipv6_refusal(parsed)
+
+
+def name_refusal(host: str, address: str) -> str | None:
+    """Why a host *name* that resolved to `address` is refused, without saying what it resolved to.
+
+    Echoing the address (or even its range) would let anyone map the registry's internal DNS by
+    registering webhooks or DIDs under names they probe; the reason says only that it is not public.
+
+    >>> name_refusal("intranet.example", "10.1.2.3")
+    'intranet.example resolves to an address that is not globally routable'
+    """
+    if refusal(address) is None:
+        return None
+    return f"{host} resolves to an address that is not globally routable"
 
 
 def is_globally_routable(address: str) -> bool:

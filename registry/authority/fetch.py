@@ -35,7 +35,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from registry.addresses import Resolver, refusal, system_resolver
+from registry.addresses import Resolver, name_refusal, refusal, system_resolver
 
 __all__ = ["USER_AGENT", "FetchRefused", "Fetched", "HttpsFetcher", "utcnow"]
 
@@ -185,7 +185,7 @@ class HttpsFetcher:
             raise FetchRefused(f"the host of {target.url} resolves to no address")
         if not self.allow_private:
             for address in addresses:
-                reason = refusal(address)
+                reason = refusal(address) if target.literal else name_refusal(target.host, address)
                 if reason is not None:
                     raise FetchRefused(f"{target.url} is not fetched: {reason}")
         return addresses

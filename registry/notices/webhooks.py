@@ -16,187 +16,44 @@
   Known limit: httpx resolves the name again when it connects, so a DNS answer that changes in
   between (rebinding) is not caught.
 
->>> params = '("@method" "@path");created=1;keyid="k"'
->>> signature_base([("@method", "POST"), ("@path", "/")], params).decode().splitlines()[-1]
-'"@signature-params": ("@method" "@path");created=1;keyid="k"'
+The RFC 9421 and RFC 9530 primitives live in `keys.http_signatures` (re-exported here).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
 import ipaddress
 import logging
-import re
 import secrets
 import socket
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 import keys
-from registry.addresses import refusal
+from keys.http_signatures import (  # noqa: F401 - re-exported for receivers
+    COVERED,
+    LABEL,
+    SignatureError,
+    VerifiedSignature,
+    content_digest,
+    sign_request,
+    signature_base,
+    verify_request,
+)
+from registry.addresses import name_refusal, refusal
 from registry.notices.lifecycle import IllegalTransition
 from registry.notices.models import NoticeRecord, OperatorRecord, WebhookAttempt
 
 log = logging.getLogger("kotowari.webhooks")
 
-LABEL = "kotowari"
-COVERED = ("@method", "@target-uri", "content-type", "content-digest")
 USER_AGENT = "kotowari-registry-webhook/0.1"
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
-
-
-class SignatureError(ValueError):
-    """A request whose RFC 9421 signature or RFC 9530 digest does not hold."""
-
-
-# ------------------------------------------------------------------ RFC 9530 / RFC 9421
-
-
-def content_digest(body: bytes) -> str:
-    """RFC 9530 `Content-Digest` field value with `sha-256`."""
-    return "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii") + ":"
-
-
-def signature_base(covered: Sequence[tuple[str, str]], params: str) -> bytes:
-    """RFC 9421 section 2.5: one `"name": value` line per covered component, then the parameters."""
-    lines = [f'"{name}": {value}' for name, value in covered]
-    lines.append(f'"@signature-params": {params}')
-    return "\n".join(lines).encode("utf-8")
-
-
-def serialize_params(components: Sequence[str], **params: str | int) -> str:
-    """The inner list with its parameters, in the order given (`created=…;keyid="…"`)."""
-    inner = "(" + " ".join(f'"{name}"' for name in components) + ")"
-    for name, value in params.items():
-        inner += f";{name}={value}" if isinstance(value, int) else f';{name}="{value}"'
-    return inner
-
-
-def component_values(
-    method: str, url: str, headers: Mapping[str, str], components: Sequence[str]
-) -> list[tuple[str, str]]:
-    """The values of the derived components and header fields a signature covers."""
-    split = urlsplit(url)
-    lowered = {name.lower(): value for name, value in headers.items()}
-    default_port = {"http": 80, "https": 443}.get(split.scheme)
-    host = (split.hostname or "").lower()
-    authority = host if split.port in (None, default_port) else f"{host}:{split.port}"
-    derived = {
-        "@method": method.upper(),
-        "@target-uri": url,
-        "@authority": authority,
-        "@scheme": split.scheme,
-        "@path": split.path or "/",
-        "@query": "?" + split.query,
-    }
-    values = []
-    for name in components:
-        if name.startswith("@"):
-            if name not in derived:
-                raise SignatureError(f"unsupported derived component {name}")
-            values.append((name, derived[name]))
-        elif name in lowered:
-            values.append((name, lowered[name].strip()))
-        else:
-            raise SignatureError(f"the signature covers {name}, which the message lacks")
-    return values
-
-
-def sign_request(
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    key: keys.SigningKey,
-    *,
-    created: int,
-    keyid: str,
-    components: Sequence[str] = COVERED,
-    label: str = LABEL,
-    expires: int | None = None,
-    nonce: str | None = None,
-    alg: str | None = "ed25519",
-    tag: str | None = None,
-) -> dict[str, str]:
-    """`Signature-Input` and `Signature` headers for the request (RFC 9421 section 3.1)."""
-    params: dict[str, str | int] = {"created": created}
-    if expires is not None:
-        params["expires"] = expires
-    params["keyid"] = keyid
-    if alg is not None:
-        params["alg"] = alg
-    if nonce is not None:
-        params["nonce"] = nonce
-    if tag is not None:
-        params["tag"] = tag
-    serialized = serialize_params(components, **params)
-    base = signature_base(component_values(method, url, headers, components), serialized)
-    signature = base64.b64encode(key.sign(base)).decode("ascii")
-    return {"Signature-Input": f"{label}={serialized}", "Signature": f"{label}=:{signature}:"}
-
-
-_MEMBER = re.compile(r"^\s*([a-z*][a-z0-9_\-.*]*)=(\(([^)]*)\)(.*))\s*$")
-_PARAM = re.compile(r';([a-z*][a-z0-9_\-.*]*)=("(?:[^"\\]|\\.)*"|-?\d+)')
-
-
-@dataclass(frozen=True)
-class VerifiedSignature:
-    label: str
-    components: tuple[str, ...]
-    params: dict[str, str | int]
-
-
-def verify_request(
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    key: keys.VerifyingKey,
-    *,
-    now: datetime | None = None,
-    max_age: int = 300,
-    required: Sequence[str] = COVERED,
-) -> VerifiedSignature:
-    """Check a signed request as an operator's receiver should: the signature (one member, ours),
-    that it covers `required`, its freshness, and that `Content-Digest` matches the body."""
-    lowered = {name.lower(): value for name, value in headers.items()}
-    member = _MEMBER.match(lowered.get("signature-input", ""))
-    if member is None:
-        raise SignatureError("no usable Signature-Input")
-    label, serialized, inner, rest = member.groups()
-    components = tuple(token.strip('"') for token in inner.split())
-    params: dict[str, str | int] = {
-        name: (value[1:-1] if value.startswith('"') else int(value)) for name, value in _PARAM.findall(rest)
-    }
-    missing = [name for name in required if name not in components]
-    if missing:
-        raise SignatureError(f"the signature does not cover {', '.join(missing)}")
-    found = re.search(rf"(?:^|,)\s*{re.escape(label)}=:([A-Za-z0-9+/=]+):", lowered.get("signature", ""))
-    if found is None:
-        raise SignatureError(f"no Signature member {label}")
-    base = signature_base(component_values(method, url, headers, components), serialized)
-    try:
-        key.verify(base64.b64decode(found.group(1)), base)
-    except keys.KeysError as exc:
-        raise SignatureError(f"the signature does not verify: {exc}") from None
-    if now is not None:
-        created = params.get("created")
-        if not isinstance(created, int) or abs(now.timestamp() - created) > max_age:
-            raise SignatureError("the signature is not fresh")
-        expires = params.get("expires")
-        if isinstance(expires, int) and now.timestamp() > expires:
-            raise SignatureError("the signature has expired")
-    if "content-digest" in components and lowered.get("content-digest") != content_digest(body):
-        raise SignatureError("Content-Digest does not match the body")
-    return VerifiedSignature(label, components, params)
 
 
 # ------------------------------------------------------------------ target checks
@@ -234,9 +91,11 @@ async def check_target(
         port = split.port or (443 if split.scheme == "https" else 80)
     except ValueError:
         raise ValueError("the webhook URL has an invalid port") from None
+    literal = True
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
+        literal = False
         try:
             addresses = await resolve(host, port)
         except OSError as exc:
@@ -245,8 +104,9 @@ async def check_target(
         raise ValueError(f"{host} resolves to no address")
     if not allow_private:
         for address in addresses:
-            if forbidden_address(address):
-                raise ValueError(f"{host} resolves to {address}, a private, loopback or link-local address")
+            reason = refusal(address) if literal else name_refusal(host, address)
+            if reason is not None:
+                raise ValueError(reason)
     return addresses
 
 
