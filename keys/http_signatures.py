@@ -161,9 +161,8 @@ def parse_signature(headers: Mapping[str, str]) -> ParsedSignature:
         raise SignatureError("no usable Signature-Input")
     label, serialized, inner, rest = member.groups()
     tokens = inner.split()
-    components = tuple(
-        _COMPONENT.fullmatch(token).group(1) for token in tokens if _COMPONENT.fullmatch(token)
-    )
+    matched = [_COMPONENT.fullmatch(token) for token in tokens]
+    components = tuple(match.group(1) for match in matched if match is not None)
     if len(components) != len(tokens) or len(set(components)) != len(components):
         raise SignatureError("Signature-Input lists its components wrongly")
     params: dict[str, str | int] = {}
