@@ -31,11 +31,12 @@ from registry.ledger import Ledger
 from registry.log import TransparencyLog
 from registry.notices.store import NoticeStore
 from registry.notices.webhooks import RetryPolicy, WebhookDeliverer, check_target, system_resolver
+from registry.privacy.vault import load_or_create_data_key
 from registry.snapshot_store import SnapshotStore
 from registry.store import ClaimStore, utcnow
 from registry.witnessing import WitnessClient, Witnessing
 
-MODELS = ["registry.models", "registry.notices.models"]
+MODELS = ["registry.models", "registry.notices.models", "registry.privacy.models"]
 
 
 def create_app(
@@ -56,6 +57,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         key, created = load_or_create_registry_key(settings.data_dir)
+        data_key, _ = load_or_create_data_key(settings.data_dir)
         origin = settings.log_origin or default_origin(key)
         async with RegisterTortoise(app, db_url=settings.database_url, modules={"models": MODELS}):
             await Tortoise.generate_schemas(safe=True)
@@ -87,6 +89,8 @@ def create_app(
                 clock=clock,
                 window=settings.clock_window,
                 check_target=partial(check_target, allow_private=settings.webhook_allow_private),
+                data_key=data_key,
+                retention=settings.personal_retention,
             )
             fetcher = _fetcher(settings)
             resolver = DidWebResolver(fetcher)
@@ -227,7 +231,7 @@ async def _recheck_periodically(authority: AuthorityService, interval: float) ->
 
 
 async def _remind_periodically(notices: NoticeStore, interval: float) -> None:
-    """Flag overdue notices every `interval` seconds (0 turns the sweep off)."""
+    """Flag overdue notices, and erase personal data past retention, every `interval` seconds (0: off)."""
     if interval <= 0:
         return
     while True:
@@ -236,3 +240,8 @@ async def _remind_periodically(notices: NoticeStore, interval: float) -> None:
             reminded = await notices.remind_overdue()
             if reminded:
                 logging.getLogger("kotowari.notices").info("reminded %d overdue notices", len(reminded))
+            erased = await notices.privacy.erase_expired()
+            if erased:
+                logging.getLogger("kotowari.privacy").info(
+                    "retention erased %d notices' personal data", len(erased)
+                )

@@ -23,6 +23,7 @@ from registry.errors import InvalidParameter
 from registry.notices.documents import Dispute, Notice, NoticeResponse, OperatorRegistration
 from registry.notices.lifecycle import STATES
 from registry.notices.store import NoticeStore
+from registry.privacy.access import Requester, authenticate
 
 
 def _store(request: Request) -> tuple[RegistryState, NoticeStore]:
@@ -72,6 +73,46 @@ async def export(request: Request) -> Response:
     return JSONResponse(await store.export(request.path_params["notice_id"], request.path_params["form"]))
 
 
+async def _requester(request: Request) -> Requester:
+    state, store = _store(request)
+    return await authenticate(
+        request.method,
+        str(request.url),
+        request.headers,
+        now=store.clock(),
+        resolver=store.ledger.resolver,
+        retired=state.claims.index.authority.retired,
+    )
+
+
+async def notice_personal(request: Request) -> Response:
+    """The notice's personal data, for its notifier or its (registered) operator; recorded."""
+    _, store = _store(request)
+    requester = await _requester(request)
+    answer = await store.privacy.read(request.path_params["notice_id"], requester)
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+async def operator_personal(request: Request) -> Response:
+    _, store = _store(request)
+    requester = await _requester(request)
+    answer = await store.privacy.operator_parts(request.path_params["did"], requester)
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+async def erase_personal(request: Request) -> Response:
+    state, store = _store(request)
+    body = await read_body(request, state.settings.max_body_bytes)
+    receipt = await store.privacy.erase(body, notice_id=request.path_params["notice_id"])
+    return JSONResponse(receipt, status_code=201)
+
+
+async def erase_operator_personal(request: Request) -> Response:
+    state, store = _store(request)
+    body = await read_body(request, state.settings.max_body_bytes)
+    return JSONResponse(await store.privacy.erase(body), status_code=201)
+
+
 async def open_dispute(request: Request) -> Response:
     state, store = _store(request)
     receipt = await store.open_dispute(await read_body(request, state.settings.max_body_bytes))
@@ -89,6 +130,10 @@ NOTICE_ROUTES = [
     Route("/v1/notices", file_notice, methods=["POST"]),
     Route("/v1/notices/{notice_id}", get_notice, methods=["GET"]),
     Route("/v1/notices/{notice_id}/responses", respond, methods=["POST"]),
+    Route("/v1/notices/{notice_id}/personal", notice_personal, methods=["GET"]),
+    Route("/v1/notices/{notice_id}/erasure", erase_personal, methods=["POST"]),
+    Route("/v1/operators/{did}/personal", operator_personal, methods=["GET"]),
+    Route("/v1/operators/{did}/erasure", erase_operator_personal, methods=["POST"]),
     Route("/v1/notices/{notice_id}/export/{form}", export, methods=["GET"]),
     Route("/v1/stats/operators", operator_stats, methods=["GET"]),
     Route("/v1/disputes", open_dispute, methods=["POST"]),
@@ -184,6 +229,47 @@ def notice_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
                     e409="no restriction decision to report",
                 ),
                 "parameters": [*_path("notice_id"), *_path("form")],
+            }
+        },
+        "/v1/notices/{notice_id}/personal": {
+            "get": {
+                **_op(
+                    "The notice's personal data, for its notifier or registered operator (RFC 9421 signed "
+                    "request, tag kotowari-access); each read is recorded",
+                    e401="no signature, or a signature that is malformed, stale, reused or does not verify",
+                    e403="not the notifier or the registered operator",
+                    e404="no such notice",
+                ),
+                "parameters": _path("notice_id"),
+            }
+        },
+        "/v1/notices/{notice_id}/erasure": {
+            "post": {
+                **_op(
+                    "Erase personal parts of the notice (signed PersonalDataErasure by their author)",
+                    "201",
+                    e403="not the author of the part, or a ground only the registry may use",
+                    e404="no such notice or part",
+                    e409="erased before, or nonce already used",
+                    e422="schema, proof or clock window",
+                ),
+                "parameters": _path("notice_id"),
+            }
+        },
+        "/v1/operators/{did}/personal": {
+            "get": {
+                **_op(
+                    "An operator's own registrations' personal parts (RFC 9421 signed request)",
+                    e401="no or bad signature",
+                    e403="not the operator",
+                ),
+                "parameters": _path("did"),
+            }
+        },
+        "/v1/operators/{did}/erasure": {
+            "post": {
+                **_op("Erase personal parts of one's registrations (signed PersonalDataErasure)", "201"),
+                "parameters": _path("did"),
             }
         },
         "/v1/stats/operators": {

@@ -33,7 +33,9 @@ async def registry_error(request: Request, exc: Exception) -> Response:
     extensions: dict[str, Any] = {}
     if exc.errors:
         extensions["errors"] = [{"pointer": pointer, "detail": detail} for pointer, detail in exc.errors]
-    return problem(exc.status, exc.slug, exc.title, exc.detail, instance=request.url.path, **extensions)
+    response = problem(exc.status, exc.slug, exc.title, exc.detail, instance=request.url.path, **extensions)
+    response.headers.update(getattr(exc, "response_headers", {}))
+    return response
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -26,6 +26,7 @@
 | witnesses | KOTOWARI_WITNESSES | none; `URL=VERIFIER_KEY,…` C2SP witnesses each new checkpoint goes to |
 | witness_quorum | KOTOWARI_WITNESS_QUORUM | 1 cosignature makes a checkpoint the one /log/checkpoint serves |
 | verification_interval | KOTOWARI_VERIFICATION_INTERVAL | 86400 seconds between domain re-checks (0: off) |
+| personal_retention_days | KOTOWARI_PERSONAL_RETENTION_DAYS | 1095 days from close to erasure (0: never) |
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class Settings:
     fetch_resolve: Mapping[str, str] = field(default_factory=dict)
     dns_nameserver: str | None = None
     verification_interval: float = 86_400.0
+    #: Days after a notice closes until its personal parts are erased (0: kept until erased on request).
+    personal_retention_days: float = 1095.0
     witnesses: Mapping[str, str] = field(default_factory=dict)
     witness_quorum: int = 1
     #: Verify every entry's signature at start, not only those after the last verified mark.
@@ -77,6 +80,10 @@ class Settings:
         if self.db_url:
             return normalize_db_url(self.db_url)
         return f"sqlite://{self.data_dir.resolve() / 'kotowari.sqlite3'}"
+
+    @property
+    def personal_retention(self) -> timedelta | None:
+        return timedelta(days=self.personal_retention_days) if self.personal_retention_days > 0 else None
 
     @property
     def clock_window(self) -> ClockWindow:
@@ -114,6 +121,7 @@ class Settings:
             "verification_interval": ("KOTOWARI_VERIFICATION_INTERVAL", float),
             "witnesses": ("KOTOWARI_WITNESSES", parse_witnesses),
             "witness_quorum": ("KOTOWARI_WITNESS_QUORUM", int),
+            "personal_retention_days": ("KOTOWARI_PERSONAL_RETENTION_DAYS", float),
         }
         values: dict[str, Any] = {}
         for name, (variable, convert) in names.items():

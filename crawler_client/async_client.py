@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+import keys
 from crawler_client.core import (
     DEFAULT_WITNESS_WAIT,
     USER_AGENT,
@@ -198,6 +199,11 @@ class AsyncClient(BaseClient):
     ) -> dict[str, Any]:
         """Send `document` (as canonical JSON) or `params`; the JSON object answered, or an error."""
         return await self._run(self._core.request_flow(method, path, document=document, params=params))
+
+    async def personal(self, notice_id: str, key: keys.SigningKey) -> dict[str, Any]:
+        """The notice's personal data (notifier or registered operator only; the read is recorded)."""
+        flow = self._core.signed_flow("GET", f"/v1/notices/{notice_id}/personal", key, now=time.time())
+        return await self._run(flow)
 
     # -------------------------------------------------------------- I/O
 

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+import keys
 from crawler_client.core import (
     DEFAULT_WITNESS_WAIT,
     USER_AGENT,
@@ -223,6 +224,11 @@ class Client(BaseClient):
         answer is verified here.
         """
         return self._run(self._core.request_flow(method, path, document=document, params=params))
+
+    def personal(self, notice_id: str, key: keys.SigningKey) -> dict[str, Any]:
+        """The notice's personal data (notifier or registered operator only; the read is recorded)."""
+        flow = self._core.signed_flow("GET", f"/v1/notices/{notice_id}/personal", key, now=time.time())
+        return self._run(flow)
 
     # -------------------------------------------------------------- I/O
 

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import base64
 import random as random_module
+import secrets
 import threading
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -100,6 +101,7 @@ from crawler_client.verification import (
 from crawler_client.witnessed import DEFAULT_WITNESS_WAIT, WitnessedCheckpoint, WitnessPolicy
 from keys import merkle
 from keys.cosignature import CosignatureVerifier, verify_cosigned
+from keys.http_signatures import access_headers
 from keys.note import Checkpoint, InvalidNote, NoteVerifier, verifier_key
 from registry.authority.levels import LEVELS, UnknownLevel, parse_level
 
@@ -1015,6 +1017,28 @@ class ClientCore:
         params: Mapping[str, str | int] | None = None,
     ) -> Flow[dict[str, Any]]:
         return self.json_object((yield self.build(method, path, document=document, params=params)))
+
+    def signed_flow(
+        self,
+        method: str,
+        path: str,
+        key: keys.SigningKey,
+        *,
+        now: float,
+        document: Mapping[str, Any] | None = None,
+    ) -> Flow[dict[str, Any]]:
+        """A request authenticated by `key` (RFC 9421, the registry's access profile): for personal
+        data. Never retried, since the registry refuses a signature's nonce the second time."""
+        request = self.build(method, path, document=document, repeatable=False)
+        headers = access_headers(
+            method,
+            self.registry + path,
+            key,
+            keys.verification_method_for(key.did),
+            created=int(now),
+            nonce=secrets.token_urlsafe(18),
+        )
+        return self.json_object((yield replace(request, headers={**request.headers, **headers})))
 
 
 class BaseClient:

@@ -215,3 +215,35 @@ def verify_request(
     if "content-digest" in signed.components and lowered.get("content-digest") != content_digest(body):
         raise SignatureError("Content-Digest does not match the body")
     return VerifiedSignature(signed.label, signed.components, signed.params)
+
+
+# ------------------------------------------------------------------ the registry's access profile
+
+ACCESS_COMPONENTS = ("@method", "@authority", "@path", "@query")
+"""What a request for personal data signs: not the scheme, so a TLS-terminating proxy in front of
+the registry does not break it; the authority, so a request cannot be replayed at another host."""
+ACCESS_TAG = "kotowari-access"
+ACCESS_MAX_AGE = 300
+"""Seconds a signed access request is good for (`expires` - `created` at most this)."""
+
+
+def access_headers(
+    method: str, url: str, key: SigningKey, keyid: str, *, created: int, nonce: str
+) -> dict[str, str]:
+    """RFC 9421 headers that authenticate a request to the registry by the requester's key.
+
+    `keyid` is the verification method (for a did:key, ``did:key:z…#z…``). Valid for
+    `ACCESS_MAX_AGE` seconds from `created`; `nonce` must be fresh (the registry refuses a repeat).
+    """
+    return sign_request(
+        method,
+        url,
+        {},
+        key,
+        created=created,
+        expires=created + ACCESS_MAX_AGE,
+        keyid=keyid,
+        components=ACCESS_COMPONENTS,
+        nonce=nonce,
+        tag=ACCESS_TAG,
+    )

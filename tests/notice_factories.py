@@ -7,6 +7,7 @@ from typing import Any
 
 import keys
 from registry.notices.documents import new_dispute, new_notice, new_registration, new_response
+from registry.privacy.personal import split
 
 FULL_STATEMENTS = {
     "good-faith": "I believe in good faith that the owner, its agent or the law did not authorise this use.",
@@ -47,8 +48,39 @@ def complete_notice(
         "language": "ja",
     }
     options.update(overrides)
-    document = new_notice(notifier.did, operator, created=created, **options)
+    return signed_with_part(
+        "Notice", new_notice(notifier.did, operator, created=created, **options), notifier, created
+    )
+
+
+def whole_notice(
+    notifier: keys.SigningKey, operator: str, created: datetime, **options: Any
+) -> dict[str, Any]:
+    """The notice as its author wrote it, personal fields inside, signed whole: what the regime rules
+    and exports are checked against (the registry refuses it as a filing)."""
+    body = complete_notice(notifier, operator, created, **options)
+    document = dict(document_of(body))
+    document.pop("personal", None)
+    document.pop("proof", None)
+    if "personal" in body:
+        from registry.privacy.personal import merge
+
+        document = merge(document, body["personal"]["data"])
     return keys.sign_document(document, notifier, created=created)
+
+
+def signed_with_part(
+    kind: str, document: dict[str, Any], key: keys.SigningKey, created: datetime
+) -> dict[str, Any]:
+    """The body a filer sends: the signed public document, and beside it the personal part (if any)."""
+    public, part = split(kind, document)
+    signed = keys.sign_document(public, key, created=created)
+    return signed if part is None else {"document": signed, "personal": part}
+
+
+def document_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The signed document inside a body that may carry a personal part."""
+    return body["document"] if "document" in body and "type" not in body else body
 
 
 def registration(
@@ -65,8 +97,8 @@ def response(
         options["statement"] = f"statement for {action}"
     if action == "action" and "actions_taken" not in options:
         options["actions_taken"] = ["stop-generation", "stop-training-use"]
-    return keys.sign_document(
-        new_response(key.did, notice_id, action, created=created, **options), key, created=created
+    return signed_with_part(
+        "NoticeResponse", new_response(key.did, notice_id, action, created=created, **options), key, created
     )
 
 

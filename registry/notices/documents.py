@@ -52,6 +52,8 @@ from registry.documents import (
     validate_document,
 )
 from registry.names import fold
+from registry.privacy.documents import PRIVACY_DOCUMENT_TYPES
+from registry.privacy.personal import PersonalCommitment
 from registry.schemes import Identifier
 
 Regime = Literal["dmca", "dsa", "jp-platform", "no-fakes"]
@@ -182,6 +184,7 @@ class Notice(SignedDocument):
     statements: dict[StatementKey, Text] | None = None
     jp_platform: JpPlatform | None = None
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = None
+    personal: PersonalCommitment | None = None
 
     @model_validator(mode="after")
     def _no_repeats(self) -> Notice:
@@ -208,6 +211,8 @@ class OperatorRegistration(SignedDocument):
     name: Short
     contact: Short
     webhook: HttpUrl | None = None
+    contact_person: Contact | None = None
+    personal: PersonalCommitment | None = None
 
 
 def operator_name_key(name: str) -> str:
@@ -239,6 +244,7 @@ class NoticeResponse(SignedDocument):
     automated: bool | None = None
     contact: Contact | None = None
     signature: Short | None = None
+    personal: PersonalCommitment | None = None
 
     @model_validator(mode="after")
     def _needs_statement(self) -> NoticeResponse:
@@ -266,6 +272,7 @@ NOTICE_DOCUMENT_TYPES: Final[Mapping[str, type[SignedDocument]]] = {
     "OperatorRegistration": OperatorRegistration,
     "NoticeResponse": NoticeResponse,
     "Dispute": Dispute,
+    **PRIVACY_DOCUMENT_TYPES,
 }
 
 T = TypeVar("T", bound=SignedDocument)
@@ -476,7 +483,9 @@ def new_notice(
     language: str | None = None,
     nonce: str | None = None,
 ) -> dict[str, Any]:
-    """An unsigned notice; sign it with `keys.sign_document`. Optional parts left out stay out."""
+    """An unsigned notice with everything in it, personal fields included: check it with
+    `missing_elements`, then `registry.privacy.personal.split` it and sign the public document.
+    Optional parts left out stay out."""
     subject: dict[str, Any] = {"kind": kind}
     if identifiers:
         subject["identifiers"] = _pairs(identifiers, "scheme")
@@ -517,14 +526,15 @@ def new_registration(
     *,
     created: datetime,
     webhook: str | None = None,
+    contact_person: Mapping[str, str] | None = None,
     nonce: str | None = None,
 ) -> dict[str, Any]:
-    """An unsigned operator registration; sign it with `keys.sign_document`."""
+    """An unsigned operator registration; `registry.privacy.personal.split` it, then sign it."""
     return unsigned_document(
         {"type": "OperatorRegistration", "operator": operator, "name": name, "contact": contact},
         created=created,
         nonce=nonce,
-        optional={"webhook": webhook},
+        optional={"webhook": webhook, "contact_person": dict(contact_person) if contact_person else None},
     )
 
 
@@ -538,9 +548,11 @@ def new_response(
     actions_taken: Sequence[str] | None = None,
     legal_action: bool | None = None,
     automated: bool | None = None,
+    contact: Mapping[str, str] | None = None,
+    signature: str | None = None,
     nonce: str | None = None,
 ) -> dict[str, Any]:
-    """An unsigned response to `notice_id`; sign it with `keys.sign_document`."""
+    """An unsigned response to `notice_id`; `registry.privacy.personal.split` it, then sign it."""
     return unsigned_document(
         {"type": "NoticeResponse", "by": by, "notice": notice_id, "action": action},
         created=created,
@@ -550,6 +562,8 @@ def new_response(
             "actions_taken": list(actions_taken) if actions_taken else None,
             "legal_action": legal_action,
             "automated": automated,
+            "contact": dict(contact) if contact else None,
+            "signature": signature,
         },
     )
 

@@ -158,7 +158,7 @@ def lumen_notice(
         action_taken = "Yes" if set(decision.actions_taken or ()) >= set(notice.actions) else "Partial"
     else:
         action_taken = "No" if decided else ""
-    sender = (notice.contact.name if notice.contact else None) or notice.notifier
+    sender = notice.notifier  # names are personal data and never reach an export: the DID stands in
     roles: list[dict[str, Any]] = [
         {"name": "sender", "entity_attributes": {"name": sender, "kind": "individual"}},
         {"name": "recipient", "entity_attributes": {"name": operator_name, "kind": "organization"}},

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import TypeAdapter, ValidationError
@@ -64,6 +64,7 @@ from registry.notices.models import (
     OperatorRecord,
     WebhookAttempt,
 )
+from registry.notices.privacy import Admitted, NoticePrivacy
 from registry.notices.webhooks import sent_url
 from registry.operators import (
     Verified,
@@ -71,6 +72,9 @@ from registry.operators import (
     listing_order,
     operator_profiles,
 )
+from registry.privacy.personal import PERSONAL_FIELDS
+from registry.privacy.store import PersonalStore
+from registry.privacy.vault import DataKey
 from registry.schemes import exact_keys
 
 if TYPE_CHECKING:
@@ -131,6 +135,8 @@ class NoticeStore:
         window: ClockWindow | None = None,
         deadlines: DeadlineConfig | None = None,
         check_target: TargetCheck | None = None,
+        data_key: DataKey,
+        retention: timedelta | None = None,
     ) -> None:
         self.log = log
         self.ledger = Ledger(log, signer)
@@ -145,6 +151,10 @@ class NoticeStore:
         #: The claim store whose replayed log says which operators are domain-verified; set by the
         #: app. None: no operator is verified and no name is protected.
         self.claims: ClaimStore | None = None
+        #: Personal parts beside notices, responses and registrations (`registry.notices.privacy`).
+        self.privacy = NoticePrivacy(
+            self, PersonalStore(self.ledger, data_key, clock=clock), retention=retention
+        )
 
     # ------------------------------------------------------------------ operators
 
@@ -155,9 +165,8 @@ class NoticeStore:
         registered under the same name (compared by `operator_name_key`).
         """
         now = self.clock()
-        accepted = await self.ledger.admit(
-            raw, OperatorRegistration, now=now, window=self.window, validate=validate_notice_document
-        )
+        admitted = await self.privacy.admit(raw, OperatorRegistration, now)
+        accepted = admitted.accepted
         registration = accepted.model
         if registration.webhook is not None and self.check_target is not None:
             try:
@@ -184,6 +193,7 @@ class NoticeStore:
             updated = await OperatorRecord.filter(did=accepted.author).update(**fields)
             if updated == 0:
                 await OperatorRecord.create(did=accepted.author, **fields)
+            await self.privacy.keep(admitted, None, now)
         held = await NoticeRecord.filter(operator=accepted.author, state="filed").values_list("id", flat=True)
         if registration.webhook is not None and self.on_event is not None:
             for notice_id in held:
@@ -264,11 +274,9 @@ class NoticeStore:
     async def file_notice(self, raw: bytes) -> dict[str, Any]:
         """Accept a signed notice; every regime's missing elements are named in one 422."""
         now = self.clock()
-        accepted = await self.ledger.admit(
-            raw, Notice, now=now, window=self.window, validate=validate_notice_document
-        )
-        notice = accepted.model
-        missing = missing_elements(notice)
+        admitted = await self.privacy.admit(raw, Notice, now)
+        accepted, notice = admitted.accepted, admitted.merged
+        missing = [(pointer, _where(pointer, reason)) for pointer, reason in missing_elements(notice)]
         if missing:
             regimes = ", ".join(notice.regimes)
             raise InvalidDocumentError(
@@ -290,6 +298,7 @@ class NoticeStore:
                 received_at=now,
                 log_index=appended.index,
             )
+            await self.privacy.keep(admitted, accepted.id, now)
         operator = await OperatorRecord.get_or_none(did=notice.operator)
         if operator is not None and operator.webhook and self.on_event is not None:
             self.on_event(accepted.id, "notice")
@@ -300,15 +309,15 @@ class NoticeStore:
             "received_at": format_timestamp(now),
             "operator_registered": operator is not None,
             "deadlines": self._deadlines(plan),
+            "personal": await self.privacy.status(accepted.id),
             "log": self.ledger.receipt(appended),
         }
 
     async def respond(self, notice_id: str, raw: bytes) -> dict[str, Any]:
         """Accept a party's signed step on `notice_id` (403 wrong party, 409 illegal transition)."""
         now = self.clock()
-        accepted = await self.ledger.admit(
-            raw, NoticeResponse, now=now, window=self.window, validate=validate_notice_document
-        )
+        admitted = await self.privacy.admit(raw, NoticeResponse, now)
+        accepted = admitted.accepted
         if accepted.model.notice != notice_id:
             raise InvalidDocumentError(
                 f"the response names notice {accepted.model.notice}, but was sent for {notice_id}",
@@ -318,8 +327,8 @@ class NoticeStore:
             raise IllegalTransition(
                 f"{accepted.model.action} is recorded by the registry itself", [("/action", "registry only")]
             )
-        record = await self._notice(notice_id)
-        return await self._step(record, accepted, now)
+        record = await self.notice_record(notice_id)
+        return await self._step(record, admitted, now)
 
     async def registry_step(
         self, notice_id: str, action: str, statement: str | None = None
@@ -339,11 +348,13 @@ class NoticeStore:
             id=keys.document_id(document),
             author=self.signer.did,
         )
-        return await self._step(await self._notice(notice_id), accepted, now)
+        admitted = Admitted(accepted, None, accepted.model)
+        return await self._step(await self.notice_record(notice_id), admitted, now)
 
     async def _step(
-        self, record: NoticeRecord, accepted: Accepted[NoticeResponse], now: datetime
+        self, record: NoticeRecord, admitted: Admitted[NoticeResponse], now: datetime
     ) -> dict[str, Any]:
+        accepted = admitted.accepted
         response = accepted.model
         party = self._party(record, accepted.author, response.action)
         target = transition(record.state, response.action, party)
@@ -379,6 +390,7 @@ class NoticeStore:
                 received_at=now,
                 log_index=appended.index,
             )
+            await self.privacy.keep(admitted, record.id, now)
         return {
             "id": accepted.id,
             "notice": record.id,
@@ -409,7 +421,7 @@ class NoticeStore:
 
     async def get_notice(self, notice_id: str) -> dict[str, Any]:
         """The notice as filed, its steps, deadlines, overdue flags and webhook attempts."""
-        record = await self._notice(notice_id)
+        record = await self.notice_record(notice_id)
         events = await NoticeEventRecord.filter(notice_id=record.id).order_by("sequence")
         attempts = await WebhookAttempt.filter(notice_id=record.id).order_by("id")
         profiles = await self.profiles([record.operator])
@@ -428,6 +440,7 @@ class NoticeStore:
             }
             for event in events
         ]
+        envelope["personal"] = await self.privacy.status(record.id)
         envelope["webhook_attempts"] = [
             {
                 "purpose": attempt.purpose,
@@ -478,7 +491,7 @@ class NoticeStore:
         }
 
     async def notice_and_events(self, notice_id: str) -> tuple[Notice, NoticeRecord, list[NoticeResponse]]:
-        record = await self._notice(notice_id)
+        record = await self.notice_record(notice_id)
         events = await NoticeEventRecord.filter(notice_id=record.id).order_by("sequence")
         responses = [NoticeResponse.model_validate(json.loads(event.document)) for event in events]
         return Notice.model_validate(json.loads(record.document)), record, responses
@@ -685,11 +698,21 @@ class NoticeStore:
 
     # ------------------------------------------------------------------ helpers
 
-    async def _notice(self, notice_id: str) -> NoticeRecord:
+    async def notice_record(self, notice_id: str) -> NoticeRecord:
         record = await NoticeRecord.get_or_none(id=notice_id) if is_document_id(notice_id) else None
         if record is None:
             raise NotFound(f"no notice with id {notice_id}")
         return record
+
+
+_PERSONAL_POINTERS: Final = frozenset(field.pointer for field in PERSONAL_FIELDS["Notice"])
+
+
+def _where(pointer: str, reason: str) -> str:
+    """A missing element's reason, saying where a personal one goes (the personal part)."""
+    if pointer in _PERSONAL_POINTERS:
+        return f"{reason}; it is personal data: send it in the personal part, beside the notice"
+    return reason
 
 
 def claim_lookup_keys(document: str) -> list[str]:

@@ -20,7 +20,7 @@ from registry import integrity
 from registry.models import ClaimRecord, LogEntry, UsedNonce, WithdrawalRecord
 from tests.conftest import Clock
 from tests.factories import body, signed_claim, signed_withdrawal
-from tests.notice_factories import complete_notice, dispute, registration
+from tests.notice_factories import complete_notice, document_of, dispute, registration
 from tests.notice_factories import response as notice_step
 
 #: Entries the fixture logs: 3 claims, a withdrawal, a dispute, a registration, a notice, 2 steps.
@@ -64,7 +64,7 @@ async def filed(
         ).status_code == 201
         notice = complete_notice(alice, mallory.did, clock.now)
         assert (await api.post("/v1/notices", content=body(notice))).status_code == 201
-        notice_id = keys.document_id(notice)
+        notice_id = keys.document_id(document_of(notice))
         for action in ("acknowledge", "action"):
             step = notice_step(mallory, notice_id, action, clock.now)
             answer = await api.post(f"/v1/notices/{notice_id}/responses", content=body(step))

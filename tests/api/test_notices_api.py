@@ -343,10 +343,10 @@ async def test_bad_notice_bodies_are_refused_without_a_500(
     _problem(await registry.post("/v1/notices", {"type": "Claim"}), 422, "invalid-document")
     _problem(await registry.post("/v1/notices", [1, 2]), 422, "invalid-document")
     forged = complete_notice(mallory, operator.did, registry.clock())
-    forged["notifier"] = notifier.did
+    forged["document"]["notifier"] = notifier.did
     _problem(await registry.post("/v1/notices", forged), 422, "wrong-signer")
     tampered = complete_notice(notifier, operator.did, registry.clock())
-    tampered["grounds"] = "something else"
+    tampered["document"]["grounds"] = "something else"
     _problem(await registry.post("/v1/notices", tampered), 422, "invalid-proof")
     stale = complete_notice(notifier, operator.did, registry.clock() - timedelta(days=3))
     _problem(await registry.post("/v1/notices", stale), 422, "clock-window")

@@ -27,7 +27,8 @@ from registry.notices.exports import (
     lumen_notice,
 )
 from registry.notices.lifecycle import IllegalTransition, WrongParty, transition
-from tests.notice_factories import complete_notice, response
+from tests.notice_factories import response
+from tests.notice_factories import whole_notice as complete_notice
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # a Monday
 
