@@ -107,14 +107,16 @@ def read_document(name: str) -> dict[str, Any]:
     return document
 
 
-def write_document(document: dict[str, Any], out: str | None) -> None:
-    """Print `document`, or write it to a new file `out` (`--out`; never over an existing file)."""
+def write_document(document: dict[str, Any], out: str | None, *, private: bool = False) -> None:
+    """Print `document`, or write it to a new file `out` (`--out`; never over an existing file).
+    `private`: the file holds personal data and is created 0600."""
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     if out is None or out == "-":
         sys.stdout.write(text)
         return
     try:
-        with open(out, "x", encoding="utf-8") as handle:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
     except FileExistsError:
         raise UsageError(f"--out {out}: file exists; choose another name") from None

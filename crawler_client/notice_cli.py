@@ -13,6 +13,7 @@ to the registry goes through `Client.request`; refusals print one line and exit 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +44,8 @@ from registry.notices.documents import (
     new_response,
     validate_notice_document,
 )
+from registry.privacy.documents import new_erasure
+from registry.privacy.personal import split
 
 _STEPS = ("acknowledge", "action", "reject", "counter-notice", "restore", "uphold", "close")
 
@@ -116,8 +119,22 @@ def cmd_notice_new(args: argparse.Namespace) -> int:
         language=args.language,
     )
     check_notice(document)
-    write_document(keys.sign_document(document, key, created=created), args.out)
+    write_document(_signed_body("Notice", document, key, created), args.out, private=True)
+    print(
+        "personal data (contact, signature, address) stays out of the public log: it is sent beside "
+        "the notice and shown only to you and the operator / 連絡先などの個人情報は公開ログに載りません",
+        file=sys.stderr,
+    )
     return 0
+
+
+def _signed_body(
+    kind: str, document: dict[str, Any], key: keys.SigningKey, created: datetime
+) -> dict[str, Any]:
+    """The signed public document, with its personal part beside it when it has one."""
+    public, part = split(kind, document)
+    signed = keys.sign_document(public, key, created=created)
+    return signed if part is None else {"document": signed, "personal": part}
 
 
 def cmd_notice_file(args: argparse.Namespace) -> int:
@@ -144,8 +161,18 @@ def cmd_notice_respond(args: argparse.Namespace) -> int:
         statement=args.statement,
         actions_taken=args.taken or None,
         legal_action=True if args.legal_action else None,
+        contact=given(
+            {
+                "name": args.contact_name,
+                "email": args.contact_email,
+                "address": args.contact_address,
+                "phone": args.contact_phone,
+            }
+        )
+        or None,
+        signature=args.signature,
     )
-    signed = keys.sign_document(document, key, created=created)
+    signed = _signed_body("NoticeResponse", document, key, created)
     with Client(args.registry) as registry:
         receipt = registry.request("POST", f"/v1/notices/{args.id}/responses", document=signed)
     if args.json:
@@ -156,11 +183,19 @@ def cmd_notice_respond(args: argparse.Namespace) -> int:
 
 
 def cmd_notice_show(args: argparse.Namespace) -> int:
+    key = read_key(args.key) if args.key else None
     with Client(args.registry) as registry:
         notice = registry.request("GET", f"/v1/notices/{args.id}")
+        if key is not None:
+            notice["personal_data"] = registry.personal(args.id, key)
     if args.json:
         print_json(notice)
         return 0
+    _show(notice)
+    return 0
+
+
+def _show(notice: dict[str, Any]) -> None:
     overdue = "  OVERDUE: " + ", ".join(notice["overdue"]) if notice["overdue"] else ""
     print(f"{notice['id']}  {notice['state']}{overdue}")
     print(f"  to {notice['operator']}{'' if notice['operator_registered'] else ' (not registered: held)'}")
@@ -169,6 +204,42 @@ def cmd_notice_show(args: argparse.Namespace) -> int:
             print(f"  {name.replace('_', ' ')} {moment}")
     for event in notice["events"]:
         print(f"  {event['received_at']}  {event['action']} by the {event['party']}  → {event['to']}")
+    for part in notice.get("personal", []):
+        erased = f" (erased {part['erased_at']}, {part['ground']})" if part["state"] == "erased" else ""
+        print(f"  personal data of {part['document'][:12]}…: {part['state']}{erased}")
+    shown = notice.get("personal_data")
+    if shown:
+        print(f"  read as the {shown['role']}:")
+        for part in shown["parts"]:
+            for line in json.dumps(part.get("data", {}), ensure_ascii=False, indent=2).splitlines():
+                print(f"    {line}")
+        for read in shown.get("reads", []):
+            print(f"  read by {read['reader']} ({read['role']}) at {read['read_at']}")
+
+
+def cmd_notice_erase(args: argparse.Namespace) -> int:
+    key = read_key(args.key)
+    created = _now()
+    with Client(args.registry) as registry:
+        notice = registry.request("GET", f"/v1/notices/{args.id}")
+        documents = [
+            p["document"]
+            for p in notice.get("personal", [])
+            if p["author"] == key.did and p["state"] == "held"
+        ]
+        if not documents:
+            raise UsageError(f"notice {args.id} holds no personal data of {key.did} to erase")
+        erasure = keys.sign_document(
+            new_erasure(key.did, args.id, documents, "request", created=created), key, created=created
+        )
+        receipt = registry.request("POST", f"/v1/notices/{args.id}/erasure", document=erasure)
+    if args.json:
+        print_json(receipt)
+    else:
+        print(
+            f"erased the personal data of {len(documents)} document(s); "
+            f"the erasure is log entry {receipt['log']['index']}"
+        )
     return 0
 
 
@@ -246,15 +317,30 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
         "--taken", action="append", choices=REQUESTED_ACTIONS, help="actions taken (repeatable)"
     )
     respond.add_argument("--legal-action", action="store_true", help="the notifier has filed suit (uphold)")
+    for field in ("name", "email", "address", "phone"):
+        respond.add_argument(
+            f"--contact-{field}", help="counter-notice contact (personal: kept out of the log)"
+        )
+    respond.add_argument("--signature", metavar="NAME", help="counter-notice signature (personal)")
     registry_flag(respond)
     respond.add_argument("--json", action="store_true")
     respond.set_defaults(run=cmd_notice_respond)
 
     show = notice.add_parser("show", help="a notice's state, deadlines and steps")
     show.add_argument("id", metavar="ID")
+    show.add_argument(
+        "--key", metavar="FILE", help="also read the personal data, as the notifier or operator (recorded)"
+    )
     registry_flag(show)
     show.add_argument("--json", action="store_true")
     show.set_defaults(run=cmd_notice_show)
+
+    erase = notice.add_parser("erase", help="erase your personal data in a notice (a signed, logged request)")
+    erase.add_argument("id", metavar="ID")
+    erase.add_argument("--key", required=True, metavar="FILE", help="the key that filed it")
+    registry_flag(erase)
+    erase.add_argument("--json", action="store_true")
+    erase.set_defaults(run=cmd_notice_erase)
 
     reg = notice.add_parser("register", help="register as an operator that receives notices")
     reg.add_argument("--key", required=True, metavar="FILE", help="the operator's key")

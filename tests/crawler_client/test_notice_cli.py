@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import keys
+from registry.privacy.personal import verify_part
 from crawler_client.cli import main
 from tests.conftest import ServerProcess, start_server, stop_server
 from tests.notice_factories import CONTACT, FULL_STATEMENTS
@@ -64,10 +65,15 @@ def test_notice_new_signs_a_complete_notice(
     capsys: pytest.CaptureFixture[str], people: dict[str, keys.SigningKey]
 ) -> None:
     assert main([*_complete(people["operator"].did), "--out", "notice.json"]) == 0
-    document = json.loads(Path("notice.json").read_text(encoding="utf-8"))
+    body = json.loads(Path("notice.json").read_text(encoding="utf-8"))
+    assert Path("notice.json").stat().st_mode & 0o777 == 0o600  # it holds personal data
+    document = body["document"]
     assert keys.verify_document(document).key == people["notifier"].public
     assert document["jp_platform"] == {"infringed_right": "著作権", "reason": "無断で学習に使われたため"}
     assert {loc["kind"] for loc in document["material"]["locations"]} == {"url", "model"}
+    assert "contact" not in document and "signature" not in document
+    verify_part(document["personal"]["commitment"], body["personal"])
+    assert body["personal"]["data"]["contact"]["email"]
 
 
 def test_notice_new_names_every_missing_element_in_one_line(
@@ -87,7 +93,7 @@ def test_notice_new_accepts_a_did_web_operator(
     capsys: pytest.CaptureFixture[str], people: dict[str, keys.SigningKey]
 ) -> None:
     assert main([*_complete("did:web:acme.example"), "--out", "notice.json"]) == 0
-    document = json.loads(Path("notice.json").read_text(encoding="utf-8"))
+    document = json.loads(Path("notice.json").read_text(encoding="utf-8"))["document"]
     assert document["operator"] == "did:web:acme.example"
     assert keys.verify_document(document).key == people["notifier"].public
 
@@ -151,3 +157,31 @@ def test_notice_round_trip_against_a_running_registry(
     assert "actioned" in shown and "acknowledge by the operator" in shown
     assert main(["notice", "show", notice_id, "--registry", url, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["state"] == "actioned"
+    public = capsys.readouterr().out
+    email = json.loads(Path("notice.json").read_text(encoding="utf-8"))["personal"]["data"]["contact"][
+        "email"
+    ]
+    assert email not in public  # the public notice holds only the commitment
+
+    # The notifier and the operator read the personal data with their keys; a stranger may not.
+    assert main(["notice", "show", notice_id, "--registry", url, "--key", "operator.key", "--json"]) == 0
+    seen = json.loads(capsys.readouterr().out)["personal_data"]
+    assert seen["role"] == "operator" and seen["parts"][0]["data"]["contact"]["email"] == email
+    assert "403" in _error_line(
+        capsys, ["notice", "show", notice_id, "--registry", url, "--key", "mallory.key"]
+    )
+    assert main(["notice", "show", notice_id, "--registry", url, "--key", "notifier.key"]) == 0
+    mine = capsys.readouterr().out
+    assert email in mine and f"read by {operator} (operator)" in mine
+
+    # The notifier erases it; the log records the erasure, the data is gone, a second erasure is refused.
+    assert "holds no personal data" in _error_line(
+        capsys, ["notice", "erase", notice_id, "--key", "operator.key", "--registry", url]
+    )
+    assert main(["notice", "erase", notice_id, "--key", "notifier.key", "--registry", url]) == 0
+    assert "erased the personal data of 1 document" in capsys.readouterr().out
+    assert main(["notice", "show", notice_id, "--registry", url, "--key", "notifier.key", "--json"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert after["personal"][0]["state"] == "erased" and "data" not in after["personal_data"]["parts"][0]
+    assert email not in json.dumps(after)
+    assert _error_line(capsys, ["notice", "erase", notice_id, "--key", "notifier.key", "--registry", url])
