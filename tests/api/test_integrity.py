@@ -20,7 +20,7 @@ from registry import integrity
 from registry.models import ClaimRecord, LogEntry, UsedNonce, WithdrawalRecord
 from tests.conftest import Clock
 from tests.factories import body, signed_claim, signed_withdrawal
-from tests.notice_factories import complete_notice, document_of, dispute, registration
+from tests.notice_factories import complete_notice, dispute, document_of, registration
 from tests.notice_factories import response as notice_step
 
 #: Entries the fixture logs: 3 claims, a withdrawal, a dispute, a registration, a notice, 2 steps.

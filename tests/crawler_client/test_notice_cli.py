@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import keys
-from registry.privacy.personal import verify_part
 from crawler_client.cli import main
+from registry.privacy.personal import verify_part
 from tests.conftest import ServerProcess, start_server, stop_server
 from tests.notice_factories import CONTACT, FULL_STATEMENTS
 
