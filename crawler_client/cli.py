@@ -69,6 +69,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crawler_client.notice_cli",
     "crawler_client.authority_cli",
     "crawler_client.witness_cli",
+    "crawler_client.admin_cli",
 )
 """Modules whose `register(commands)` adds a command (see `crawler_client.cli_support`)."""
 

@@ -185,3 +185,21 @@ def test_notice_round_trip_against_a_running_registry(
     assert after["personal"][0]["state"] == "erased" and "data" not in after["personal_data"]["parts"][0]
     assert email not in json.dumps(after)
     assert _error_line(capsys, ["notice", "erase", notice_id, "--key", "notifier.key", "--registry", url])
+
+    # An administrator erases on a legal order, on the registry's own machine, while it runs.
+    assert main([*_complete(operator), "--out", "second.json"]) == 0
+    assert main(["notice", "file", "second.json", "--registry", url]) == 0
+    second = capsys.readouterr().out.strip().splitlines()[-1]
+    data_dir = str(registry_process.data_dir)
+    assert "no personal data" in _error_line(
+        capsys, ["admin", "erase", notice_id, "--reference", "order 1", "--data-dir", data_dir]
+    )
+    assert (
+        main(
+            ["admin", "erase", second, "--reference", "Tokyo District Court order 7", "--data-dir", data_dir]
+        )
+        == 0
+    )
+    assert "on a legal order" in capsys.readouterr().out
+    assert main(["notice", "show", second, "--registry", url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["personal"][0]["ground"] == "legal-order"
