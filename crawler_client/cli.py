@@ -213,8 +213,16 @@ def cmd_claim_new(args: argparse.Namespace) -> int:
     )
     _validate_locally(document)
     signed = keys.sign_document(document, key, created=_now())
+    print(PUBLIC_CLAIM, file=sys.stderr)
     write_document(signed, args.out)
     return 0
+
+
+PUBLIC_CLAIM = (
+    "注意: クレームは公開され、永久に記録されます（取り下げても記録は残ります）。"
+    "住所や電話番号を書かないでください。 / A claim is public and permanent (withdrawing it "
+    "leaves the record): put no private address or phone in it."
+)
 
 
 def cmd_claim_file(args: argparse.Namespace) -> int:

@@ -62,7 +62,10 @@ def test_claim_new_builds_a_signed_claim(capsys: pytest.CaptureFixture[str], in_
         "--on-behalf-of", "Voice Actor", "--authority", "Management contract of 2025",
         "--valid-until", "2030-01-01T00:00:00Z", "--out", "claim.json",
     ]  # fmt: skip
+    capsys.readouterr()
     assert main(argv) == 0
+    said = capsys.readouterr().err
+    assert "public and permanent" in said and "公開され" in said  # said before anyone files it
     claim = json.loads((in_tmp / "claim.json").read_text())
     keys.verify_document(claim)
     assert claim["uses"] == {"train-ai": "n", "generate": "n", "search": "y"}
