@@ -1,4 +1,5 @@
-import { signDocument, timestamp, newNonce } from "./crypto.js";
+import { base64urlEncode, hex, signDocument, timestamp, newNonce } from "./crypto.js";
+import { canonicalize } from "./jcs.js";
 import { clearErrors, file, lines, problemMessages, showErrors, showKeyStatus, text } from "./common.js";
 
 const form = document.getElementById("takedown-form");
@@ -87,6 +88,28 @@ function noticeDocument(did) {
   return doc;
 }
 
+/**
+ * Split the personal fields off before signing (registry/privacy/personal.py, PERSONAL_FIELDS): the
+ * signed notice carries only HMAC-SHA256(salt, JCS(data)); the part travels beside it, never logged.
+ */
+async function splitPersonal(doc) {
+  const data = {};
+  if (doc.contact) {
+    data.contact = doc.contact;
+    delete doc.contact;
+  }
+  if (doc.signature) {
+    data.signature = doc.signature;
+    delete doc.signature;
+  }
+  if (!Object.keys(data).length) return [doc, null];
+  const salt = crypto.getRandomValues(new Uint8Array(32));
+  const key = await crypto.subtle.importKey("raw", salt, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(canonicalize(data)));
+  doc.personal = { commitment: hex(new Uint8Array(mac)) };
+  return [doc, { salt: base64urlEncode(salt), data }];
+}
+
 const MINE = "kotowari.notices";
 
 /** Notice ids filed from this browser (localStorage: ids only, nothing secret), newest first. */
@@ -126,8 +149,9 @@ form.addEventListener("submit", async (event) => {
   clearErrors();
   const key = await showKeyStatus();
   if (!key) return;
-  const signed = await signDocument(noticeDocument(key.did), key);
-  const [ok, body] = await file("/v1/notices", signed);
+  const [publicDocument, personal] = await splitPersonal(noticeDocument(key.did));
+  const signed = await signDocument(publicDocument, key);
+  const [ok, body] = await file("/v1/notices", personal ? { document: signed, personal } : signed);
   if (!ok) {
     showErrors(...problemMessages(body));
     return;
