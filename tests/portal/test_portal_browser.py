@@ -155,6 +155,9 @@ def test_creator_reserves_checks_files_a_takedown_and_looks_up(
     assert notice_id and len(notice_id) == 64
     shoot(page, artifacts, "04-takedown-filed")
 
+    public = httpx.get(f"{server.url}/v1/notices/{notice_id}").text
+    assert "hanako@example.jp" not in public and "山田 花子" not in public  # split off before signing
+    assert [part["state"] for part in json.loads(public)["personal"]] == ["held"]
     assert page.is_hidden("#filed-held")  # the operator registered, so the notice is not held
     assert notice_id in page.text_content("#my-notices")  # remembered in this browser, listed here
     page.click("#filed-link")
