@@ -88,6 +88,12 @@ CATALOG: Final[Mapping[str, tuple[str, str]]] = {
     "keys.needed": ("先に鍵を作るか読み込んでください：", "Make or load a key first:"),
     # reserve
     "reserve.title": ("AI 利用を留保する", "Reserve against AI use"),
+    "reserve.public": (
+        "この留保は公開され、永久に記録されます（取り下げても記録は残ります）。住所や電話番号など、"
+        "公開したくない情報は書かないでください。",
+        "This claim is public and permanent: it goes into the transparency log, and withdrawing it leaves "
+        "the record. Do not put a private address, phone number or anything you would not publish in it.",
+    ),
     "reserve.kind": ("対象", "What it is about"),
     "kind.work": ("作品", "A work"),
     "kind.voice": ("声", "A voice"),

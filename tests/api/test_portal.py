@@ -451,3 +451,14 @@ def test_times_are_written_in_utc_for_the_page_script_to_localise() -> None:
     assert human_time("not a time") == "not a time" and human_time(None) == ""
     script = (Path(api_package.__file__).parent / "static" / "js" / "times.js").read_text(encoding="utf-8")
     assert "time[datetime]" in script and "textContent" in script
+
+
+@pytest.mark.parametrize(
+    ("language", "said"), [("ja", "公開され、永久に記録されます"), ("en", "public and permanent")]
+)
+async def test_the_reserve_page_says_a_claim_is_public_before_signing(
+    api: httpx.AsyncClient, language: str, said: str
+) -> None:
+    page = (await api.get("/reserve", headers={"Accept-Language": language})).text
+    assert said in page
+    assert page.index('id="public-warning"') < page.index('id="sign-claim"')
