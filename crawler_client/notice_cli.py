@@ -45,7 +45,7 @@ from registry.notices.documents import (
     validate_notice_document,
 )
 from registry.privacy.documents import new_erasure
-from registry.privacy.personal import split
+from registry.privacy.personal import sign_split
 
 _STEPS = ("acknowledge", "action", "reject", "counter-notice", "restore", "uphold", "close")
 
@@ -119,22 +119,13 @@ def cmd_notice_new(args: argparse.Namespace) -> int:
         language=args.language,
     )
     check_notice(document)
-    write_document(_signed_body("Notice", document, key, created), args.out, private=True)
+    write_document(sign_split("Notice", document, key, created), args.out, private=True)
     print(
         "personal data (contact, signature, address) stays out of the public log: it is sent beside "
         "the notice and shown only to you and the operator / 連絡先などの個人情報は公開ログに載りません",
         file=sys.stderr,
     )
     return 0
-
-
-def _signed_body(
-    kind: str, document: dict[str, Any], key: keys.SigningKey, created: datetime
-) -> dict[str, Any]:
-    """The signed public document, with its personal part beside it when it has one."""
-    public, part = split(kind, document)
-    signed = keys.sign_document(public, key, created=created)
-    return signed if part is None else {"document": signed, "personal": part}
 
 
 def cmd_notice_file(args: argparse.Namespace) -> int:
@@ -172,7 +163,7 @@ def cmd_notice_respond(args: argparse.Namespace) -> int:
         or None,
         signature=args.signature,
     )
-    signed = _signed_body("NoticeResponse", document, key, created)
+    signed = sign_split("NoticeResponse", document, key, created)
     with Client(args.registry) as registry:
         receipt = registry.request("POST", f"/v1/notices/{args.id}/responses", document=signed)
     if args.json:

@@ -7,7 +7,7 @@ from typing import Any
 
 import keys
 from registry.notices.documents import new_dispute, new_notice, new_registration, new_response
-from registry.privacy.personal import split
+from registry.privacy.personal import sign_split
 
 FULL_STATEMENTS = {
     "good-faith": "I believe in good faith that the owner, its agent or the law did not authorise this use.",
@@ -72,10 +72,8 @@ def whole_notice(
 def signed_with_part(
     kind: str, document: dict[str, Any], key: keys.SigningKey, created: datetime
 ) -> dict[str, Any]:
-    """The body a filer sends: the signed public document, and beside it the personal part (if any)."""
-    public, part = split(kind, document)
-    signed = keys.sign_document(public, key, created=created)
-    return signed if part is None else {"document": signed, "personal": part}
+    """The body a filer sends (`registry.privacy.personal.sign_split`)."""
+    return sign_split(kind, document, key, created)
 
 
 def document_of(body: dict[str, Any]) -> dict[str, Any]:

@@ -40,6 +40,7 @@ import hmac
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -55,6 +56,7 @@ __all__ = [
     "commitment_of",
     "inline_pointers",
     "merge",
+    "sign_split",
     "split",
     "verify_part",
 ]
@@ -217,6 +219,16 @@ def split(
     salt = salt if salt is not None else secrets.token_bytes(SALT_BYTES)
     public["personal"] = {"commitment": commitment_of(salt, data)}
     return public, {"salt": encode_salt(salt), "data": data}
+
+
+def sign_split(
+    document_type: str, document: Mapping[str, Any], key: keys.SigningKey, created: datetime
+) -> dict[str, Any]:
+    """The body a filer sends: the signed public document, with its personal part beside it
+    (``{"document": …, "personal": …}``) when it has one, else the signed document alone."""
+    public, part = split(document_type, document)
+    signed = keys.sign_document(public, key, created=created)
+    return signed if part is None else {"document": signed, "personal": part}
 
 
 def merge(public: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
