@@ -88,19 +88,26 @@ function noticeDocument(did) {
   return doc;
 }
 
+// The Notice's personal fields, as registry/privacy/personal.py PERSONAL_FIELDS["Notice"] lists them.
+const PERSONAL_PATHS = [
+  ["contact", "name"], ["contact", "email"], ["contact", "address"], ["contact", "phone"],
+  ["signature"], ["jp_platform", "requester_address"],
+];
+
 /**
  * Split the personal fields off before signing (registry/privacy/personal.py, PERSONAL_FIELDS): the
  * signed notice carries only HMAC-SHA256(salt, JCS(data)); the part travels beside it, never logged.
  */
 async function splitPersonal(doc) {
   const data = {};
-  if (doc.contact) {
-    data.contact = doc.contact;
-    delete doc.contact;
-  }
-  if (doc.signature) {
-    data.signature = doc.signature;
-    delete doc.signature;
+  for (const path of PERSONAL_PATHS) {
+    const parent = path.length === 1 ? doc : doc[path[0]];
+    const name = path[path.length - 1];
+    if (!parent || typeof parent !== "object" || parent[name] === undefined) continue;
+    if (path.length === 1) data[name] = parent[name];
+    else (data[path[0]] ??= {})[name] = parent[name];
+    delete parent[name];
+    if (path.length > 1 && !Object.keys(parent).length) delete doc[path[0]]; // drop what the split emptied
   }
   if (!Object.keys(data).length) return [doc, null];
   const salt = crypto.getRandomValues(new Uint8Array(32));
