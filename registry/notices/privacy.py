@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from registry.documents import SignedDocument, error_message, error_pointer
+from registry.documents import SignedDocument, error_message, error_pointer, format_timestamp
 from registry.errors import InvalidDocumentError, NotFound, RegistryError
 from registry.intake import Accepted
 from registry.notices.documents import validate_notice_document
@@ -152,7 +152,7 @@ class NoticePrivacy:
             "notice": record.id,
             "reader": requester.did,
             "role": role,
-            "read_at": _stamp(now),
+            "read_at": format_timestamp(now),
             "parts": parts,
         }
         if role == "notifier":
@@ -249,9 +249,3 @@ class NoticePrivacy:
                 continue  # erased meanwhile
             erased.append(notice_id)
         return erased
-
-
-def _stamp(moment: datetime) -> str:
-    from registry.documents import format_timestamp
-
-    return format_timestamp(moment)

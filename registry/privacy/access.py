@@ -111,8 +111,6 @@ async def authenticate(
         )
     except SignatureError as exc:
         raise SignatureRefused(str(exc)) from None
-    if isinstance(expires, int) and now.timestamp() > expires:
-        raise SignatureRefused("the signature has expired")
     if retired(did):
         raise SignatureRefused(f"{did} was replaced by a newer key and may sign nothing more")
     return Requester(did, nonce)

@@ -18,7 +18,7 @@ from tortoise.exceptions import IntegrityError
 
 import keys
 from registry.documents import format_timestamp
-from registry.errors import InvalidDocumentError, NotFound, RegistryError
+from registry.errors import InvalidDocumentError, RegistryError
 from registry.intake import Accepted, parse_json
 from registry.ledger import Ledger
 from registry.privacy.access import Requester, SignatureRefused
@@ -188,7 +188,3 @@ class PersonalStore:
             id=keys.document_id(document),
             author=signer.did,
         )
-
-
-def missing(notice_id: str) -> NotFound:
-    return NotFound(f"notice {notice_id} holds no personal data")
