@@ -28,12 +28,25 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
+def problem_body(exc: RegistryError) -> dict[str, Any]:
+    """The RFC 9457 members of a refusal, as one result of a bulk request carries them."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + exc.slug,
+        "title": exc.title,
+        "status": exc.status,
+        "detail": exc.detail,
+    }
+    if exc.errors:
+        body["errors"] = [{"pointer": pointer, "detail": detail} for pointer, detail in exc.errors]
+    return body
+
+
 async def registry_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RegistryError)
-    extensions: dict[str, Any] = {}
-    if exc.errors:
-        extensions["errors"] = [{"pointer": pointer, "detail": detail} for pointer, detail in exc.errors]
-    response = problem(exc.status, exc.slug, exc.title, exc.detail, instance=request.url.path, **extensions)
+    body = problem_body(exc)
+    response = JSONResponse(
+        {**body, "instance": request.url.path}, status_code=exc.status, media_type=MEDIA_TYPE
+    )
     response.headers.update(getattr(exc, "response_headers", {}))
     return response
 

@@ -7,13 +7,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.authority_routes import AUTHORITY_ROUTES
-from api.bodies import read_body, read_json
+from api.bodies import is_json_array, read_body, read_json, split_json_array
 from api.log_routes import LOG_ROUTES
 from api.notice_routes import NOTICE_ROUTES
 from api.openapi import openapi_document
 from api.portal import PORTAL_ROUTES
+from api.problems import problem_body
 from api.snapshot_routes import SNAPSHOT_ROUTES
 from api.state import RegistryState
+from registry.errors import RegistryError
 from registry.vocabulary import DESCRIPTIONS, USES
 
 
@@ -33,6 +35,7 @@ async def registry_info(request: Request) -> Response:
             "limits": {
                 "max_body_bytes": state.settings.max_body_bytes,
                 "max_check_items": state.settings.max_check_items,
+                "max_bulk_documents": state.settings.max_bulk_documents,
                 "max_age_seconds": state.settings.max_age_seconds,
                 "max_skew_seconds": state.settings.max_skew_seconds,
             },
@@ -46,8 +49,18 @@ async def healthz(request: Request) -> Response:
 
 
 async def file_claim(request: Request) -> Response:
+    """One signed claim (201 and its receipt), or a JSON array of them (200 and one result each)."""
     state = _state(request)
-    receipt = await state.claims.file_claim(await read_body(request, state.settings.max_body_bytes))
+    raw = await read_body(request, state.settings.max_body_bytes)
+    if is_json_array(raw):
+        outcomes = await state.claims.file_claims(split_json_array(raw, state.settings.max_bulk_documents))
+        results = [
+            problem_body(outcome) if isinstance(outcome, RegistryError) else {"status": 201, **outcome}
+            for outcome in outcomes
+        ]
+        filed = sum(result["status"] == 201 for result in results)
+        return JSONResponse({"filed": filed, "refused": len(results) - filed, "results": results})
+    receipt = await state.claims.file_claim(raw)
     return JSONResponse(receipt, status_code=201, headers={"Location": f"/v1/claims/{receipt['id']}"})
 
 

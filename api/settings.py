@@ -8,6 +8,7 @@
 | port | KOTOWARI_PORT | 8000 |
 | max_body_bytes | KOTOWARI_MAX_BODY_BYTES | 4194304 (4 MiB) |
 | max_check_items | KOTOWARI_MAX_CHECK_ITEMS | 10000 |
+| max_bulk_documents | KOTOWARI_MAX_BULK_DOCUMENTS | 1000 signed claims in one `POST /v1/claims` array |
 | max_age_seconds | KOTOWARI_MAX_AGE_SECONDS | 86400: how old a document's `created` may be |
 | max_skew_seconds | KOTOWARI_MAX_SKEW_SECONDS | 300: how far ahead of the registry clock |
 | log_origin | KOTOWARI_LOG_ORIGIN | kotowari.local/<key fingerprint>: the checkpoint origin line |
@@ -51,6 +52,7 @@ class Settings:
     port: int = 8000
     max_body_bytes: int = 4 * 1024 * 1024
     max_check_items: int = 10_000
+    max_bulk_documents: int = 1_000
     max_age_seconds: int = 86_400
     max_skew_seconds: int = 300
     log_origin: str | None = None
@@ -103,6 +105,7 @@ class Settings:
             "port": ("KOTOWARI_PORT", int),
             "max_body_bytes": ("KOTOWARI_MAX_BODY_BYTES", int),
             "max_check_items": ("KOTOWARI_MAX_CHECK_ITEMS", int),
+            "max_bulk_documents": ("KOTOWARI_MAX_BULK_DOCUMENTS", int),
             "max_age_seconds": ("KOTOWARI_MAX_AGE_SECONDS", int),
             "max_skew_seconds": ("KOTOWARI_MAX_SKEW_SECONDS", int),
             "log_origin": ("KOTOWARI_LOG_ORIGIN", str),

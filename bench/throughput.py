@@ -1,9 +1,13 @@
-"""Filing and batch-check throughput of a real `kotowari serve`, beside this machine's raw Ed25519
-verify rate measured in the same run (machines here are noisy: compare ratios, not seconds).
+"""Filing and batch-check throughput of real `kotowari serve` workers, beside this machine's raw
+Ed25519 verify rate measured in the same run (machines here are noisy: compare ratios, not seconds).
 
-    python bench/throughput.py [--claims 2000] [--checks 5] [--db postgres://…]
+    python bench/throughput.py [--claims 4000] [--checks 5] [--postgres --workers 2]
 
-Traffic goes only to a server this script starts on 127.0.0.1; every loop is bounded.
+Three ways of filing, each with fresh claims: one claim per request from `--concurrency` clients
+at once (pooled by the registry's group commit; p50/p99 latency per request), and arrays of
+`--bulk` claims per request (`POST /v1/claims` with a JSON array). The raw verify rate is one
+core verifying one signature over and over: the floor of any filing's cost. Traffic goes only to
+servers this script starts on 127.0.0.1; every loop is bounded.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -23,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keys
 from registry.documents import new_claim
-from tests.conftest import ThrowawayPostgres, postgres_bindir, start_server, stop_server
+from tests.conftest import ServerProcess, ThrowawayPostgres, postgres_bindir, start_server, stop_server
 
 
 def raw_verify_rate(seconds: float = 1.0) -> float:
@@ -40,11 +45,13 @@ def raw_verify_rate(seconds: float = 1.0) -> float:
     return count / (time.perf_counter() - start)
 
 
-def make_claims(count: int) -> list[bytes]:
-    key = keys.SigningKey.generate()
+def make_claims(count: int, authors: int = 50) -> list[bytes]:
+    """Signed claims over URLs on 97 sites, by `authors` different keys (as agencies file)."""
+    signers = [keys.SigningKey.generate() for _ in range(authors)]
     now = datetime.now(UTC)
     bodies = []
     for n in range(count):
+        key = signers[n % authors]
         document = new_claim(
             key.did,
             "work",
@@ -56,18 +63,50 @@ def make_claims(count: int) -> list[bytes]:
     return bodies
 
 
-async def file_all(url: str, bodies: list[bytes], concurrency: int) -> float:
+async def file_singly(urls: list[str], bodies: list[bytes], concurrency: int) -> tuple[float, list[float]]:
+    """(claims/s, per-request latencies in seconds) with `concurrency` clients per worker."""
     queue = list(reversed(bodies))
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    clients = [httpx.AsyncClient(base_url=url, timeout=60, limits=limits) for url in urls]
 
-        async def worker() -> None:
-            while queue:
-                response = await client.post("/v1/claims", content=queue.pop())
-                response.raise_for_status()
+    async def worker(client: httpx.AsyncClient) -> None:
+        while queue:
+            body = queue.pop()
+            sent = time.perf_counter()
+            response = await client.post("/v1/claims", content=body)
+            latencies.append(time.perf_counter() - sent)
+            response.raise_for_status()
 
+    try:
         start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(client) for client in clients for _ in range(concurrency)))
+        return len(bodies) / (time.perf_counter() - start), latencies
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+async def file_in_bulk(urls: list[str], bodies: list[bytes], size: int) -> float:
+    """Claims/s sending arrays of `size` claims, one request in flight per worker."""
+    chunks = [bodies[start : start + size] for start in range(0, len(bodies), size)]
+    clients = [httpx.AsyncClient(base_url=url, timeout=120) for url in urls]
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while chunks:
+            chunk = chunks.pop()
+            response = await client.post("/v1/claims", content=b"[" + b",".join(chunk) + b"]")
+            response.raise_for_status()
+            if response.json()["filed"] != len(chunk):
+                raise SystemExit(f"a bulk filing refused documents: {response.json()['results'][:1]}")
+
+    try:
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(client) for client in clients))
         return len(bodies) / (time.perf_counter() - start)
+    finally:
+        for client in clients:
+            await client.aclose()
 
 
 def check_rate(url: str, rounds: int, batch: int) -> tuple[float, int]:
@@ -85,14 +124,21 @@ def check_rate(url: str, rounds: int, batch: int) -> tuple[float, int]:
         return rounds * batch / (time.perf_counter() - start), reserved
 
 
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--claims", type=int, default=2000)
-    parser.add_argument("--checks", type=int, default=5, help="rounds of one full batch")
-    parser.add_argument("--batch", type=int, default=10_000)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--claims", type=int, default=4000, help="claims per way of filing")
+    parser.add_argument("--checks", type=int, default=5, help="rounds of one full check batch")
+    parser.add_argument("--batch", type=int, default=10_000, help="URL items per check request")
+    parser.add_argument("--bulk", type=int, default=500, help="claims per bulk request")
+    parser.add_argument("--concurrency", type=int, default=32, help="single-claim clients per worker")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (several need PostgreSQL)")
     parser.add_argument("--db", help="a PostgreSQL URL; default: SQLite in a temporary data directory")
     parser.add_argument(
         "--postgres", action="store_true", help="start a throwaway PostgreSQL cluster and use it"
@@ -105,25 +151,46 @@ def main() -> None:
             parser.error("--postgres needs the PostgreSQL server binaries (apt-get install postgresql)")
         cluster = ThrowawayPostgres(bindir)
         args.db = cluster.start()
+    if args.workers > 1 and not args.db:
+        parser.error("several workers share one PostgreSQL database: add --postgres or --db")
 
     verify = raw_verify_rate()
-    bodies = make_claims(args.claims)
+    singles, bulk = make_claims(args.claims), make_claims(args.claims)
     data_dir = Path(tempfile.mkdtemp(prefix="kotowari-bench-"))
-    server = start_server(data_dir, args.db)
+    servers: list[ServerProcess] = []
     try:
-        filing = asyncio.run(file_all(server.url, bodies, args.concurrency))
-        checking, reserved = check_rate(server.url, args.checks, args.batch)
+        servers = [start_server(data_dir, args.db) for _ in range(args.workers)]
+        urls = [server.url for server in servers]
+        single_rate, latencies = asyncio.run(file_singly(urls, singles, args.concurrency))
+        bulk_rate = asyncio.run(file_in_bulk(urls, bulk, args.bulk))
+        checking, reserved = check_rate(urls[0], args.checks, args.batch)
+        verify_after = raw_verify_rate()
     finally:
-        stop_server(server)
+        for server in servers:
+            stop_server(server)
         shutil.rmtree(data_dir, ignore_errors=True)
         if cluster is not None:
             cluster.stop()
+    baseline = (verify + verify_after) / 2
     backend = "postgresql" if args.db else "sqlite"
-    print(f"database                       {backend}")
-    print(f"raw Ed25519 verify (baseline)  {verify:12,.0f} /s")
-    print(f"claims filed                   {filing:12,.0f} /s   = {filing / verify:.4f} x raw verify")
+    print(f"database {backend}, {args.workers} worker(s), {args.claims:,} claims per way of filing")
     print(
-        f"URL checks ({args.batch:,}/request)   {checking:12,.0f} /s   = {checking / verify:.4f} x raw verify"
+        f"raw Ed25519 verify (baseline)      {baseline:10,.0f} /s"
+        f"   (before {verify:,.0f}, after {verify_after:,.0f})"
+    )
+    print(
+        f"filed one per request ({args.concurrency} clients)"
+        f"{single_rate:8,.0f} /s   = {single_rate / baseline:.3f} x raw verify"
+        f"   latency p50 {statistics.median(latencies) * 1000:.0f} ms,"
+        f" p99 {percentile(latencies, 0.99) * 1000:.0f} ms"
+    )
+    print(
+        f"filed in arrays of {args.bulk}          {bulk_rate:10,.0f} /s"
+        f"   = {bulk_rate / baseline:.3f} x raw verify"
+    )
+    print(
+        f"URL checks ({args.batch:,}/request)     {checking:10,.0f} /s"
+        f"   = {checking / baseline:.3f} x raw verify"
     )
     print(f"  (reserved in the last batch: {reserved:,} of {args.batch:,})")
 

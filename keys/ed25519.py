@@ -51,7 +51,7 @@ class VerifyingKey:
     its owner could later deny what it signed (vc-di-eddsa §4.1.2, "Taming the many EdDSAs").
     """
 
-    __slots__ = ("_key", "_raw")
+    __slots__ = ("_key", "_multibase", "_raw")
 
     def __init__(self, raw: bytes) -> None:
         if not isinstance(raw, bytes):
@@ -61,6 +61,7 @@ class VerifyingKey:
         _check_point(raw)
         self._raw = raw
         self._key = Ed25519PublicKey.from_public_bytes(raw)
+        self._multibase: str | None = None
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> VerifyingKey:
@@ -69,8 +70,17 @@ class VerifyingKey:
 
     @classmethod
     def from_multibase(cls, text: str) -> VerifyingKey:
-        """Parse a multikey "z6Mk…" string; anything but a canonical ed25519-pub multikey is refused."""
-        if not isinstance(text, str) or not text.startswith("z"):
+        """Parse a multikey "z6Mk…" string; anything but a canonical ed25519-pub multikey is refused.
+
+        Keys are immutable, so the last few thousand parsed are kept: a registry sees the same
+        authors again and again, and base58 costs more than the signature check it precedes."""
+        if not isinstance(text, str):
+            raise InvalidKey("a multibase Ed25519 key starts with 'z' (base58btc)")
+        return _parse_multibase(text)
+
+    @classmethod
+    def _from_multibase(cls, text: str) -> VerifyingKey:
+        if not text.startswith("z"):
             raise InvalidKey("a multibase Ed25519 key starts with 'z' (base58btc)")
         if len(text) > _MULTIBASE_MAX:
             raise InvalidKey(f"multibase key is {len(text)} characters, too long for an Ed25519 key")
@@ -90,7 +100,9 @@ class VerifyingKey:
     @property
     def multibase(self) -> str:
         """The multikey form, "z6Mk…", used in did:key and in verification method fragments."""
-        return "z" + b58encode(ED25519_PUB_MULTICODEC + self._raw)
+        if self._multibase is None:
+            self._multibase = "z" + b58encode(ED25519_PUB_MULTICODEC + self._raw)
+        return self._multibase
 
     @property
     def did(self) -> str:
@@ -116,6 +128,11 @@ class VerifyingKey:
 
     def __repr__(self) -> str:
         return f"VerifyingKey.from_multibase({self.multibase!r})"
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_multibase(text: str) -> VerifyingKey:
+    return VerifyingKey._from_multibase(text)
 
 
 class SigningKey:

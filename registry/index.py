@@ -123,8 +123,11 @@ class ClaimIndex:
 
     # ---------------------------------------------------------------- replay
 
-    def apply(self, index: int, entry: bytes) -> None:
-        """Replay log entry `index` (which must be the next one)."""
+    def apply(self, index: int, entry: bytes, known: tuple[str, Claim] | None = None) -> None:
+        """Replay log entry `index` (which must be the next one).
+
+        `known` is (id, model) of a claim this process just validated and appended, which saves
+        validating it again; it is used only if the entry's hash is that id."""
         if index != self.position:
             raise ValueError(f"log entry {index} applied at position {self.position}")
         document = json.loads(entry)
@@ -133,7 +136,8 @@ class ClaimIndex:
             claim_id = hashlib.sha256(entry).hexdigest()
             if claim_id not in self._refs:
                 self._filed_at[claim_id] = index
-            self.add(claim_id, Claim.model_validate(document))
+            same = known is not None and known[0] == claim_id
+            self.add(claim_id, known[1] if known is not None and same else Claim.model_validate(document))
         elif kind == "ClaimWithdrawal":
             claim_id = str(document["claim"])
             if claim_id in self._filed_at and claim_id not in self.withdrawals:

@@ -7,6 +7,7 @@ valid", and only then "is it fresh" (so a tampered document is reported as tampe
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -200,7 +201,7 @@ def _verified(
         model=doc,
         document=obj,
         canonical=canonical,
-        id=keys.document_id(obj),
+        id=hashlib.sha256(canonical).hexdigest(),  # keys.document_id, from the bytes at hand
         author=author,
         resolved=resolved,
     )

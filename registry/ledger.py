@@ -25,7 +25,8 @@ from tortoise.transactions import in_transaction
 
 import keys
 from registry.documents import SignedDocument, validate_document
-from registry.errors import NonceReused
+from registry.errors import NonceReused, RegistryError
+from registry.group_commit import GroupCommit, replayed
 from registry.intake import Accepted, AuthorResolver, ClockWindow, admit
 from registry.log import Appended, TransparencyLog
 from registry.models import UsedNonce
@@ -35,7 +36,8 @@ __all__ = ["Companion", "Ledger", "b64", "is_document_id"]
 T = TypeVar("T", bound=SignedDocument)
 #: A registry-signed document appended just before an accepted one: (entry type, id, canonical bytes).
 Companion = tuple[str, str, bytes]
-Gate = Callable[[Accepted[Any]], Awaitable[None]]
+#: Refusals (or None) for documents that passed intake, judged against the log in one pass.
+Gate = Callable[[Sequence[Accepted[Any]]], Awaitable[list[RegistryError | None]]]
 Companions = Callable[[Accepted[Any], datetime], Awaitable[Sequence[Companion]]]
 
 
@@ -61,6 +63,8 @@ class Ledger:
         self.companions: Companions | None = None
         #: Called after each committed append (the app submits the new checkpoint to witnesses).
         self.on_append: Callable[[], None] | None = None
+        #: Pools concurrent filings into one transaction and one checkpoint per batch.
+        self.group = GroupCommit(self)
 
     async def admit(
         self,
@@ -72,10 +76,40 @@ class Ledger:
         validate: Callable[[type[T], object], T] = validate_document,
     ) -> Accepted[T]:
         """Every intake rule (`registry.intake.admit`), then the gate (a retired key signs nothing)."""
-        accepted = await admit(raw, model, now=now, window=window, validate=validate, resolver=self.resolver)
-        if self.gate is not None:
-            await self.gate(accepted)
-        return accepted
+        (outcome,) = await self.admit_many([raw], model, now=now, window=window, validate=validate)
+        if isinstance(outcome, RegistryError):
+            raise outcome
+        return outcome
+
+    async def admit_many(
+        self,
+        raws: Sequence[bytes],
+        model: type[T],
+        *,
+        now: datetime,
+        window: ClockWindow,
+        validate: Callable[[type[T], object], T] = validate_document,
+        gate: bool = True,
+    ) -> list[Accepted[T] | RegistryError]:
+        """`admit` for each of `raws`, the gate consulted once for all: each accepted or its refusal.
+
+        `gate=False` leaves the gate to the caller (the group commit consults it once per batch)."""
+        outcomes: list[Accepted[T] | RegistryError] = []
+        for raw in raws:
+            try:
+                outcomes.append(
+                    await admit(raw, model, now=now, window=window, validate=validate, resolver=self.resolver)
+                )
+            except RegistryError as exc:
+                outcomes.append(exc)
+        accepted = [outcome for outcome in outcomes if not isinstance(outcome, RegistryError)]
+        if self.gate is None or not accepted or not gate:
+            return outcomes
+        refusals = iter(await self.gate(accepted))
+        return [
+            outcome if isinstance(outcome, RegistryError) else (next(refusals) or outcome)
+            for outcome in outcomes
+        ]
 
     @asynccontextmanager
     async def record(
@@ -88,7 +122,7 @@ class Ledger:
         (author, nonce) was already used, else `otherwise` (or the `IntegrityError` itself).
         Anything else the body raises rolls back and passes through.
         """
-        companions = await self.companions(accepted, now) if self.companions is not None else ()
+        companions = await self.companions_of(accepted, now)
         try:
             async with in_transaction():
                 await UsedNonce.create(
@@ -109,14 +143,14 @@ class Ledger:
                 raise
             raise otherwise from None
 
+    async def companions_of(self, accepted: Accepted[Any], now: datetime) -> Sequence[Companion]:
+        """The registry-signed records that must precede `accepted` in the log (none for did:key)."""
+        return await self.companions(accepted, now) if self.companions is not None else ()
+
     async def replay_problem(self, accepted: Accepted[Any]) -> NonceReused | None:
         """After an IntegrityError (its transaction rolled back): was it this (author, nonce)?"""
         previous = await UsedNonce.get_or_none(author=accepted.author, nonce=accepted.model.nonce)
-        if previous is None:
-            return None
-        same = previous.document_id == accepted.id
-        detail = f"this document was already filed as {accepted.id}" if same else "nonce already used"
-        return NonceReused(f"{detail}: sign a new document with a fresh nonce", [("/nonce", detail)])
+        return None if previous is None else replayed(accepted, previous.document_id)
 
     def receipt(self, appended: Appended) -> dict[str, Any]:
         """Where the entry is, proven: index, inclusion proof and a signed checkpoint that includes it."""

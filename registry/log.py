@@ -11,7 +11,7 @@ is one query for a few dozen hashes, whatever the size of the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,7 +76,8 @@ class _Nodes:
 
 @dataclass(frozen=True)
 class Appended:
-    """Where an entry went: its index, the tree just after it (size, root) and its inclusion proof."""
+    """Where an entry went: its index, the tree just after its batch (size, root) and its inclusion
+    proof in that tree."""
 
     index: int
     tree_size: int
@@ -95,6 +96,7 @@ class TransparencyLog:
     def __init__(self, origin: str, signer: NoteSigner) -> None:
         self.origin = origin
         self.signer = signer
+        self._last_note: tuple[int, bytes, str] | None = None
 
     @property
     def verifier_key(self) -> str:
@@ -108,50 +110,76 @@ class TransparencyLog:
         return 0 if last is None else int(str(last)) + 1
 
     async def append(self, kind: str, document_id: str, entry: bytes, now: datetime) -> Appended:
-        """Append `entry`; call inside the transaction that makes the matching state change.
+        """Append one entry; call inside the transaction that makes the matching state change."""
+        (appended,) = await self.append_batch([(kind, document_id, entry, now)])
+        return appended
 
-        One read fetches every stored hash the append needs (left siblings of the new subtrees,
-        and the rest of the new root and of the entry's inclusion proof); one write each stores
-        the entry and the subtrees it completes.
+    async def append_batch(self, entries: Sequence[tuple[str, str, bytes, datetime]]) -> list[Appended]:
+        """Append (kind, document id, entry, appended at) in order, in the caller's transaction.
+
+        The whole batch costs one read (every stored hash the new subtrees, the new root and the
+        entries' inclusion proofs need) and one write each for the entries and the subtrees they
+        complete, so pooled filings share it (group commit). Every entry's proof is against the
+        tree just after the batch, so one checkpoint serves the whole batch.
         """
-        if len(entry) > MAX_ENTRY_BYTES:
+        if not entries:
+            return []
+        if any(len(entry) > MAX_ENTRY_BYTES for _, _, entry, _ in entries):
             raise ValueError(f"log entries are at most {MAX_ENTRY_BYTES} bytes")
         connection = connections.get("default")
         if connection.capabilities.dialect == "postgres":
             await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [ADVISORY_LOCK])
-        index = await self.size()
-        tree_size = index + 1
-        chain = [(level, index >> level) for level in range((index ^ tree_size).bit_length())]
-        created = {node_id(level, position) for level, position in chain}
+        start = await self.size()
+        tree_size = start + len(entries)
+        chains = [
+            [(level, index >> level) for level in range((index ^ (index + 1)).bit_length())]
+            for index in range(start, tree_size)
+        ]
+        created = {node_id(level, position) for chain in chains for level, position in chain}
         nodes = _Nodes()
         nodes.record(0, tree_size)
-        merkle.inclusion_proof_from(nodes.record, index, tree_size)
+        for index in range(start, tree_size):
+            merkle.inclusion_proof_from(nodes.record, index, tree_size)
+        nodes.needed.update(
+            node_id(level, position - 1) for chain in chains for level, position in chain[:-1]
+        )
         nodes.needed -= created
-        nodes.needed.update(node_id(level, position - 1) for level, position in chain[:-1])
         await nodes.load()
 
-        leaf = merkle.leaf_hash(entry)
-        digest = nodes.hashes[node_id(0, index)] = leaf
-        for level, position in chain[:-1]:
-            digest = merkle.node_hash(nodes.hashes[node_id(level, position - 1)], digest)
-            nodes.hashes[node_id(level + 1, position >> 1)] = digest
-        await LogEntry.create(
-            index=index,
-            document_id=document_id,
-            kind=kind,
-            entry=entry,
-            leaf_hash=leaf,
-            leaf_hash_hex=leaf.hex(),
-            appended_at=now,
+        leaves = [merkle.leaf_hash(entry) for _, _, entry, _ in entries]
+        for index, chain, leaf in zip(range(start, tree_size), chains, leaves, strict=True):
+            digest = nodes.hashes[node_id(0, index)] = leaf
+            for level, position in chain[:-1]:
+                digest = merkle.node_hash(nodes.hashes[node_id(level, position - 1)], digest)
+                nodes.hashes[node_id(level + 1, position >> 1)] = digest
+        await LogEntry.bulk_create(
+            [
+                LogEntry(
+                    index=index,
+                    document_id=document_id,
+                    kind=kind,
+                    entry=entry,
+                    leaf_hash=leaf,
+                    leaf_hash_hex=leaf.hex(),
+                    appended_at=appended_at,
+                )
+                for index, (kind, document_id, entry, appended_at), leaf in zip(
+                    range(start, tree_size), entries, leaves, strict=True
+                )
+            ]
         )
         await TreeNode.bulk_create([TreeNode(id=node, hash=nodes.hashes[node]) for node in sorted(created)])
-        return Appended(
-            index=index,
-            tree_size=tree_size,
-            root=nodes.subtree_hash(0, tree_size),
-            leaf_hash=leaf,
-            inclusion_proof=merkle.inclusion_proof_from(nodes.subtree_hash, index, tree_size),
-        )
+        root = nodes.subtree_hash(0, tree_size)
+        return [
+            Appended(
+                index=index,
+                tree_size=tree_size,
+                root=root,
+                leaf_hash=leaf,
+                inclusion_proof=merkle.inclusion_proof_from(nodes.subtree_hash, index, tree_size),
+            )
+            for index, leaf in zip(range(start, tree_size), leaves, strict=True)
+        ]
 
     async def root(self, tree_size: int) -> bytes:
         if tree_size == 0:
@@ -192,8 +220,16 @@ class TransparencyLog:
         return None if found is None else int(str(found))
 
     def checkpoint_note(self, tree_size: int, root: bytes) -> str:
-        """The C2SP checkpoint for (size, root), signed as a C2SP signed note."""
-        return sign_note(Checkpoint(self.origin, tree_size, root).to_text(), [self.signer])
+        """The C2SP checkpoint for (size, root), signed as a C2SP signed note.
+
+        Ed25519 signatures are deterministic, so the last note is kept: every receipt of a batch
+        carries the same checkpoint, signed once."""
+        last = self._last_note
+        if last is not None and last[0] == tree_size and last[1] == root:
+            return last[2]
+        note = sign_note(Checkpoint(self.origin, tree_size, root).to_text(), [self.signer])
+        self._last_note = (tree_size, root, note)
+        return note
 
     async def latest_checkpoint(self) -> str:
         size = await self.size()

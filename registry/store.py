@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -22,12 +22,14 @@ from registry.errors import (
     InvalidDocumentError,
     NotClaimant,
     NotFound,
+    RegistryError,
     TooManyItems,
 )
+from registry.group_commit import Pending
 from registry.index import ClaimIndex, UnknownEmbeddingSpace
-from registry.intake import ClockWindow
+from registry.intake import Accepted, ClockWindow
 from registry.ledger import Ledger, b64, is_document_id
-from registry.log import TransparencyLog
+from registry.log import Appended, TransparencyLog
 from registry.models import ClaimRecord, LogEntry, WithdrawalRecord
 from registry.schemes import exact_keys
 
@@ -56,33 +58,88 @@ class ClaimStore:
         self.ledger = Ledger(log, signer)
         self.index = index or ClaimIndex()
         self._replay = asyncio.Lock()
+        #: Claims this process just appended, by log index: the replay need not validate them again.
+        self._appended: dict[int, tuple[str, Claim]] = {}
         self.signer = signer
         self.clock = clock
         self.window = window or ClockWindow()
         self.max_items = max_items
 
     async def file_claim(self, raw: bytes) -> dict[str, Any]:
-        """Accept a signed claim; returns its id, lookup keys and log receipt."""
+        """Accept a signed claim; returns its id, lookup keys and log receipt.
+
+        Concurrent filings are pooled (`registry.group_commit`): one transaction and one
+        checkpoint per batch, each receipt proving its entry in that checkpoint."""
+        (outcome,) = await self.file_claims([raw])
+        if isinstance(outcome, RegistryError):
+            raise outcome
+        return outcome
+
+    async def file_claims(self, raws: Sequence[bytes]) -> list[dict[str, Any] | RegistryError]:
+        """Accept many signed claims at once: for each, its receipt (as `file_claim`) or refusal."""
         now = self.clock()
-        accepted = await self.ledger.admit(raw, Claim, now=now, window=self.window)
-        identifiers = accepted.model.subject.identifiers
-        for number, identifier in enumerate(identifiers):
+        outcomes: list[dict[str, Any] | RegistryError] = []
+        pending: list[tuple[int, Pending]] = []
+        for number, admitted in enumerate(
+            await self.ledger.admit_many(raws, Claim, now=now, window=self.window, gate=False)
+        ):
+            if isinstance(admitted, RegistryError):
+                outcomes.append(admitted)
+                continue
+            try:
+                self._check_identifiers(admitted.model)
+                companions = await self.ledger.companions_of(admitted, now)
+            except RegistryError as exc:
+                outcomes.append(exc)
+                continue
+            outcomes.append({})
+            pending.append(
+                (number, Pending(admitted, "Claim", self._claim_row(admitted, now), now, companions))
+            )
+        results = await self.ledger.group.submit([item for _, item in pending])
+        for (number, item), result in zip(pending, results, strict=True):
+            if isinstance(result, RegistryError):
+                outcomes[number] = result
+                continue
+            model = item.accepted.model
+            lookup = sorted(
+                {
+                    key
+                    for identifier in model.subject.identifiers
+                    for key in exact_keys(identifier, query=False)
+                }
+            )
+            outcomes[number] = {
+                "id": item.accepted.id,
+                "received_at": format_timestamp(now),
+                "keys": lookup,
+                "log": self.ledger.receipt(result),
+            }
+        return outcomes
+
+    def _claim_row(self, accepted: Accepted[Claim], now: datetime) -> Callable[[Appended], list[ClaimRecord]]:
+        def rows(appended: Appended) -> list[ClaimRecord]:
+            # Inside the transaction, before the index can be replayed: that replay pops it.
+            self._appended[appended.index] = (accepted.id, accepted.model)
+            return [
+                ClaimRecord(
+                    id=accepted.id,
+                    claimant=accepted.author,
+                    kind=accepted.model.subject.kind,
+                    document=accepted.canonical.decode("utf-8"),
+                    received_at=now,
+                    log_index=appended.index,
+                )
+            ]
+
+        return rows
+
+    def _check_identifiers(self, claim: Claim) -> None:
+        for number, identifier in enumerate(claim.subject.identifiers):
             try:
                 self.index.check_query(identifier)
             except UnknownEmbeddingSpace as exc:
                 raise InvalidDocumentError(str(exc), [(f"/subject/identifiers/{number}", str(exc))]) from None
-        lookup = sorted({key for identifier in identifiers for key in exact_keys(identifier, query=False)})
-        async with self.ledger.record(accepted, "Claim", now) as appended:
-            await ClaimRecord.create(
-                id=accepted.id,
-                claimant=accepted.author,
-                kind=accepted.model.subject.kind,
-                document=accepted.canonical.decode("utf-8"),
-                received_at=now,
-                log_index=appended.index,
-            )
-        receipt = self.ledger.receipt(appended)
-        return {"id": accepted.id, "received_at": format_timestamp(now), "keys": lookup, "log": receipt}
 
     async def withdraw_claim(self, claim_id: str, raw: bytes) -> dict[str, Any]:
         """Accept the claimant's signed withdrawal of `claim_id`."""
@@ -244,6 +301,7 @@ class ClaimStore:
                 .values_list("index", "entry")
             )
             for index, entry in rows:
-                self.index.apply(int(str(index)), bytes(entry))
+                position = int(str(index))
+                self.index.apply(position, bytes(entry), self._appended.pop(position, None))
             if len(rows) < REPLAY_CHUNK:
                 return self.index.position

@@ -31,6 +31,7 @@ from registry.errors import (
     InvalidDocumentError,
     KeyRetired,
     NotFound,
+    RegistryError,
     VerificationFailed,
 )
 from registry.intake import Accepted, ClockWindow, ResolvedAuthor, parse_json
@@ -77,17 +78,19 @@ class AuthorityService:
 
     # ------------------------------------------------------------------ hooks for every ledger
 
-    async def gate(self, accepted: Accepted[Any]) -> None:
-        """A retired key signs nothing more (except a veto of its own recovery)."""
-        if accepted.model.type == "RecoveryVeto":
-            return
+    async def gate(self, batch: Sequence[Accepted[Any]]) -> list[RegistryError | None]:
+        """A retired key signs nothing more (except a veto of its own recovery); one replay for all."""
         async with self.claims.replayed():
-            if self.state.retired(accepted.author):
-                successor = self.state.controller(accepted.author)
-                raise KeyRetired(
-                    f"{accepted.author} was replaced by {successor}: sign with the successor's key",
-                    [(f"/{accepted.model.AUTHOR_FIELD}", "replaced key")],
-                )
+            return [self._retired(accepted) for accepted in batch]
+
+    def _retired(self, accepted: Accepted[Any]) -> KeyRetired | None:
+        if accepted.model.type == "RecoveryVeto" or not self.state.retired(accepted.author):
+            return None
+        successor = self.state.controller(accepted.author)
+        return KeyRetired(
+            f"{accepted.author} was replaced by {successor}: sign with the successor's key",
+            [(f"/{accepted.model.AUTHOR_FIELD}", "replaced key")],
+        )
 
     async def companions(self, accepted: Accepted[Any], now: datetime) -> Sequence[Companion]:
         """Before a did:web author's document: the DID document it was verified against, when the log

@@ -491,3 +491,52 @@ def test_the_fast_path_writes_exactly_what_rfc8785_writes(value: object) -> None
     except Exception:
         return  # lone surrogates and the like: refused either way, tested elsewhere
     assert canonicalize(value) == expected
+
+
+# ------------------------------------------------------------------ the fast parse against the full one
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**60), max_value=2**60),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(alphabet=st.characters(codec="ascii"), max_size=8),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(st.tuples(st.sampled_from(["a", "b", "c", "~/"]), inner), max_size=4),
+    ),
+    max_leaves=30,
+)
+
+
+def _dump(value: Any) -> str:
+    """JSON text of `value`, with lists of pairs written as objects (duplicate keys included)."""
+    if isinstance(value, list) and value and all(isinstance(item, tuple) for item in value):
+        return "{" + ",".join(f"{json.dumps(key)}:{_dump(item)}" for key, item in value) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_dump(item) for item in value) + "]"
+    return json.dumps(value)
+
+
+def _outcome(parse: Any, text: str) -> Any:
+    try:
+        value = parse(text)
+    except InvalidJSON as exc:
+        return ("refused", str(exc), exc.path)
+    return ("parsed", json.dumps(value, sort_keys=True), repr(value))
+
+
+@given(_VALUES, st.sampled_from(["", " ", "\n", "NaN", "1e999", "\\u00e9", "[[[", "]"]))
+def test_the_fast_parse_agrees_with_the_full_parse(value: Any, noise: str) -> None:
+    """Whatever the fast path accepts, the full path accepts as the very same value; the rest
+    falls through to the full path, so refusals keep their pointers."""
+    from keys.canonical import _NOT_PLAIN, _parse_full, _parse_plain
+
+    for text in (_dump(value), _dump(value) + noise, _dump(value).replace("1", noise, 1)):
+        fast = _parse_plain(text)
+        if fast is not _NOT_PLAIN:
+            assert _outcome(_parse_full, text) == _outcome(lambda _, value=fast: value, text)
+        assert _outcome(parse_strict_json, text) == _outcome(_parse_full, text)
