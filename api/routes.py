@@ -76,7 +76,8 @@ async def withdraw_claim(request: Request) -> Response:
 
 async def check(request: Request) -> Response:
     state = _state(request)
-    return JSONResponse(await state.claims.check(await read_json(request, state.settings.max_body_bytes)))
+    body = await read_json(request, state.settings.max_body_bytes)
+    return Response(await state.claims.check_bytes(body), media_type="application/json")
 
 
 async def openapi(request: Request) -> Response:

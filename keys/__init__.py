@@ -15,7 +15,7 @@ from keys.canonical import canonicalize, parse_strict_json
 from keys.didkey import did_key, key_for_verification_method, resolve_did_key, verification_method_for
 from keys.ed25519 import SigningKey, VerifyingKey, read_key_file, write_key_file
 from keys.errors import InvalidJSON, InvalidKey, InvalidProof, InvalidSignature, KeyFileError, KeysError
-from keys.proofs import VerifiedProof, document_id, sign_document, verify_document
+from keys.proofs import VerifiedProof, document_id, sign_canonical, sign_document, verify_document
 
 __all__ = [
     "InvalidJSON",
@@ -36,6 +36,7 @@ __all__ = [
     "parse_strict_json",
     "read_key_file",
     "resolve_did_key",
+    "sign_canonical",
     "sign_document",
     "verification_method_for",
     "verify_document",

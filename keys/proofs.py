@@ -36,7 +36,15 @@ from keys.didkey import key_for_verification_method, verification_method_for
 from keys.ed25519 import SIGNATURE_SIZE, SigningKey, VerifyingKey
 from keys.errors import InvalidJSON, InvalidKey, InvalidProof, InvalidSignature
 
-__all__ = ["CRYPTOSUITE", "PROOF_TYPE", "VerifiedProof", "document_id", "sign_document", "verify_document"]
+__all__ = [
+    "CRYPTOSUITE",
+    "PROOF_TYPE",
+    "VerifiedProof",
+    "document_id",
+    "sign_canonical",
+    "sign_document",
+    "verify_document",
+]
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-jcs-2022"
@@ -89,18 +97,56 @@ def sign_document(
     # Canonical bytes once: they are both what is hashed and, parsed back, the detached copy returned.
     canonical_document = canonicalize(dict(document))
     unsecured: dict[str, Any] = json.loads(canonical_document)
+    context = unsecured.get("@context", _NO_CONTEXT)
+    proof = _proof(canonical_document, context, key, created, proof_purpose, method)
+    return {**unsecured, "proof": proof}
+
+
+def sign_canonical(
+    canonical_document: bytes,
+    key: SigningKey,
+    *,
+    created: datetime,
+    context: Any = None,
+    proof_purpose: str = "assertionMethod",
+) -> bytes:
+    """`sign_document` for a document already in RFC 8785 form: the signed document's JSON bytes.
+
+    For answers too large to build as dicts twice (a 10,000-item check): the caller assembles the
+    canonical bytes (and must pass the document's "@context", if any); the proof is appended as
+    the last member, so the result is valid JSON whose parse is exactly `sign_document`'s result
+    (key order aside), though not itself canonical.
+    """
+    if created.tzinfo is None or created.utcoffset() is None:
+        raise ValueError("created must be timezone-aware, so the signed time is unambiguous")
+    if not canonical_document.startswith(b"{") or not canonical_document.endswith(b"}"):
+        raise ValueError("a signed document is a JSON object")
+    method = verification_method_for(key.did)
+    proof = _proof(
+        canonical_document, _NO_CONTEXT if context is None else context, key, created, proof_purpose, method
+    )
+    separator = b"," if canonical_document != b"{}" else b""
+    return canonical_document[:-1] + separator + b'"proof":' + canonicalize(proof) + b"}"
+
+
+_NO_CONTEXT: Any = object()
+
+
+def _proof(
+    canonical_document: bytes, context: Any, key: SigningKey, created: datetime, purpose: str, method: str
+) -> dict[str, Any]:
     proof: dict[str, Any] = {
         "type": PROOF_TYPE,
         "cryptosuite": CRYPTOSUITE,
         "created": created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "verificationMethod": method,
-        "proofPurpose": proof_purpose,
+        "proofPurpose": purpose,
     }
-    if "@context" in unsecured:
-        proof["@context"] = copy.deepcopy(unsecured["@context"])
+    if context is not _NO_CONTEXT:
+        proof["@context"] = copy.deepcopy(context)
     hash_data = hashlib.sha256(canonicalize(proof)).digest() + hashlib.sha256(canonical_document).digest()
     proof["proofValue"] = "z" + b58encode(key.sign(hash_data))
-    return {**unsecured, "proof": proof}
+    return proof
 
 
 def verify_document(

@@ -105,10 +105,8 @@ class GroupCommit:
         for number, (pending, refusal) in enumerate(zip(batch, refusals, strict=True)):
             accepted = pending.accepted
             previous = used.get((accepted.author, str(accepted.model.nonce)))
-            if refusal is not None:
-                outcomes[number] = refusal
-            elif previous is not None:
-                outcomes[number] = replayed(accepted, previous)
+            if refusal is not None or previous is not None:
+                outcomes[number] = refusal if refusal is not None else replayed(accepted, str(previous))
                 continue
             used[(accepted.author, str(accepted.model.nonce))] = accepted.id
             admitted.append(number)

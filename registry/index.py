@@ -26,7 +26,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from registry import content_ids
+from registry import content_ids, urls
 from registry.authority.documents import AUTHORITY_DOCUMENT_TYPES
 from registry.authority.levels import ClaimAuthority
 from registry.authority.state import AuthorityState, ClaimFacts, parse_model
@@ -41,6 +41,7 @@ from registry.schemes import (
     NameId,
     PdqId,
     TextItem,
+    UrlId,
     exact_keys,
 )
 
@@ -51,6 +52,11 @@ DEFAULT_EMBEDDING_SPACES: Final[Mapping[str, int]] = {
     "speaker/wavlm-base-plus-sv": 512,
     "face/arcface-r100": 512,
 }
+
+
+def _url_host(key: str) -> str:
+    """The host part of a stored URL key, `url:host/path`."""
+    return key[4:].split("/", 1)[0]
 
 
 class UnknownEmbeddingSpace(ValueError):
@@ -101,6 +107,9 @@ class ClaimIndex:
         self._refs: dict[str, int] = {}
         self._views: dict[int, ClaimView] = {}
         self._exact: dict[str, set[int]] = {}
+        #: How many URL keys each host part has: a queried URL none of whose lookup hosts is here
+        #: matches no URL claim, which settles most of a crawl without building its expressions.
+        self._url_hosts: dict[str, int] = {}
         self._exact_of: dict[int, list[str]] = {}
         self._names: NameIndex[int] = NameIndex()
         self._pdq = HammingIndex(256, PDQ_RADIUS)
@@ -190,6 +199,9 @@ class ClaimIndex:
             for key in exact_keys(identifier, query=False):
                 self._exact.setdefault(key, set()).add(ref)
                 keys.append(key)
+                if key.startswith("url:"):
+                    host = _url_host(key)
+                    self._url_hosts[host] = self._url_hosts.get(host, 0) + 1
             if isinstance(identifier, PdqId):
                 for code in identifier.hashes():
                     self._pdq.add(code, ref)
@@ -220,6 +232,11 @@ class ClaimIndex:
                 refs.discard(ref)
                 if not refs:
                     del self._exact[key]
+            if key.startswith("url:"):
+                host = _url_host(key)
+                self._url_hosts[host] -= 1
+                if not self._url_hosts[host]:
+                    del self._url_hosts[host]
         self._pdq.remove(ref)
         for unit_index in self._iscc.values():
             unit_index.remove(ref)
@@ -238,7 +255,7 @@ class ClaimIndex:
     def match(self, item: Any) -> list[Hit]:
         """Every claim in force that `item` matches, with how it matched."""
         hits: list[Hit] = []
-        for key in exact_keys(item, query=True):
+        for key in self._url_keys(item) if isinstance(item, UrlId) else exact_keys(item, query=True):
             scheme, _, value = key.partition(":")
             hits += [Hit(self._views[ref], scheme, value) for ref in self.exact_refs(key)]
         if isinstance(item, PdqId):
@@ -266,6 +283,24 @@ class ClaimIndex:
                     for ref, similarity in space.search(item.vector)
                 ]
         return hits
+
+    #: Whether `_url_hosts` lists every host part of the URL keys (not so for indexes over hashes).
+    KNOWS_URL_HOSTS = True
+
+    def _url_keys(self, item: UrlId) -> list[str]:
+        """`exact_keys(item, query=True)` without the expressions of hosts that hold no URL key
+        (which can match nothing): the same hits, in the same order."""
+        if not self.KNOWS_URL_HOSTS:
+            return exact_keys(item, query=True)
+        try:
+            canonical = urls.canonicalize(item.value)
+        except urls.InvalidURL:
+            return exact_keys(item, query=True)  # raises as the reference does
+        hosts = [host for host in urls.lookup_hosts(canonical) if host in self._url_hosts]
+        if not hosts:
+            return []
+        paths = urls.lookup_paths(canonical)
+        return [f"url:{expression}" for expression in dict.fromkeys(h + p for h in hosts for p in paths)]
 
     def view(self, ref: int) -> ClaimView:
         """The claim behind an index reference."""

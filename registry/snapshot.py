@@ -26,6 +26,8 @@ hash, the signed checkpoint note of that size, the embedding spaces, and a table
     url/domains               JSON: [ordinal, domain] pairs, the last two labels of every host a
                               URL key names, so that a batch of URLs can skip the full lookup
                               for every URL on a domain nobody registered
+    url/keys, url/key_claims  every URL key in clear and its claim's ordinal, so that a batch of
+                              URLs is matched with array operations (optional: `snapshot_urls`)
     pdq/codes, pdq/claims     PDQ hashes (256 bits, each claim's dihedral variants included)
     iscc/KIND/codes, …/claims ISCC similarity units (64 bits) per unit kind
     names                     JSON: [ordinal, name] pairs
@@ -60,7 +62,7 @@ import numpy.typing as npt
 import keys
 from keys import merkle
 from keys.note import Checkpoint, InvalidCheckpoint, InvalidNote, NoteVerifier, open_note, sign_note
-from registry import content_ids
+from registry import content_ids, snapshot_urls
 from registry.authority.levels import ClaimAuthority
 from registry.authority.state import AuthorityState, ClaimFacts
 from registry.checking import ClaimView, Hit
@@ -142,6 +144,7 @@ class SnapshotData:
     exact_hashes: U64 = field(default_factory=lambda: np.empty(0, np.uint64))
     exact_claims: Ordinals = field(default_factory=lambda: np.empty(0, np.uint32))
     url_domains: list[tuple[int, str]] = field(default_factory=list)
+    url_keys: snapshot_urls.UrlKeys = field(default_factory=list)  # None: a file from before `url/keys`
     pdq_codes: Bytes2D = field(default_factory=lambda: np.empty((0, 32), np.uint8))
     pdq_claims: Ordinals = field(default_factory=lambda: np.empty(0, np.uint32))
     iscc: IsccRows = field(default_factory=dict)
@@ -208,6 +211,7 @@ class SnapshotData:
             exact_hashes=exact_hashes,
             exact_claims=exact_claims,
             url_domains=sorted({(int(remap[o]), domain) for o, domain in self.url_domains}),
+            url_keys=snapshot_urls.moved_keys(self.url_keys, remap),
             pdq_codes=self.pdq_codes[pdq_order],
             pdq_claims=pdq_claims.astype(dtype),
             iscc=iscc,
@@ -244,6 +248,7 @@ class SnapshotData:
             exact_hashes=self.exact_hashes[exact_mask],
             exact_claims=exact_claims,
             url_domains=[(int(remap[o]), domain) for o, domain in self.url_domains if keep[o]],
+            url_keys=snapshot_urls.kept_keys(self.url_keys, keep, remap),
             pdq_codes=self.pdq_codes[pdq_mask],
             pdq_claims=pdq_claims,
             iscc=iscc,
@@ -279,6 +284,7 @@ class SnapshotData:
             exact_hashes=np.concatenate([self.exact_hashes, added.exact_hashes]),
             exact_claims=joined(self.exact_claims, added.exact_claims),
             url_domains=[*self.url_domains, *((o + shift, domain) for o, domain in added.url_domains)],
+            url_keys=snapshot_urls.joined_keys(self.url_keys, added.url_keys, shift),
             pdq_codes=np.concatenate([self.pdq_codes, added.pdq_codes]),
             pdq_claims=joined(self.pdq_claims, added.pdq_claims),
             iscc=iscc,
@@ -297,6 +303,8 @@ class SnapshotData:
             out += [("exact/hashes", self.exact_hashes.astype("<u8")), ("exact/claims", self.exact_claims)]
         if self.url_domains:
             out.append(("url/domains", keys.canonicalize([[o, domain] for o, domain in self.url_domains])))
+        if self.url_keys:
+            out += snapshot_urls.url_key_sections(self.url_keys, _ordinal_dtype(len(self.claims)))
         if len(self.pdq_claims):
             out += [("pdq/codes", self.pdq_codes), ("pdq/claims", self.pdq_claims)]
         for kind in sorted(self.iscc):
@@ -331,6 +339,7 @@ class SnapshotData:
                 data.url_domains = [(int(o), str(domain)) for o, domain in pairs]
                 if any(not 0 <= o < count for o, _ in data.url_domains):
                     raise InvalidSnapshot("url/domains: a domain of a claim that is not in the snapshot")
+            data.url_keys = snapshot_urls.read_url_keys(sections, count, has_urls=bool(data.url_domains))
             if "pdq/codes" in sections:
                 data.pdq_codes = _array(sections["pdq/codes"])
                 data.pdq_claims = _ordinals(sections, "pdq/claims", count, len(data.pdq_codes))
@@ -430,6 +439,7 @@ def build(
     listed: list[dict[str, Any]] = []
     exact: list[tuple[int, int]] = []
     domains: list[tuple[int, str]] = []
+    url_keys: list[tuple[int, str]] = []
     pdq: list[tuple[bytes, int]] = []
     iscc: dict[str, list[tuple[bytes, int]]] = {}
     names: list[tuple[int, str]] = []
@@ -454,6 +464,7 @@ def build(
                 exact.append((key_hash(key), ordinal))
                 if key.startswith("url:"):
                     domains.append((ordinal, url_domain(key[4:].split("/", 1)[0])))
+                    url_keys.append((ordinal, key[4:]))
             if isinstance(identifier, PdqId):
                 pdq += [(code, ordinal) for code in identifier.hashes()]
             elif isinstance(identifier, IsccId):
@@ -475,6 +486,7 @@ def build(
         exact_hashes=np.array([h for h, _ in exact], dtype=np.uint64),
         exact_claims=np.array([o for _, o in exact], dtype=dtype),
         url_domains=domains,
+        url_keys=url_keys,
         pdq_codes=_codes([code for code, _ in pdq], 32),
         pdq_claims=np.array([o for _, o in pdq], dtype=dtype),
         iscc={
@@ -849,6 +861,9 @@ class SnapshotIndex(ClaimIndex):
     so a client that checks only URLs never pays for them.
     """
 
+    #: Only hashes of the keys are at hand, so every URL's expressions are looked up.
+    KNOWS_URL_HOSTS = False
+
     def __init__(self, data: SnapshotData, spaces: Mapping[str, int]) -> None:
         super().__init__(spaces)
         self.data = data
@@ -891,5 +906,5 @@ class SnapshotIndex(ClaimIndex):
             self._embeddings[space_name] = space
         self._similarity_loaded = True
 
-    def apply(self, index: int, entry: bytes) -> None:
+    def apply(self, index: int, entry: bytes, known: tuple[str, Claim] | None = None) -> None:
         raise TypeError("a snapshot index is not replayed from the log")

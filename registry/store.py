@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import keys
-from registry.checking import DEFAULT_MAX_ITEMS, decide, validate_check_request
+from registry.answers import AnswerItems, signed_answer
+from registry.checking import DEFAULT_MAX_ITEMS, validate_check_request
 from registry.documents import Claim, ClaimWithdrawal, InvalidDocument, format_timestamp, parse_timestamp
 from registry.errors import (
     AlreadyWithdrawn,
@@ -227,6 +228,12 @@ class ClaimStore:
 
     async def check(self, body: object) -> dict[str, Any]:
         """Decide every item against the claims in force at the log's current checkpoint; signed."""
+        answer: dict[str, Any] = json.loads(await self.check_bytes(body))
+        return answer
+
+    async def check_bytes(self, body: object) -> bytes:
+        """`check`'s signed answer as JSON bytes, built from one decision per distinct set of hits
+        (`registry.answers`)."""
         if (
             isinstance(body, dict)
             and isinstance(body.get("items"), list)
@@ -248,22 +255,17 @@ class ClaimStore:
         now = self.clock()
         at = parse_timestamp(request.at) if request.at else now
         async with self.replayed() as tree_size:
-            items = [
-                decide(
-                    item,
-                    self.index.match(item),
-                    at=at,
-                    purpose=request.purpose,
-                    territory=request.territory,
-                    min_authority=request.min_authority,
-                )
-                for item in request.items
-            ]
-            disputed = self.index.disputed
-            for match in (m for item in items for m in item["matches"] if m["claim"] in disputed):
-                match["disputed"] = True  # as logged up to the answer's tree size
+            items = AnswerItems(
+                at=at,
+                purpose=request.purpose,
+                territory=request.territory,
+                min_authority=request.min_authority,
+                disputed=set(self.index.disputed),
+            )
+            for item in request.items:
+                items.add(item, self.index.match(item))
         root = await self.log.root(tree_size)
-        answer: dict[str, Any] = {
+        envelope: dict[str, Any] = {
             "type": "CheckAnswer",
             "registry": self.signer.did,
             "checked_at": format_timestamp(now),
@@ -271,13 +273,12 @@ class ClaimStore:
             "checkpoint": {"origin": self.log.origin, "tree_size": tree_size, "root_hash": b64(root)},
         }
         if request.purpose:
-            answer["purpose"] = request.purpose
+            envelope["purpose"] = request.purpose
         if request.territory:
-            answer["territory"] = request.territory
+            envelope["territory"] = request.territory
         if request.min_authority:
-            answer["min_authority"] = request.min_authority
-        answer["items"] = items
-        return keys.sign_document(answer, self.signer, created=now)
+            envelope["min_authority"] = request.min_authority
+        return signed_answer(envelope, items, self.signer, now)
 
     async def _record(self, claim_id: str) -> ClaimRecord:
         record = await ClaimRecord.get_or_none(id=claim_id) if is_document_id(claim_id) else None

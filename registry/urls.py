@@ -22,6 +22,7 @@ be passed decoded with ``errors="surrogateescape"`` so that its original bytes a
 from __future__ import annotations
 
 import encodings.idna
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -111,6 +112,7 @@ class CanonicalURL:
         return f"{self.host}{self.path}{query}"
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a check parses each URL twice: validating it, then matching
 def canonicalize(url: str) -> CanonicalURL:
     """Canonicalise an http(s) URL as Safe Browsing v4 does; raise `InvalidURL` if it cannot be.
 
@@ -201,20 +203,29 @@ def lookup_expressions(url: str | CanonicalURL) -> list[str]:
      'b.c/1/2.html?param=1', 'b.c/1/2.html', 'b.c/', 'b.c/1/']
     """
     canonical = url if isinstance(url, CanonicalURL) else canonicalize(url)
+    paths = lookup_paths(canonical)
+    return list(dict.fromkeys(host + prefix for host in lookup_hosts(canonical) for prefix in paths))
+
+
+def lookup_hosts(canonical: CanonicalURL) -> list[str]:
+    """The host parts of `lookup_expressions`, in order: the host, then its suffixes."""
     hosts = [canonical.host]
     if not _is_ip_host(canonical.host):
         labels = canonical.host.split(".")
         for count in range(min(len(labels), _HOST_SUFFIX_COMPONENTS), 1, -1):
             hosts.append(".".join(labels[-count:]))
+    return hosts
 
+
+def lookup_paths(canonical: CanonicalURL) -> list[str]:
+    """The path parts of `lookup_expressions`, in order: with the query, without, then prefixes."""
     path = canonical.path
     paths = [] if canonical.query is None else [f"{path}?{canonical.query}"]
     paths.append(path)
     directories = path.split("/")[1:-1]  # components followed by a "/"
     for depth in range(min(len(directories) + 1, _PATH_PREFIXES)):
         paths.append("/" + "".join(f"{component}/" for component in directories[:depth]))
-
-    return list(dict.fromkeys(host + prefix for host in hosts for prefix in paths))
+    return paths
 
 
 def claim_expression(url: str) -> str:

@@ -183,3 +183,23 @@ async def test_a_batch_that_meets_a_race_retries_its_filings_one_by_one(
     verifier = await note_verifier(api)
     verify_in_checkpoint(outcomes[0], first, verifier)
     verify_in_checkpoint(outcomes[2], third, verifier)
+
+
+async def test_a_retired_key_files_nothing_in_a_bulk_while_the_rest_goes_in(
+    api: httpx.AsyncClient, alice: keys.SigningKey, mallory: keys.SigningKey, clock: Clock
+):
+    from registry.authority.documents import new_rotation
+
+    successor = keys.SigningKey.generate()
+    rotation = keys.sign_document(
+        new_rotation(alice.did, successor.did, created=clock.now), alice, created=clock.now
+    )
+    assert (await api.post("/v1/authority", content=body(rotation))).status_code == 201
+    by_alice = signed_claim(alice, clock.now, urls=("https://alice.example/",))
+    by_mallory = signed_claim(mallory, clock.now, urls=("https://mallory.example/",))
+    answer = (await post(api, bulk(body(by_alice), body(by_mallory)))).json()
+    assert [r["status"] for r in answer["results"]] == [409, 201]
+    assert answer["results"][0]["type"].endswith("/key-retired")
+    assert await ClaimRecord.all().count() == 1
+    single = await post(api, body(signed_claim(alice, clock.now)))
+    assert single.status_code == 409 and single.json()["type"].endswith("/key-retired")
