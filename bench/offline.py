@@ -11,7 +11,8 @@ Rows measured, each over the same queries (raw URLs as a crawler or a dataset ha
                   hash and bisect every URL;
 * decide_urls     the Python batch path (one regex and a host lookup per URL, full lookup only on
                   registered hosts);
-* decide_batch    the Arrow path `kotowari filter` uses (vectorised host extraction).
+* decide_batch    the array path `kotowari filter` uses (`crawler_client.url_batch`: domain,
+                  host and path lookups over the batch's bytes, no Python per row).
 
 Also: snapshot size per exact key, and open (mmap + verify) time.
 """

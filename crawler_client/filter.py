@@ -5,24 +5,28 @@ batches flow: `kotowari filter` over Parquet, CSV or JSON-lines files, DuckDB, S
 `mapInArrow`, Ray Data's `map_batches` (see `batch_filter`). Memory is bounded by the batch size,
 whatever the file size.
 
-For URLs most rows are settled without Python per row: the domain (last two host labels) of every
-"simple" http(s) URL is extracted with one vectorised regular expression and looked up in the
-snapshot's set of registered domains; only rows on a registered domain (or URLs that need real
-canonicalisation: escapes, IP addresses, userinfo, …) go through the full Safe Browsing lookup —
-exactly what `Snapshot.check` would do for them.
+URLs are matched without Python per row (`crawler_client.url_batch`): rows on domains nobody
+registered are settled first; the rest, when already canonical, have their Safe Browsing lookup
+expressions matched against the snapshot's URL keys with array operations. Only URLs that need
+real canonicalisation (escapes, IP addresses, userinfo, dot segments, …) and sit on a registered
+domain go through `Snapshot.decide_urls`, row by row. Either way a row's answer is computed once
+per distinct set of claims and keys it matched (`crawler_client.match_sets`), by the registry's
+own `decide`: exactly what `Snapshot.check` would say for it.
 
 Rows whose value cannot be checked (null, not a URL, not a SHA-256) are `invalid`: they are counted
 and reported, and kept or dropped only as the caller says.
 
 `min_authority` (`decide_batch`, `batch_filter`, `kotowari filter --min-authority`) counts only
 claims of at least that authority, as `Snapshot.check(..., min_authority=…)` does; rows on domains
-nobody registered are unknown whatever the minimum, so the fast path is unchanged. Each matched
-row's claims come with their authority (`BatchDecisions.matches`), which the manifest records.
+nobody registered are unknown whatever the minimum. Each matched row's claims come with their
+authority (`BatchDecisions.matches`), which the manifest records.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,15 +39,10 @@ import pyarrow.compute as pc
 
 from crawler_client.core import minimum_authority
 from crawler_client.errors import KotowariError
-from crawler_client.snapshot import (
-    DECISION_CODES,
-    INVALID,
-    RESERVED,
-    SIMPLE_URL,
-    SIMPLE_URL_MAX_BYTES,
-    Snapshot,
-    UrlDecisions,
-)
+from crawler_client.match_sets import Decisions, MatchSet, MatchSets, first_hits
+from crawler_client.snapshot import DECISION_CODES, INVALID, RESERVED, SIMPLE_URL_MAX_BYTES, Snapshot
+from crawler_client.url_batch import CANDIDATE, NULL, OTHER, Hits, UrlMatcher
+from registry.snapshot import SnapshotData
 from registry.vocabulary import Use
 
 __all__ = ["SCHEMES", "BatchDecisions", "FilterError", "Tally", "batch_filter", "decide_batch", "kept_mask"]
@@ -57,17 +56,7 @@ class FilterError(KotowariError):
     """The dataset cannot be filtered as asked (missing column, wrong type, unreadable file)."""
 
 
-@dataclass(frozen=True)
-class BatchDecisions:
-    """Per row of a batch: a code from `DECISION_CODES`, and the claims of the rows that matched.
-
-    `matches` names, for the same rows, each claim with its `authority` for the key matched (and
-    `"counted": false` below the `min_authority` asked), as `Snapshot.check` gives them.
-    """
-
-    codes: npt.NDArray[np.int8]
-    claims: dict[int, list[str]]
-    matches: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+BatchDecisions = Decisions  # per row: a code from DECISION_CODES, and the set of matches it has
 
 
 @dataclass
@@ -122,26 +111,81 @@ def decide_batch(
     values = string_column(batch, column)
     options: dict[str, Any] = {"at": moment, "territory": territory, "min_authority": min_authority}
     if scheme == "sha256":
-        found = snapshot.decide_sha256(values.to_pylist(), purpose, **options)
-        return BatchDecisions(found.codes, found.claims, found.matches)
-    codes = np.zeros(len(values), dtype=np.int8)
-    extracted = pc.extract_regex(values, pattern=SIMPLE_URL)
-    short = pc.less_equal(pc.binary_length(values), SIMPLE_URL_MAX_BYTES)
-    simple = np.asarray(pc.fill_null(pc.and_(pc.is_valid(extracted), short), False))
-    domains = pc.utf8_lower(pc.struct_field(extracted, "domain"))
-    registered = pa.array(sorted(snapshot.domains), pa.string())
-    candidate = np.asarray(pc.fill_null(pc.is_in(domains, value_set=registered), False))
-    slow = np.nonzero(~simple | candidate)[0]
-    claims: dict[int, list[str]] = {}
-    matches: dict[int, list[dict[str, Any]]] = {}
+        return snapshot.decide_sha256(values.to_pylist(), purpose, **options)
+    matcher = _matcher(snapshot)
+    stage = matcher.stage(values, SIMPLE_URL_MAX_BYTES)
+    result = Decisions.empty(len(values))
+    result.codes[stage.outcome == NULL] = INVALID
+    candidates = np.flatnonzero(stage.outcome == CANDIDATE)
+    slow = np.flatnonzero(stage.outcome == OTHER)
+    if len(candidates) and matcher.has_keys:
+        canonical, hits = matcher.expressions(values, stage, candidates)
+        slow = np.union1d(slow, candidates[~canonical])
+        _place_hits(result, hits, matcher, snapshot.match_sets(purpose, **options))
+    elif len(candidates):
+        slow = np.union1d(slow, candidates)
     if len(slow):
-        subset: UrlDecisions = snapshot.decide_urls(
-            pc.take(values, pa.array(slow)).to_pylist(), purpose, **options
+        rows = pa.array(slow)
+        result.place(slow, snapshot.decide_urls(pc.take(values, rows).to_pylist(), purpose, **options))
+    return result
+
+
+_MATCHERS: weakref.WeakKeyDictionary[Snapshot, tuple[weakref.ref[SnapshotData], UrlMatcher]] = (
+    weakref.WeakKeyDictionary()
+)
+_MATCHERS_LOCK = threading.Lock()
+
+
+def _matcher(snapshot: Snapshot) -> UrlMatcher:
+    """The snapshot's URL lookup tables, built on its first batch (once, whatever the threads)."""
+    with _MATCHERS_LOCK:
+        data, found = _MATCHERS.get(snapshot, (None, None))
+        if found is None or data is None or data() is not snapshot.data:  # new, or closed since
+            domains = (domain for _, domain in snapshot.data.url_domains)
+            found = UrlMatcher(domains, snapshot.data.url_keys)
+            _MATCHERS[snapshot] = (weakref.ref(snapshot.data), found)
+        return found
+
+
+def _place_hits(result: Decisions, hits: Hits, matcher: UrlMatcher, sets: MatchSets) -> None:
+    """Write into `result` the answer of each row hit, one `MatchSet` per distinct (claim, key) set."""
+    if not len(hits.rows):
+        return
+    counts = matcher.claim_start[hits.keys + 1] - matcher.claim_start[hits.keys]
+    each = np.repeat(np.arange(len(hits.keys)), counts)
+    within = np.arange(len(each)) - np.repeat(np.cumsum(counts) - counts, counts)
+    ordinals = matcher.claim_ordinals[matcher.claim_start[hits.keys][each] + within]
+    rows, ranks, keys = hits.rows[each], hits.ranks[each], hits.keys[each]
+    first = first_hits(rows, ordinals, ranks)  # by row, then ordinal
+    rows, ordinals, keys = rows[first], ordinals[first], keys[first]
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    sizes = np.diff(np.r_[starts, len(rows)])
+    single = starts[sizes == 1]
+    codes = ordinals[single] * len(matcher.keys) + keys[single]
+    distinct, position = np.unique(codes, return_inverse=True)
+    known = sets.by_code
+    found: list[MatchSet] = [known.get(code) or _single(sets, matcher, code) for code in distinct.tolist()]
+    groups = np.empty(len(starts), dtype=np.int32)
+    groups[sizes == 1] = position
+    several = np.flatnonzero(sizes > 1)
+    for number in several.tolist():  # rows matching several claims: fewer, each its own tuple
+        begin, end = int(starts[number]), int(starts[number] + sizes[number])
+        pairs = tuple(
+            zip(ordinals[begin:end].tolist(), (matcher.keys[k] for k in keys[begin:end]), strict=True)
         )
-        codes[slow] = subset.codes
-        claims = {int(slow[row]): ids for row, ids in subset.claims.items()}
-        matches = {int(slow[row]): found for row, found in subset.matches.items()}
-    return BatchDecisions(codes, claims, matches)
+        groups[number] = len(found)
+        found.append(sets.get("url", pairs))
+    hit_rows = rows[starts]
+    result.groups[hit_rows] = groups + len(result.sets)
+    result.codes[hit_rows] = np.array([s.code for s in found], dtype=np.int8)[groups]
+    result.sets = [*result.sets, *found]
+
+
+def _single(sets: MatchSets, matcher: UrlMatcher, code: int) -> MatchSet:
+    """The set of one claim (ordinal) and one key, `code` = ordinal * keys + key."""
+    ordinal, key = divmod(code, len(matcher.keys))
+    found = sets.by_code[code] = sets.single("url", ordinal, matcher.keys[key])
+    return found
 
 
 def kept_mask(codes: npt.NDArray[np.int8], invalid: InvalidRows = "drop") -> npt.NDArray[np.bool_]:

@@ -34,6 +34,7 @@ __all__ = [
     "MANIFEST_VERSION",
     "ManifestInvalid",
     "RemovedRows",
+    "removed_lines",
     "sign_manifest",
     "verify_manifest",
 ]
@@ -73,6 +74,31 @@ class RemovedRows:
             self.rows = []
         self._line(entry)
 
+    def add_batch(self, first_row: int, rows: Any, values: Any, decisions: Any, lines: Any = None) -> None:
+        """The removed or invalid `rows` of a batch (`values`, an Arrow string array, holds theirs).
+
+        `rows` are a NumPy array of positions in the batch, `decisions` the batch's
+        (`BatchDecisions`), `lines` what `removed_lines` makes of them, if it was made already (on
+        another thread). Up to `INLINE_LIMIT` rows go in one by one; the sidecar lines are written
+        as `removed_lines` makes them: the bytes `add` would write, row by row.
+        """
+        codes = decisions.codes[rows]
+        done = 0
+        while done < len(rows) and self._handle is None:  # inline (as dictionaries) until the limit
+            row = int(rows[done])
+            group = int(decisions.groups[row])
+            matches = decisions.sets[group].matches if group >= 0 else []
+            self.add(first_row + row, values[done].as_py(), _DECISIONS[int(codes[done])], matches)
+            done += 1
+        if done < len(rows):
+            if lines is None:
+                lines = removed_lines(first_row, rows, values, decisions)
+            data = _joined(lines.slice(done))
+            assert self._handle is not None
+            self._handle.write(data)
+            self._digest.update(data)
+            self.count += len(rows) - done
+
     def _line(self, entry: dict[str, Any]) -> None:
         assert self._handle is not None
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str).encode() + b"\n"
@@ -85,6 +111,76 @@ class RemovedRows:
             return {"count": self.count, "rows": self.rows}
         self._handle.close()
         return {"count": self.count, "file": self.sidecar.name, "sha256": self._digest.hexdigest()}
+
+
+_DECISIONS: Final = ("unknown", "y", "n", "invalid")  # by DECISION_CODES
+
+
+def removed_lines(first_row: int, rows: Any, values: Any, decisions: Any) -> Any:
+    """The sidecar lines of these rows (an Arrow string array, one line each), as `add` writes them:
+    `json.dumps(entry, ensure_ascii=False, separators=(",", ":"))`, built with Arrow kernels, the
+    claims of each set of matches serialised once. Arguments as `RemovedRows.add_batch` takes them.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = values.cast(pa.string())  # a fresh array from `take`: its own, contiguous buffers
+    escaped = _escaped_rows(values)
+    if len(escaped):  # rare: json writes what needs escaping (without the quotes added below)
+        texts = pc.take(values, pa.array(escaped)).to_pylist()
+        mask = np.zeros(len(values), dtype=bool)
+        mask[escaped] = True
+        dumped = pa.array([json.dumps(text, ensure_ascii=False)[1:-1] for text in texts], pa.string())
+        values = pc.replace_with_mask(values, pa.array(mask), dumped)
+    groups, codes = decisions.groups[rows], decisions.codes[rows]
+    claims = pa.array([s.claims_json() for s in decisions.sets] + [""], pa.string())
+    named = pa.array([f',"decision":"{name}"' for name in _DECISIONS], pa.string())
+    lines = pc.binary_join_element_wise(
+        '{"row":',
+        pc.cast(pa.array(first_row + rows.astype(np.int64)), pa.string()),
+        ',"value":"',
+        values,  # a null value makes a null line, written below
+        '"',
+        pc.take(named, pa.array(codes.astype(np.int32))),
+        pc.take(claims, pa.array(np.where(groups >= 0, groups, len(decisions.sets)))),
+        "}\n",
+        "",
+    )
+    if lines.null_count:
+        nulls = np.flatnonzero(np.asarray(lines.is_null()))
+        entries = []
+        for n in nulls.tolist():
+            entry: dict[str, Any] = {"row": first_row + int(rows[n]), "value": None}
+            entry["decision"] = _DECISIONS[int(codes[n])]
+            if decisions.sets and groups[n] >= 0 and decisions.sets[groups[n]].matches:
+                entry["claims"] = decisions.sets[groups[n]].matches
+            entries.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str) + "\n")
+        lines = pc.replace_with_mask(lines, lines.is_null(), pa.array(entries, pa.string()))
+    return lines
+
+
+def _escaped_rows(values: Any) -> Any:
+    """Rows holding a character JSON escapes (with ensure_ascii=False): '"', '\\', U+0000-U+001F."""
+    import numpy as np
+
+    buffers = values.buffers()
+    if buffers[2] is None or not len(values):
+        return np.empty(0, dtype=np.int64)
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
+    data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    at = np.flatnonzero((data < 0x20) | (data == 0x22) | (data == 0x5C)) + offsets[0]
+    return np.unique(np.searchsorted(offsets, at, side="right") - 1)
+
+
+def _joined(lines: Any) -> bytes:
+    """The bytes of these lines, one after the other."""
+    import numpy as np
+
+    if not len(lines):
+        return b""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4)
+    return memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])].tobytes()
 
 
 def sign_manifest(

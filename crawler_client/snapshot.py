@@ -24,8 +24,8 @@ import mmap
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -36,14 +36,14 @@ import numpy.typing as npt
 from crawler_client.client import Client
 from crawler_client.core import WitnessPolicy, minimum_authority
 from crawler_client.errors import KotowariError, RegistryProblem
+from crawler_client.match_sets import DECISION_CODES, Decisions, MatchSets, grouped, match_summary
 from keys import merkle
 from keys.cosignature import CosignatureVerifier
 from registry import urls
-from registry.checking import Hit, decide, validate_check_request
+from registry.checking import decide, validate_check_request
 from registry.documents import InvalidDocument, format_timestamp
 from registry.identifiers import InvalidIdentifier, normalize_sha256
 from registry.index import UnknownEmbeddingSpace
-from registry.schemes import Sha256Id, UrlId
 from registry.snapshot import (
     FULL_MAGIC,
     InvalidSnapshot,
@@ -70,8 +70,6 @@ __all__ = [
     "pull",
 ]
 
-#: Batch decisions as small integers: what `UrlDecisions.codes` holds.
-DECISION_CODES: Final = {"unknown": 0, "y": 1, "n": 2, "invalid": 3}
 UNKNOWN, ALLOWED, RESERVED, INVALID = 0, 1, 2, 3
 
 #: An http(s) URL whose host Safe Browsing canonicalisation can only lowercase: letters, digits and
@@ -92,26 +90,7 @@ class SnapshotRefused(KotowariError):
     """A snapshot or delta that failed verification, or a local file that is not a snapshot."""
 
 
-@dataclass(frozen=True)
-class UrlDecisions:
-    """Per value of a batch: a code from DECISION_CODES and, where claims matched, their ids.
-
-    `matches` has, for the same rows, each matching claim's id and `authority` (the levels it
-    holds for the key matched, as `check` gives them), and `"counted": false` for a claim below
-    the `min_authority` asked.
-    """
-
-    codes: npt.NDArray[np.int8]
-    claims: dict[int, list[str]]
-    matches: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-
-
-def match_summary(match: Mapping[str, Any]) -> dict[str, Any]:
-    """What a batch keeps of one match of a check answer: the claim, its authority, whether it counted."""
-    summary: dict[str, Any] = {"claim": match["claim"], "authority": list(match["authority"])}
-    if "counted" in match:
-        summary["counted"] = match["counted"]
-    return summary
+UrlDecisions = Decisions  # per URL of a batch: codes, and claims and matches per set
 
 
 class Snapshot:
@@ -123,6 +102,7 @@ class Snapshot:
         self.index = SnapshotIndex(data, state.spaces)
         self._mapping = mapping
         self.domains = frozenset(domain for _, domain in data.url_domains)
+        self._match_sets: dict[tuple[Any, ...], MatchSets] = {}
         self.disputed = frozenset(str(claim["id"]) for claim in data.claims if claim.get("disputed"))
 
     @classmethod
@@ -242,10 +222,10 @@ class Snapshot:
         """The decision for `purpose` of each URL (None or unparsable: INVALID), without items.
 
         URLs on hosts nobody registered are settled by one dictionary lookup per host; the rest are
-        canonicalised, expanded and decided exactly as `check` does (`min_authority` included).
+        canonicalised, expanded and decided exactly as `check` does (`min_authority` included),
+        once per distinct set of matches (`match_sets`).
         """
-        min_authority = minimum_authority(min_authority)
-        moment = at or datetime.now(UTC)
+        sets = self.match_sets(purpose, at=at, territory=territory, min_authority=min_authority)
         listed = list(values)
         codes = np.zeros(len(listed), dtype=np.int8)
         lookups: list[str] = []  # every expression of every URL left to look up, and its row
@@ -270,17 +250,7 @@ class Snapshot:
                 continue
             lookups += expressions
             owners += [row] * len(expressions)
-        return self._decide_keys(
-            "url",
-            lambda row: UrlId(scheme="url", value=str(listed[row])),
-            lookups,
-            owners,
-            codes,
-            purpose,
-            moment,
-            territory,
-            min_authority,
-        )
+        return self._decide_keys("url", lookups, owners, codes, sets)
 
     def decide_sha256(
         self,
@@ -292,7 +262,7 @@ class Snapshot:
         min_authority: str | None = None,
     ) -> UrlDecisions:
         """`decide_urls` for SHA-256 hex digests (what the registry refuses is INVALID)."""
-        min_authority = minimum_authority(min_authority)
+        sets = self.match_sets(purpose, at=at, territory=territory, min_authority=min_authority)
         listed = list(values)
         codes = np.zeros(len(listed), dtype=np.int8)
         lookups: list[str] = []
@@ -307,61 +277,53 @@ class Snapshot:
                 continue
             lookups.append(digest)
             owners.append(row)
-        return self._decide_keys(
-            "sha256",
-            lambda row: Sha256Id(scheme="sha256", value=str(listed[row]).lower()),
-            lookups,
-            owners,
-            codes,
-            purpose,
-            at or datetime.now(UTC),
-            territory,
-            min_authority,
-        )
+        return self._decide_keys("sha256", lookups, owners, codes, sets)
+
+    def match_sets(
+        self,
+        purpose: Use,
+        *,
+        at: datetime | None = None,
+        territory: str | None = None,
+        min_authority: str | None = None,
+    ) -> MatchSets:
+        """The answers per set of matches for one question, shared by every batch that asks it."""
+        minimum = minimum_authority(min_authority)
+        moment = at or datetime.now(UTC)
+        question = (purpose, moment, territory, minimum)
+        found = self._match_sets.get(question)
+        if found is None:
+            if len(self._match_sets) >= 8:
+                self._match_sets.clear()
+            found = self._match_sets[question] = MatchSets(
+                self.index.view, purpose=purpose, at=moment, territory=territory, min_authority=minimum
+            )
+        return found
 
     def _decide_keys(
-        self,
-        scheme: str,
-        item_of: Callable[[int], Any],
-        lookups: list[str],
-        owners: list[int],
-        codes: npt.NDArray[np.int8],
-        purpose: Use,
-        moment: datetime,
-        territory: str | None,
-        min_authority: str | None = None,
+        self, scheme: str, lookups: list[str], owners: list[int], codes: npt.NDArray[np.int8], sets: MatchSets
     ) -> UrlDecisions:
-        """Look up every `scheme:lookup` key at once (`owners` gives its row), then decide the rows hit."""
+        """Look up every `scheme:lookup` key at once (`owners` gives its row), then decide the rows hit.
+
+        A row's answer depends only on the first key that hit each claim (what `decide` keeps).
+        """
         hashes = np.fromiter((key_hash(f"{scheme}:{key}") for key in lookups), np.uint64, len(lookups))
         first = np.searchsorted(self.data.exact_hashes, hashes, side="left")
         last = np.searchsorted(self.data.exact_hashes, hashes, side="right")
-        hits: dict[int, list[Hit]] = {}
+        found: dict[int, dict[int, str]] = {}
         for position in np.nonzero(last > first)[0].tolist():
-            ordinals = self.data.exact_claims[first[position] : last[position]]
-            found = hits.setdefault(owners[position], [])
-            found += [Hit(self.index.view(int(o)), scheme, lookups[position]) for o in ordinals]
-        claims: dict[int, list[str]] = {}
-        matches: dict[int, list[dict[str, Any]]] = {}
-        for row, found in hits.items():
-            answer = decide(
-                item_of(row),
-                found,
-                at=moment,
-                purpose=purpose,
-                territory=territory,
-                min_authority=min_authority,
-            )
-            codes[row] = DECISION_CODES[answer["decision"]]
-            if answer["matches"]:
-                claims[row] = [match["claim"] for match in answer["matches"]]
-                matches[row] = [match_summary(match) for match in answer["matches"]]
-        return UrlDecisions(codes, claims, matches)
+            seen = found.setdefault(owners[position], {})
+            for ordinal in self.data.exact_claims[first[position] : last[position]].tolist():
+                seen.setdefault(int(ordinal), lookups[position])
+        rows = np.fromiter(found, dtype=np.intp, count=len(found))
+        return grouped(codes, rows, [sets.get(scheme, tuple(sorted(found[row].items()))) for row in found])
 
     def close(self) -> None:
         if self._mapping is not None:
             self.data = SnapshotData()
             self.index = SnapshotIndex(self.data, self.state.spaces)
             self.domains = frozenset()
+            self._match_sets = {}
             with contextlib.suppress(BufferError):  # arrays still viewing the map keep it open
                 self._mapping.close()
             self._mapping = None

@@ -150,6 +150,7 @@ class SnapshotData:
     iscc: IsccRows = field(default_factory=dict)
     names: list[tuple[int, str]] = field(default_factory=list)
     embeddings: EmbeddingRows = field(default_factory=dict)
+    views: list[ClaimView] = field(default_factory=list, repr=False, compare=False)  # of a file's claims
 
     @property
     def ids(self) -> list[str]:
@@ -364,8 +365,7 @@ class SnapshotData:
                 data.names = [(int(o), str(name)) for o, name in pairs]
                 if any(not 0 <= o < count for o, _ in data.names):
                     raise InvalidSnapshot("names: a name of a claim that is not in the snapshot")
-            for claim in data.claims:
-                _view(claim)
+            data.views = [_view(claim) for claim in data.claims]  # each claim checked, kept for the index
             return data
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, InvalidSnapshot):
@@ -868,8 +868,8 @@ class SnapshotIndex(ClaimIndex):
         super().__init__(spaces)
         self.data = data
         self.position = -1  # not replayed from a log
-        for ordinal, claim in enumerate(data.claims):
-            view = _view(claim)
+        views = data.views if len(data.views) == len(data.claims) else [_view(c) for c in data.claims]
+        for ordinal, view in enumerate(views):
             self._refs[view.id] = ordinal
             self._views[ordinal] = view
         self._similarity_loaded = False
