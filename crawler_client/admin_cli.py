@@ -11,7 +11,6 @@ sealed personal parts, keeps their commitments, and appends a `PersonalDataErasu
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
 from crawler_client.cli_support import Parser, UsageError, print_json
@@ -56,6 +55,8 @@ async def _erase(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_admin_erase(args: argparse.Namespace) -> int:
     if args.notice is None and not args.document:
         raise UsageError("name the notice, or --document for an operator registration's personal part")
+    import asyncio
+
     try:
         receipt = asyncio.run(_erase(args))
     except ImportError as exc:

@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from crawler_client.audit import DEFAULT_SAMPLE, AuditError, Auditor
+from crawler_client.audit.report import DEFAULT_SAMPLE, AuditError
 from crawler_client.cli_support import Negative, UsageError, print_json, registry_flag
 
 __all__ = ["TerminalProgress", "cmd_log_audit", "register_log_audit"]
@@ -51,6 +51,8 @@ class TerminalProgress:
 def cmd_log_audit(args: argparse.Namespace) -> int:
     if args.sample is not None and args.sample < 0:
         raise UsageError("--sample is a number of claims (0 compares none)")
+    from crawler_client.audit.auditor import Auditor  # httpx, pydantic, numpy: only for an audit
+
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     try:
         with Auditor(

@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter, ValidationError
-
-import keys
 from crawler_client.cli_support import (
     Parser,
     UsageError,
@@ -39,29 +37,17 @@ from crawler_client.cli_support import (
     read_key,
     registry_flag,
 )
-from crawler_client.client import Client
-from crawler_client.core import VERIFICATION_METHODS
 from crawler_client.errors import RegistryProblem
-from registry.authority.documents import (
-    Attestation,
-    AttestationRevocation,
-    KeyRotation,
-    Mandate,
-    MandateRevocation,
-    RecoveryCompletion,
-    RecoveryKeys,
-    RecoveryRequest,
-    RecoveryVeto,
-    new_attestation,
-    new_mandate,
-    new_recovery_keys,
-    new_recovery_step,
-    new_revocation,
-    new_rotation,
-    validate_authority_document,
-)
-from registry.documents import SUBJECT_KINDS, Did, InvalidDocument, SignedDocument, parse_timestamp
-from registry.vocabulary import USES, UnknownUse, parse_uses
+from registry.authority.levels import VERIFICATION_METHODS
+from registry.vocabulary import SUBJECT_KINDS, USES, UnknownUse, parse_uses
+
+# The documents' pydantic models, keys and the client are imported by the commands that use them,
+# so that registering these commands costs `kotowari --help` nothing (crawler_client.cli_support).
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+
+    import keys
+    from registry.documents import SignedDocument
 
 __all__ = ["register", "register_keys"]
 
@@ -77,6 +63,8 @@ def _now() -> datetime:
 
 def _key_at(path: str, flag: str) -> tuple[keys.SigningKey, bool]:
     """The key in `path`, or a new one written there (0600, as `keys new` does) if there is no file."""
+    import keys
+
     if Path(path).exists():
         return read_key(path), False
     key = keys.SigningKey.generate()
@@ -88,13 +76,21 @@ def _key_at(path: str, flag: str) -> tuple[keys.SigningKey, bool]:
     return key, True
 
 
-_DID: TypeAdapter[str] = TypeAdapter(Did)
+@functools.cache
+def _did_adapter() -> TypeAdapter[str]:
+    from pydantic import TypeAdapter
+
+    from registry.documents import Did
+
+    return TypeAdapter(Did)
 
 
 def _did(value: str, flag: str) -> str:
     """A DID flag, checked as the registry checks DIDs, or one line."""
+    from pydantic import ValidationError
+
     try:
-        return _DID.validate_python(value)
+        return _did_adapter().validate_python(value)
     except ValidationError as exc:
         reason = str(exc.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")
         raise UsageError(f"{flag} {value!r}: {reason}") from None
@@ -110,6 +106,8 @@ def _document_id(value: str, flag: str) -> str:
 def _time(text: str | None, flag: str) -> datetime | None:
     if text is None:
         return None
+    from registry.documents import parse_timestamp
+
     try:
         return parse_timestamp(text)
     except ValueError as exc:
@@ -118,6 +116,10 @@ def _time(text: str | None, flag: str) -> datetime | None:
 
 def _signed(model: type[SignedDocument], document: dict[str, Any], key: keys.SigningKey) -> dict[str, Any]:
     """`document` checked as the registry checks it (a 422 becomes one line here), then signed."""
+    import keys
+    from registry.authority.documents import validate_authority_document
+    from registry.documents import InvalidDocument
+
     try:
         validate_authority_document(model, as_if_signed(document))
     except InvalidDocument as exc:
@@ -126,6 +128,8 @@ def _signed(model: type[SignedDocument], document: dict[str, Any], key: keys.Sig
 
 
 def _file(args: argparse.Namespace, document: dict[str, Any]) -> dict[str, Any]:
+    from crawler_client.client import Client
+
     with Client(args.registry) as registry:
         return registry.file_authority(document)
 
@@ -174,6 +178,8 @@ def _report(
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from registry.authority.documents import KeyRotation, new_rotation
+
     old = read_key(args.key)
     if Path(args.new_key).exists() and Path(args.new_key).resolve() == Path(args.key).resolve():
         raise UsageError("--new-key must be another key file than --key")
@@ -191,6 +197,8 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_recover_designate(args: argparse.Namespace) -> int:
+    from registry.authority.documents import RecoveryKeys, new_recovery_keys
+
     key = read_key(args.key)
     recovery_keys = [_did(did, "--recovery-key") for did in args.recovery_key]
     document = _signed(
@@ -208,6 +216,9 @@ def cmd_recover_designate(args: argparse.Namespace) -> int:
 
 
 def cmd_recover_request(args: argparse.Namespace) -> int:
+    from crawler_client.client import Client
+    from registry.authority.documents import RecoveryRequest, new_recovery_step
+
     key = read_key(args.key)
     lost = _did(args.did, "--did")
     new, created = _key_at(args.new_key, "--new-key")
@@ -232,6 +243,8 @@ def cmd_recover_request(args: argparse.Namespace) -> int:
 
 
 def cmd_recover_veto(args: argparse.Namespace) -> int:
+    from registry.authority.documents import RecoveryVeto, new_recovery_step
+
     key = read_key(args.key)
     request = _document_id(args.request, "--request")
     document = _signed(
@@ -246,6 +259,8 @@ def cmd_recover_veto(args: argparse.Namespace) -> int:
 
 
 def cmd_recover_complete(args: argparse.Namespace) -> int:
+    from registry.authority.documents import RecoveryCompletion, new_recovery_step
+
     key = read_key(args.key)
     request = _document_id(args.request, "--request")
     document = _signed(
@@ -262,6 +277,8 @@ def cmd_recover_complete(args: argparse.Namespace) -> int:
 
 
 def cmd_mandate_new(args: argparse.Namespace) -> int:
+    from registry.authority.documents import Mandate, new_mandate
+
     key = read_key(args.key)
     try:
         uses = parse_uses(args.uses) if args.uses else None
@@ -289,6 +306,8 @@ def cmd_mandate_new(args: argparse.Namespace) -> int:
 
 def _revoke(args: argparse.Namespace, kind: str, model: type[Any], consequence: str) -> int:
     """Sign and file a `MandateRevocation` or `AttestationRevocation` of the document `args.id`."""
+    from registry.authority.documents import new_revocation
+
     key = read_key(args.key)
     target = _document_id(args.id, "ID")
     document = _signed(model, new_revocation(kind, key.did, target, created=_now(), reason=args.reason), key)
@@ -297,11 +316,15 @@ def _revoke(args: argparse.Namespace, kind: str, model: type[Any], consequence: 
 
 
 def cmd_mandate_revoke(args: argparse.Namespace) -> int:
+    from registry.authority.documents import MandateRevocation
+
     consequence = "revoked mandate {target}: claims under it are agent-asserted from {logged} on"
     return _revoke(args, "MandateRevocation", MandateRevocation, consequence)
 
 
 def cmd_attest_new(args: argparse.Namespace) -> int:
+    from registry.authority.documents import Attestation, new_attestation
+
     key = read_key(args.key)
     identifiers = [{"scheme": "isni", "value": isni} for isni in args.isni] + [
         {"scheme": "wikidata", "value": qid} for qid in args.wikidata
@@ -326,6 +349,8 @@ def cmd_attest_new(args: argparse.Namespace) -> int:
 
 
 def cmd_attest_revoke(args: argparse.Namespace) -> int:
+    from registry.authority.documents import AttestationRevocation
+
     return _revoke(
         args, "AttestationRevocation", AttestationRevocation, "revoked attestation {target} from {logged} on"
     )
@@ -335,6 +360,8 @@ def cmd_attest_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_domain_verify(args: argparse.Namespace) -> int:
+    from crawler_client.client import Client
+
     _did(args.did, "--did")
     with Client(args.registry) as registry:
         answer = registry.verify_domain(args.did, args.host, args.method)
@@ -350,6 +377,8 @@ def cmd_domain_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_authority_show(args: argparse.Namespace) -> int:
+    from crawler_client.client import Client
+
     _did(args.did, "DID")
     with Client(args.registry) as registry:
         described = registry.authority(args.did)

@@ -2,12 +2,17 @@
 
 Exit status: 0 success; 1 a negative result (a reserved use, a document that does not verify);
 2 a usage or input error, printed as one line on stderr, never a traceback.
+
+Every start builds the whole parser, so this module and the command modules it registers import
+only what building it needs (argparse, the vocabulary, the flag helpers); each command imports
+what it runs on (cryptography, pydantic, httpx, the client, numpy) when it runs. `kotowari --help`
+or `kotowari keys new` then start in a fraction of the time that importing everything takes
+(bench/startup.py measures it; tests/crawler_client/test_cli_startup.py keeps it so).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import importlib
 import json
@@ -16,9 +21,8 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keys
 from crawler_client.audit_cli import register_log_audit
 from crawler_client.authority_cli import register_keys
 from crawler_client.cli_support import (
@@ -36,30 +40,14 @@ from crawler_client.cli_support import (
     registry_flag,
     write_document,
 )
-from crawler_client.client import Client
-from crawler_client.core import WitnessedCheckpoint
 from crawler_client.errors import KotowariError, NotWitnessed, UntrustedAnswer
 from crawler_client.items import add_item_flags
-from crawler_client.manifest import ManifestInvalid, verify_manifest
-from crawler_client.verification import (
-    VerificationFailed,
-    check_against_registry,
-    note_verifier,
-    verify_answer,
-    verify_receipt,
-)
 from crawler_client.witness_options import add_witness_flags, witness_options
-from keys import merkle
-from keys.note import Checkpoint, verifier_key
-from registry import urls
-from registry.documents import (
-    SUBJECT_KINDS,
-    InvalidDocument,
-    new_claim,
-    new_withdrawal,
-    parse_timestamp,
-)
-from registry.vocabulary import USES, UnknownUse, parse_uses
+from registry.vocabulary import SUBJECT_KINDS, USES, UnknownUse, parse_uses
+
+if TYPE_CHECKING:
+    from crawler_client.core import WitnessedCheckpoint
+    from keys.note import Checkpoint
 
 PROG = "kotowari"
 
@@ -82,6 +70,8 @@ def _now() -> datetime:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import asyncio
+
     try:
         import uvicorn
 
@@ -138,6 +128,8 @@ def _redacted(url: str) -> str:
 
 
 def cmd_keys_new(args: argparse.Namespace) -> int:
+    import keys
+
     key = keys.SigningKey.generate()
     keys.write_key_file(args.out, key)
     print(key.did)
@@ -149,6 +141,8 @@ def cmd_keys_new(args: argparse.Namespace) -> int:
 
 
 def cmd_url(args: argparse.Namespace) -> int:
+    from registry import urls
+
     reports = []
     for url in args.urls:
         try:
@@ -170,6 +164,9 @@ def cmd_url(args: argparse.Namespace) -> int:
 
 
 def cmd_claim_new(args: argparse.Namespace) -> int:
+    import keys
+    from registry.documents import new_claim
+
     key = read_key(args.key)
     items = parse_items(args, query=False)
     if not items:
@@ -226,6 +223,8 @@ PUBLIC_CLAIM = (
 
 
 def cmd_claim_file(args: argparse.Namespace) -> int:
+    from crawler_client.client import Client
+
     document = read_document(args.file)
     with Client(args.registry) as registry:
         receipt = registry.file_claim(document)
@@ -237,6 +236,10 @@ def cmd_claim_file(args: argparse.Namespace) -> int:
 
 
 def cmd_claim_withdraw(args: argparse.Namespace) -> int:
+    import keys
+    from crawler_client.client import Client
+    from registry.documents import new_withdrawal
+
     key = read_key(args.key)
     withdrawal = keys.sign_document(
         new_withdrawal(key.did, args.id, created=_now(), reason=args.reason), key, created=_now()
@@ -254,6 +257,9 @@ def cmd_claim_withdraw(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from crawler_client.verification import VerificationFailed
+    from keys.errors import KeysError
+
     witnessing = witness_options(args)
     if witnessing and not args.registry:
         raise UsageError("--witness needs --registry URL: the cosigned checkpoints come from the registry")
@@ -267,7 +273,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             elif document.get("type") == "CheckAnswer":
                 lines = _verify_answer(document, args.registry, witnessing)
             elif document.get("type") == "ComplianceManifest":
-                lines = verify_manifest(document, Path(args.file).parent)
+                lines = _verify_manifest(document, Path(args.file).parent)
                 lines += _verify_manifest_online(document, args.registry, witnessing)
             elif witnessing:
                 raise UsageError(
@@ -279,7 +285,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except NotWitnessed as exc:
         print(f"NOT WITNESSED: {exc}")
         raise Negative from None
-    except (VerificationFailed, ManifestInvalid, keys.KeysError, UntrustedAnswer) as exc:
+    except (VerificationFailed, KeysError, UntrustedAnswer) as exc:
         print(f"INVALID: {exc}")
         raise Negative from None
     if args.json:
@@ -290,6 +296,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _verify_signed(document: dict[str, Any], key_text: str | None) -> list[str]:
+    import keys
+
     key = None
     if key_text:
         try:
@@ -308,6 +316,9 @@ def _against_registry(
     leaf: bytes | None = None,
 ) -> tuple[WitnessedCheckpoint, list[str]]:
     """The registry's tree (cosigned as `witnessing` asks) extends `checkpoint`; what to print of it."""
+    from crawler_client.client import Client
+    from crawler_client.verification import check_against_registry
+
     with Client(registry_url, **witnessing) as client:
         current = check_against_registry(client, registry, checkpoint, leaf)
         required = client.witness_policy.min_cosignatures
@@ -322,6 +333,9 @@ def _against_registry(
 def _verify_receipt(
     receipt: dict[str, Any], registry_url: str | None, witnessing: dict[str, Any] | None = None
 ) -> list[str]:
+    import keys
+    from crawler_client.verification import verify_receipt
+
     checkpoint, _, leaf = verify_receipt(receipt)
     log = receipt["log"]
     lines = [
@@ -342,6 +356,9 @@ def _verify_receipt(
 def _verify_answer(
     answer: dict[str, Any], registry_url: str | None, witnessing: dict[str, Any] | None = None
 ) -> list[str]:
+    from crawler_client.verification import VerificationFailed, verify_answer
+    from keys.note import Checkpoint
+
     verify_answer(answer)
     point = answer.get("checkpoint") or {}
     lines = [
@@ -363,18 +380,22 @@ def _verify_answer(
     return lines
 
 
-def _is_snapshot(name: str) -> bool:
-    from registry.snapshot import DELTA_MAGIC, FULL_MAGIC
+SNAPSHOT_MAGIC: tuple[bytes, ...] = (b"KTWSNAP1", b"KTWDLTA1")
+"""registry.snapshot's FULL_MAGIC and DELTA_MAGIC, without importing numpy to tell a snapshot file."""
 
+
+def _is_snapshot(name: str) -> bool:
     try:
         with open(name, "rb") as handle:
-            return handle.read(8) in (FULL_MAGIC, DELTA_MAGIC)
+            return handle.read(8) in SNAPSHOT_MAGIC
     except OSError:
         return False  # read_document says why
 
 
 def _verify_snapshot(name: str, registry_url: str | None, witnessing: dict[str, Any]) -> list[str]:
     from crawler_client.snapshot import Snapshot, SnapshotRefused
+    from crawler_client.verification import VerificationFailed
+    from keys.note import Checkpoint
 
     try:
         with Snapshot.open(name) as snapshot:
@@ -393,12 +414,25 @@ def _verify_snapshot(name: str, registry_url: str | None, witnessing: dict[str, 
     return lines
 
 
+def _verify_manifest(manifest: dict[str, Any], directory: Path) -> list[str]:
+    """A compliance manifest's signature, snapshot state and removed rows (`verify_manifest`)."""
+    from crawler_client.manifest import ManifestInvalid, verify_manifest  # numpy and pyarrow
+    from crawler_client.verification import VerificationFailed
+
+    try:
+        return verify_manifest(manifest, directory)
+    except ManifestInvalid as exc:
+        raise VerificationFailed(str(exc)) from None
+
+
 def _verify_manifest_online(
     manifest: dict[str, Any], registry_url: str | None, witnessing: dict[str, Any]
 ) -> list[str]:
     """The registry's log (cosigned as asked) extends the checkpoint of the manifest's snapshot."""
     if not registry_url:
         return []
+    from crawler_client.verification import VerificationFailed
+    from keys.note import Checkpoint
     from registry.snapshot import InvalidSnapshot, SnapshotState
 
     try:
@@ -414,6 +448,11 @@ def _verify_manifest_online(
 
 
 def cmd_log_verify(args: argparse.Namespace) -> int:
+    from crawler_client.client import Client
+    from crawler_client.verification import VerificationFailed, note_verifier
+    from keys import merkle
+    from keys.note import Checkpoint, verifier_key
+
     witnessing = witness_options(args)
     state_path = Path(args.state) if args.state else None
     state = _read_state(state_path) if state_path and state_path.exists() else None
@@ -493,6 +532,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             answer = snapshot.check(items, purpose=args.purpose, min_authority=minimum)
         answered, shown = answer["items"], answer
     elif args.registry:
+        from crawler_client.client import Client
+
         with Client(args.registry) as registry:
             result = registry.check(items, purpose=args.purpose, min_authority=minimum)
         answered, shown = result.items, result.to_json()
@@ -557,6 +598,8 @@ def _uses(text: str | None, value: str) -> dict[str, str]:
 def _time(text: str | None, flag: str) -> datetime | None:
     if text is None:
         return None
+    from registry.documents import parse_timestamp
+
     try:
         return parse_timestamp(text)
     except ValueError as exc:
@@ -565,7 +608,7 @@ def _time(text: str | None, flag: str) -> datetime | None:
 
 def _validate_locally(document: dict[str, Any]) -> None:
     """Refuse here what the registry would refuse, before anything is signed."""
-    from registry.documents import Claim, validate_document
+    from registry.documents import Claim, InvalidDocument, validate_document
 
     try:
         validate_document(Claim, as_if_signed(document))
@@ -705,11 +748,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except Negative:
         return 1
-    except (UsageError, KotowariError, keys.KeysError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if not _input_error(exc):
+            raise
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _input_error(exc: Exception) -> bool:
+    """A usage or input error (exit status 2): ours, the client's, or a `keys.KeysError`. `keys`
+    (cryptography) is not imported for this: if no command imported it, none was raised."""
+    if isinstance(exc, UsageError | KotowariError):
+        return True
+    keys_errors = sys.modules.get("keys.errors")
+    return keys_errors is not None and isinstance(exc, keys_errors.KeysError)
 
 
 if __name__ == "__main__":

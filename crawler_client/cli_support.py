@@ -3,7 +3,10 @@ exceptions `main` turns into exit statuses, and reading and writing keys and doc
 one-line errors.
 
 A command module defines `register(commands)`, adding its sub-parser to the `kotowari` parser
-with `set_defaults(run=...)`; `crawler_client.cli.build_parser` calls it.
+with `set_defaults(run=...)`; `crawler_client.cli.build_parser` calls it. Registering must stay
+cheap: every command's parser is built on every start, so a module imports what its commands run
+on (pydantic, httpx, numpy, pyarrow, image libraries, the client) inside the command functions,
+never at its top (tests/crawler_client/test_cli_startup.py holds it to that).
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import keys
 from crawler_client.items import items_from_args
 from registry.authority.levels import LEVELS, UnknownLevel, parse_level
+
+if TYPE_CHECKING:
+    import keys
 
 __all__ = [
     "Negative",
@@ -86,6 +91,8 @@ def min_authority_of(args: argparse.Namespace) -> str | None:
 
 def read_key(path: str) -> keys.SigningKey:
     """The signing key in the key file `path` (`--key`), or a one-line `UsageError`."""
+    import keys
+
     try:
         return keys.read_key_file(path)
     except keys.KeysError as exc:
@@ -94,6 +101,8 @@ def read_key(path: str) -> keys.SigningKey:
 
 def read_document(name: str) -> dict[str, Any]:
     """The JSON object in file `name` (`-`: standard input), read strictly, or a `UsageError`."""
+    import keys
+
     try:
         raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
     except OSError as exc:

@@ -64,7 +64,7 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import keys
@@ -103,7 +103,7 @@ from keys import merkle
 from keys.cosignature import CosignatureVerifier, verify_cosigned
 from keys.http_signatures import access_headers
 from keys.note import Checkpoint, InvalidNote, NoteVerifier, verifier_key
-from registry.authority.levels import LEVELS, UnknownLevel, parse_level
+from registry.authority.levels import LEVELS, VERIFICATION_METHODS, UnknownLevel, parse_level
 
 __all__ = [
     "DEFAULT_MAX_CHECK_ITEMS",
@@ -144,8 +144,6 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 #: Room left in a check body for everything but the items (purpose, territory, `at`, brackets).
 _BODY_OVERHEAD = 512
 _JSON = {"Content-Type": "application/json"}
-#: How the registry can check that a DID controls a host (`POST /v1/verifications`).
-VERIFICATION_METHODS: Final = ("well-known", "did-web", "dns-txt")
 
 
 # ------------------------------------------------------------------ identity

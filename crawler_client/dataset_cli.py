@@ -9,14 +9,9 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
-
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from crawler_client.cli_support import (
     Parser,
@@ -26,29 +21,25 @@ from crawler_client.cli_support import (
     read_key,
     registry_flag,
 )
-from crawler_client.datasets import Reader, Writer, dataset_format
-from crawler_client.filter import (
-    SCHEMES,
-    BatchDecisions,
-    Tally,
-    decide_batch,
-    describe,
-    file_sha256,
-    kept_mask,
-    string_column,
-)
-from crawler_client.manifest import RemovedRows, sign_manifest
-from crawler_client.snapshot import DECISION_CODES, INVALID, RESERVED, Snapshot, pull
 from crawler_client.witness_options import add_witness_flags, witness_options
-from registry.documents import parse_timestamp
 from registry.vocabulary import USES
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    import pyarrow as pa
+
+    from crawler_client.filter import BatchDecisions
+
+#: `crawler_client.filter.SCHEMES`, without importing NumPy and Arrow to build the parser.
+SCHEMES = ("url", "sha256")
 
 T = TypeVar("T")
 
-_NAMES = {code: name for name, code in DECISION_CODES.items()}
-
 
 def cmd_snapshot_pull(args: argparse.Namespace) -> int:
+    from crawler_client.snapshot import pull
+
     pulled = pull(args.registry, args.out, registry_did=args.registry_did, **witness_options(args))
     if args.json:
         print(json.dumps(pulled.__dict__))
@@ -86,6 +77,15 @@ class _Progress:
 
 
 def cmd_filter(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from crawler_client.datasets import Reader, Writer, dataset_format
+    from crawler_client.filter import Tally, decide_batch, describe, kept_mask, string_column
+    from crawler_client.manifest import RemovedRows, removed_lines, sign_manifest
+    from crawler_client.snapshot import INVALID, RESERVED, Snapshot
+
     source, target = Path(args.input), Path(args.output)
     if source.resolve() == target.resolve():
         raise UsageError("IN and OUT must be different files")
@@ -101,30 +101,35 @@ def cmd_filter(args: argparse.Namespace) -> int:
             f"{source} has no column {args.column!r} (columns: {', '.join(reader.schema.names)})"
         )
     manifest = Path(args.manifest) if args.manifest else None
+    source_digest = _digest_meanwhile(source) if manifest else None
     removed = RemovedRows(manifest.with_name(manifest.stem + ".removed.jsonl")) if manifest else None
     partial = target.with_name(f".{target.name}.partial")
     writer = Writer(partial, dataset_format(target))
-    tally, offset, progress = Tally(), 0, _Progress(reader.total_rows)
+    tally, progress = Tally(), _Progress(reader.total_rows)
     started = time.monotonic()
 
-    def decided(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, BatchDecisions]:
+    def decided(numbered: tuple[int, pa.RecordBatch]) -> _Decided:
+        """Everything about a batch but writing it, on a worker thread."""
+        first_row, batch = numbered
         options = {"column": args.column, "purpose": args.purpose, "scheme": args.scheme, "at": at}
-        return batch, decide_batch(
-            batch, snapshot, territory=args.territory, min_authority=minimum, **options
+        decisions = decide_batch(batch, snapshot, territory=args.territory, min_authority=minimum, **options)
+        keep = kept_mask(decisions.codes, args.invalid)
+        listed = values = lines = None
+        if removed is not None:
+            listed = np.flatnonzero((decisions.codes == RESERVED) | (decisions.codes == INVALID))
+            values = pc.take(string_column(batch, args.column), pa.array(listed))
+            lines = removed_lines(first_row, listed, values, decisions)
+        return _Decided(
+            first_row, batch.filter(pa.array(keep)), decisions, int(keep.sum()), listed, values, lines
         )
 
     try:
-        for batch, decisions in _in_order(decided, reader.batches(), args.workers):
-            keep = kept_mask(decisions.codes, args.invalid)
-            writer.write(batch.filter(pa.array(keep)))
-            tally.add(decisions.codes, int(keep.sum()))
+        for done in _in_order(decided, _numbered(reader.batches()), args.workers):
+            writer.write(done.kept)
+            tally.add(done.decisions.codes, done.kept_rows)
             if removed is not None:
-                listed = np.nonzero((decisions.codes == RESERVED) | (decisions.codes == INVALID))[0]
-                values = pc.take(string_column(batch, args.column), pa.array(listed)).to_pylist()
-                for row, value in zip(listed.tolist(), values, strict=True):
-                    name = _NAMES[int(decisions.codes[row])]
-                    removed.add(offset + row, value, name, decisions.matches.get(row, []))
-            offset += batch.num_rows
+                removed.add_batch(done.first_row, done.removed, done.values, done.decisions, done.lines)
+            offset = done.first_row + len(done.decisions.codes)
             progress.update(offset, tally.removed)
         writer.close(reader.schema)
         os.replace(partial, target)
@@ -148,7 +153,7 @@ def cmd_filter(args: argparse.Namespace) -> int:
             column=args.column,
             scheme=args.scheme,
             invalid=args.invalid,
-            source=_describe_file(source, reader.format, tally.rows),
+            source=_describe_file(source, reader.format, tally.rows, source_digest),
             output=_describe_file(
                 target, reader.format if source.suffix == target.suffix else "", tally.kept
             ),
@@ -174,6 +179,25 @@ def cmd_filter(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Decided(NamedTuple):
+    """A batch decided: what to write, the decisions, and its removed rows for the manifest."""
+
+    first_row: int
+    kept: pa.RecordBatch
+    decisions: BatchDecisions
+    kept_rows: int
+    removed: Any  # positions in the batch (NumPy), or None without a manifest
+    values: Any  # their values (Arrow)
+    lines: Any  # their manifest lines (Arrow)
+
+
+def _numbered(batches: Iterator[pa.RecordBatch]) -> Iterator[tuple[int, pa.RecordBatch]]:
+    first_row = 0
+    for batch in batches:
+        yield first_row, batch
+        first_row += batch.num_rows
+
+
 def _in_order(
     function: Callable[[pa.RecordBatch], T], batches: Iterator[pa.RecordBatch], workers: int
 ) -> Iterator[T]:
@@ -185,6 +209,8 @@ def _in_order(
     if workers <= 1:
         yield from map(function, batches)
         return
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future[T]] = deque()
         for batch in batches:
@@ -195,10 +221,24 @@ def _in_order(
             yield pending.popleft().result()
 
 
-def _describe_file(path: Path, fmt: str, rows: int) -> dict[str, Any]:
+def _digest_meanwhile(path: Path) -> Future[str]:
+    """The file's SHA-256, computed on a thread while the filter runs (hashlib lets go of the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from crawler_client.filter import file_sha256
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    digest = pool.submit(file_sha256, str(path))
+    pool.shutdown(wait=False)
+    return digest
+
+
+def _describe_file(path: Path, fmt: str, rows: int, digest: Future[str] | None = None) -> dict[str, Any]:
+    from crawler_client.filter import file_sha256
+
     described: dict[str, Any] = {
         "name": path.name,
-        "sha256": file_sha256(str(path)),
+        "sha256": digest.result() if digest is not None else file_sha256(str(path)),
         "bytes": path.stat().st_size,
     }
     described["rows"] = rows
@@ -208,6 +248,8 @@ def _describe_file(path: Path, fmt: str, rows: int) -> dict[str, Any]:
 
 
 def _moment(text: str | None) -> datetime:
+    from registry.documents import parse_timestamp
+
     if not text:
         return datetime.now(UTC)
     try:

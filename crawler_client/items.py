@@ -11,12 +11,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from crawler_client.fingerprint import FingerprintError, fingerprint_file
-from registry.documents import error_message, error_pointer
-from registry.schemes import identifier
-
 _FLAGS = (
     ("url", "URL", "a page, file, path prefix or site"),
     ("sha256", "HEX", "an exact file's SHA-256"),
@@ -54,14 +48,17 @@ def add_item_flags(parser: argparse.ArgumentParser, *, query: bool) -> None:
 
 def items_from_args(args: argparse.Namespace, *, query: bool) -> list[dict[str, Any]]:
     """Identifier objects in the order the flags name them, each validated; ValueError on bad input."""
+    # Here, not at the top: `add_item_flags` runs on every start of the command line.
+    from pydantic import ValidationError
+
+    from registry.documents import error_message, error_pointer
+    from registry.schemes import identifier
+
     items: list[dict[str, Any]] = []
     for flag, _, _ in _FLAGS:
         items += [{"scheme": flag, "value": value} for value in getattr(args, flag)]
     for name in args.file:
-        try:
-            found = fingerprint_file(name)
-        except FingerprintError as exc:
-            raise ValueError(f"--file {name!r}: {exc}") from None
+        found = _fingerprint(name)
         items += [item for item in found if query or item["scheme"] != "pdq" or "quality" in item]
     for spec in args.embedding:
         items.append(_embedding(spec))
@@ -83,6 +80,17 @@ def items_from_args(args: argparse.Namespace, *, query: bool) -> list[dict[str, 
                 f"--{item['scheme']} {shown!r}: {reason}{f' ({where})' if where else ''}"
             ) from None
     return items
+
+
+def _fingerprint(name: str) -> list[dict[str, Any]]:
+    """`--file`: the identifiers `fingerprint_file` computes (numpy, Pillow, pdqhash and iscc-core
+    are imported only for a file to fingerprint)."""
+    from crawler_client.fingerprint import FingerprintError, fingerprint_file
+
+    try:
+        return fingerprint_file(name)
+    except FingerprintError as exc:
+        raise ValueError(f"--file {name!r}: {exc}") from None
 
 
 def _embedding(spec: str) -> dict[str, Any]:

@@ -18,7 +18,6 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-import keys
 from crawler_client.cli_support import (
     Parser,
     UsageError,
@@ -31,21 +30,12 @@ from crawler_client.cli_support import (
     registry_flag,
     write_document,
 )
-from crawler_client.client import Client
 from crawler_client.items import add_item_flags
-from registry.documents import SUBJECT_KINDS, InvalidDocument
-from registry.notices.documents import (
-    REGIMES,
-    REQUESTED_ACTIONS,
-    Notice,
-    missing_elements,
-    new_notice,
-    new_registration,
-    new_response,
-    validate_notice_document,
-)
-from registry.privacy.documents import new_erasure
-from registry.privacy.personal import sign_split
+from registry.notices.vocabulary import REGIMES, REQUESTED_ACTIONS
+from registry.vocabulary import SUBJECT_KINDS
+
+# The documents' pydantic models, keys and the client are imported by the commands that use them,
+# so that registering these commands costs `kotowari --help` nothing (crawler_client.cli_support).
 
 _STEPS = ("acknowledge", "action", "reject", "counter-notice", "restore", "uphold", "close")
 
@@ -56,6 +46,9 @@ def _now() -> datetime:
 
 def check_notice(document: dict[str, Any]) -> None:
     """Refuse here, in one line, what the registry would refuse with a 422."""
+    from registry.documents import InvalidDocument
+    from registry.notices.documents import Notice, missing_elements, validate_notice_document
+
     try:
         notice = validate_notice_document(Notice, as_if_signed(document))
     except InvalidDocument as exc:
@@ -67,6 +60,9 @@ def check_notice(document: dict[str, Any]) -> None:
 
 
 def cmd_notice_new(args: argparse.Namespace) -> int:
+    from registry.notices.documents import new_notice
+    from registry.privacy.personal import sign_split
+
     key = read_key(args.key)
     identifiers = parse_items(args, query=False)
     locations = (
@@ -129,6 +125,8 @@ def cmd_notice_new(args: argparse.Namespace) -> int:
 
 
 def cmd_notice_file(args: argparse.Namespace) -> int:
+    from crawler_client.client import Client
+
     document = read_document(args.file)
     with Client(args.registry) as registry:
         receipt = registry.request("POST", "/v1/notices", document=document)
@@ -142,6 +140,10 @@ def cmd_notice_file(args: argparse.Namespace) -> int:
 
 
 def cmd_notice_respond(args: argparse.Namespace) -> int:
+    from crawler_client.client import Client
+    from registry.notices.documents import new_response
+    from registry.privacy.personal import sign_split
+
     key = read_key(args.key)
     created = _now()
     document = new_response(
@@ -174,6 +176,8 @@ def cmd_notice_respond(args: argparse.Namespace) -> int:
 
 
 def cmd_notice_show(args: argparse.Namespace) -> int:
+    from crawler_client.client import Client
+
     key = read_key(args.key) if args.key else None
     with Client(args.registry) as registry:
         notice = registry.request("GET", f"/v1/notices/{args.id}")
@@ -209,6 +213,10 @@ def _show(notice: dict[str, Any]) -> None:
 
 
 def cmd_notice_erase(args: argparse.Namespace) -> int:
+    import keys
+    from crawler_client.client import Client
+    from registry.privacy.documents import new_erasure
+
     key = read_key(args.key)
     created = _now()
     with Client(args.registry) as registry:
@@ -235,6 +243,10 @@ def cmd_notice_erase(args: argparse.Namespace) -> int:
 
 
 def cmd_notice_register(args: argparse.Namespace) -> int:
+    import keys
+    from crawler_client.client import Client
+    from registry.notices.documents import new_registration
+
     key = read_key(args.key)
     created = _now()
     document = new_registration(key.did, args.name, args.contact, created=created, webhook=args.webhook)

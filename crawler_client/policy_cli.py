@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from crawler_client.cli_support import (
     Negative,
@@ -24,11 +22,10 @@ from crawler_client.cli_support import (
     min_authority_of,
     print_json,
 )
-from crawler_client.errors import FetchRefused
-from crawler_client.fetcher import GuardedTransport
-from crawler_client.policy import Decision, Policy, RegistrySource
-from crawler_client.signals.robots import product_token
 from registry.vocabulary import USES
+
+if TYPE_CHECKING:  # httpx, the policy and its signal parsers load when `kotowari policy` runs
+    from crawler_client.policy import Decision, Policy, RegistrySource
 
 __all__ = ["cmd_policy", "register"]
 
@@ -89,6 +86,11 @@ def _registry(args: argparse.Namespace) -> tuple[RegistrySource | None, Any]:
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
+    import httpx
+
+    from crawler_client.policy import Policy
+    from crawler_client.signals.robots import product_token
+
     url = httpx.URL(args.url) if args.url.startswith(("http://", "https://")) else None
     if url is None or not url.host:
         raise UsageError(f"{args.url!r} is not an http(s) URL")
@@ -126,6 +128,12 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
 def _fetch(policy: Policy, args: argparse.Namespace) -> Decision:
     """Fetch the URL through the guarded transport; the last decision it logged is the answer."""
+    import httpx
+
+    from crawler_client.errors import FetchRefused
+    from crawler_client.fetcher import GuardedTransport
+    from crawler_client.policy import Decision
+
     decisions: list[dict[str, Any]] = []
     transport = GuardedTransport(
         policy, purpose=args.purpose, user_agent=args.user_agent, audit=decisions.append, max_per_host=1

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from crawler_client.cli_support import Parser, UsageError
-from keys.note import parse_verifier_key
 
 __all__ = ["DEFAULT_PORT", "parse_log_flag", "register"]
 
@@ -37,6 +36,8 @@ def parse_log_flag(text: str) -> tuple[str, str]:
     A verifier key may end in base64 padding ("="), so the split is at the first "=" after which
     a well-formed verifier key follows; the origin may hold "=" itself. A UsageError otherwise.
     """
+    from keys.note import parse_verifier_key
+
     start = 0
     reason = "no '=' between the origin and the key"
     while (split := text.find("=", start)) >= 0:

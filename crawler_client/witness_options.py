@@ -10,11 +10,12 @@ or an impossible K is a usage error (one line, exit status 2).
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler_client.cli_support import UsageError
-from crawler_client.core import WitnessPolicy
-from keys.cosignature import CosignatureVerifier, parse_cosignature_verifier_key
+
+if TYPE_CHECKING:
+    from keys.cosignature import CosignatureVerifier
 
 __all__ = ["add_witness_flags", "witness_options"]
 
@@ -45,6 +46,9 @@ def witness_options(args: argparse.Namespace) -> dict[str, Any]:
         if minimum is not None:
             raise UsageError("--min-cosignatures needs the --witness keys whose cosignatures count")
         return {}
+    from crawler_client.witnessed import WitnessPolicy  # cryptography only once witnesses are named
+    from keys.cosignature import parse_cosignature_verifier_key
+
     verifiers: list[CosignatureVerifier] = []
     for text in keys:
         try:

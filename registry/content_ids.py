@@ -47,9 +47,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal
 
-import iscc_core  # type: ignore[import-untyped, unused-ignore]
-
 from registry.identifiers import InvalidIdentifier
+
+# iscc-core is imported by the functions that decode an ISCC: it brings loguru, pydantic.v1 and
+# asyncio, which a claim or check naming no ISCC (and `kotowari --help`) should not load.
 
 __all__ = [
     "ISCC_THRESHOLDS",
@@ -115,6 +116,8 @@ class IsccUnit:
 
 def _header(raw: bytes) -> tuple[int, int, int, int, bytes]:
     """Decode an ISCC header strictly: canonical varnibbles, zero padding, no stray bits."""
+    import iscc_core  # type: ignore[import-untyped, unused-ignore]
+
     try:
         maintype, subtype, version, length, tail = iscc_core.decode_header(raw)
         header: bytes = iscc_core.encode_header(maintype, subtype, version, length)
@@ -151,6 +154,8 @@ def _check_unit(maintype: int, subtype: int, version: int, length: int, body: by
 
 def _decode(code: str) -> tuple[str, int, int, int, int, bytes]:
     """Parse an ISCC string into (canonical base32 body, maintype, subtype, version, length, body)."""
+    import iscc_core
+
     if not isinstance(code, str):
         raise InvalidIdentifier("an ISCC must be a string")
     prefix, colon, text = code.rpartition(":")
@@ -171,6 +176,8 @@ def _decode(code: str) -> tuple[str, int, int, int, int, bytes]:
 
 def _check_composite(text: str, subtype: int, version: int, length: int, body: bytes) -> list[str]:
     """Validate an ISCC-CODE and return its units as iscc-core decomposes them."""
+    import iscc_core
+
     if version != 0:
         raise InvalidIdentifier(f"unsupported ISCC-CODE version {version}: only version 0 exists")
     if length not in _COMPOSITE_UNITS:

@@ -24,10 +24,9 @@ from typing import Annotated, Any, ClassVar, Final, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from registry.schemes import FILING, ITEM_SCHEMES, Identifier
+from registry.vocabulary import SUBJECT_KINDS as SUBJECT_KINDS  # re-exported; defined beside the uses
+from registry.vocabulary import SubjectKind as SubjectKind
 from registry.vocabulary import Use, Value
-
-SubjectKind = Literal["work", "voice", "likeness"]
-SUBJECT_KINDS: Final[tuple[SubjectKind, ...]] = ("work", "voice", "likeness")
 
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 _DID_KEY = re.compile(r"did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}")

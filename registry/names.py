@@ -28,9 +28,12 @@ import threading
 import unicodedata
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
-import ahocorasick  # type: ignore[import-not-found, unused-ignore]  # no stubs; pyproject ignores it
+# pyahocorasick is imported where a `NameIndex` uses it: `fold` and `validate_name` are all that
+# the command line's flags and authority levels need of this module.
+if TYPE_CHECKING:
+    import ahocorasick  # type: ignore[import-not-found, unused-ignore]  # no stubs; pyproject ignores it
 
 __all__ = ["MAX_NAME_CHARS", "InvalidName", "NameHit", "NameIndex", "fold", "validate_name"]
 
@@ -246,6 +249,8 @@ class NameIndex(Generic[R]):
     _RECENT_FLOOR: Final = 64  # a small base is merged into at this size, not at 5% of it
 
     def __init__(self, *, recent_limit: int = 1000, recent_ratio: float = 0.05) -> None:
+        import ahocorasick  # type: ignore[import-not-found, unused-ignore]
+
         self._recent_limit = recent_limit
         self._recent_ratio = recent_ratio
         self._lock = threading.Lock()
@@ -304,6 +309,8 @@ class NameIndex(Generic[R]):
 
     def _refresh(self) -> None:
         """Make the automata cover every key added so far (called with the lock held)."""
+        import ahocorasick  # type: ignore[import-not-found, unused-ignore]
+
         if self._recent_keys + self._dead > self._recent_capacity():
             base = ahocorasick.Automaton()
             for key in self._keys:
@@ -326,6 +333,8 @@ class NameIndex(Generic[R]):
         >>> [(hit.ref, hit.start, hit.end) for hit in index.find("ﾔﾏﾃﾞﾗ ｺｳｲﾁ, not Yamadera")]
         [('c1', 0, 10)]
         """
+        import ahocorasick  # type: ignore[import-not-found, unused-ignore]
+
         folded = _fold_positions(text)
         found: list[tuple[int, int, int, NameHit[R]]] = []
         with self._lock:

@@ -21,6 +21,11 @@ Decision = Literal["y", "n", "unknown"]
 USES: Final[tuple[Use, ...]] = ("train-ai", "train-genai", "ai-input", "search", "generate")
 VALUES: Final[tuple[Value, ...]] = ("y", "n")
 
+#: What a claim or notice is about. Here, beside the uses, so that the command line can offer both
+#: as choices without importing the pydantic models (`registry.documents` re-exports them).
+SubjectKind = Literal["work", "voice", "likeness"]
+SUBJECT_KINDS: Final[tuple[SubjectKind, ...]] = ("work", "voice", "likeness")
+
 #: A narrower use inherits the statement made about its broader use.
 PARENT: Final[Mapping[Use, Use]] = {"train-genai": "train-ai"}
 

@@ -37,10 +37,15 @@ Outcomes (the `kotowari` exit statuses):
 
 from __future__ import annotations
 
-from crawler_client.audit.auditor import DEFAULT_SAMPLE, Auditor, Progress
-from crawler_client.audit.replay import Replay, Throughput, offline_throughput
-from crawler_client.audit.report import AuditError, AuditReport, Discrepancy
-from crawler_client.audit.state import AuditState, Pin, StateDir
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from crawler_client.audit.report import DEFAULT_SAMPLE, AuditError, AuditReport, Discrepancy
+
+if TYPE_CHECKING:
+    from crawler_client.audit.auditor import Auditor, Progress
+    from crawler_client.audit.replay import Replay, Throughput, offline_throughput
+    from crawler_client.audit.state import AuditState, Pin, StateDir
 
 __all__ = [
     "DEFAULT_SAMPLE",
@@ -61,5 +66,29 @@ __all__ = [
 
 def audit(registry: str, state_dir: str, **options: object) -> AuditReport:
     """Run one audit (`Auditor(registry, state_dir, **options).run()`) and close the connection."""
+    from crawler_client.audit.auditor import Auditor
+
     with Auditor(registry, state_dir, **options) as auditor:  # type: ignore[arg-type]
         return auditor.run()
+
+
+# The rest is imported on first use (PEP 562): building the `kotowari` parser imports this package
+# for `DEFAULT_SAMPLE`, and must not pay for httpx, pydantic and numpy (the replay's index).
+_HOMES = {
+    "Auditor": "crawler_client.audit.auditor",
+    "Progress": "crawler_client.audit.auditor",
+    "Replay": "crawler_client.audit.replay",
+    "Throughput": "crawler_client.audit.replay",
+    "offline_throughput": "crawler_client.audit.replay",
+    "AuditState": "crawler_client.audit.state",
+    "Pin": "crawler_client.audit.state",
+    "StateDir": "crawler_client.audit.state",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value

@@ -30,7 +30,7 @@ from crawler_client.audit.compare import (
 from crawler_client.audit.http import RegistryHttp
 from crawler_client.audit.mirror import Mirror, Progress, b64
 from crawler_client.audit.replay import Replay
-from crawler_client.audit.report import AuditError, AuditReport, Stopped
+from crawler_client.audit.report import DEFAULT_SAMPLE, AuditError, AuditReport, Stopped
 from crawler_client.audit.state import StateDir
 from crawler_client.audit.tiles import Tree
 from crawler_client.core import RetryPolicy
@@ -41,9 +41,6 @@ from registry.checking import validate_check_request
 from registry.documents import InvalidDocument, format_timestamp, parse_timestamp
 
 __all__ = ["DEFAULT_SAMPLE", "Auditor", "Progress"]
-
-DEFAULT_SAMPLE = 10_000
-"""Claims compared with what the registry serves: all of them up to this many, else a random sample."""
 
 PREFETCH = 64
 """Claim lookups fetched ahead (by `concurrency` threads) before they are compared in log order."""

@@ -6,7 +6,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["MAX_SHOWN", "AuditError", "AuditReport", "Discrepancy", "Stopped"]
+__all__ = ["DEFAULT_SAMPLE", "MAX_SHOWN", "AuditError", "AuditReport", "Discrepancy", "Stopped"]
+
+DEFAULT_SAMPLE = 10_000
+"""Claims compared with what the registry serves: all of them up to this many, else a random sample.
+(Here rather than in `auditor`, so `kotowari log audit --help` can say it without importing the audit.)"""
 
 MAX_SHOWN = 50
 """Discrepancies printed one line each; beyond this many, a count of the rest."""

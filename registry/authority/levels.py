@@ -27,6 +27,9 @@ Level = Literal["self-asserted", "agent-asserted", "mandated", "attested", "doma
 LEVELS: Final[tuple[Level, ...]] = get_args(Level)
 RANK: Final[Mapping[str, int]] = {level: rank for rank, level in enumerate(LEVELS)}
 Base = Literal["self-asserted", "agent-asserted"]
+#: How the registry can check that a DID controls a host (`POST /v1/verifications`), which grants
+#: `domain-verified`; the client offers them in this order (`kotowari domain verify --method`).
+VERIFICATION_METHODS: Final = ("well-known", "did-web", "dns-txt")
 
 
 class UnknownLevel(ValueError):
@@ -183,6 +186,7 @@ __all__ = [
     "LEVELS",
     "RANK",
     "SELF_ASSERTED",
+    "VERIFICATION_METHODS",
     "Base",
     "ClaimAuthority",
     "Grant",

@@ -1,3 +1,3 @@
-"""Takedown notices: the signed documents and regimes (`documents`), the lifecycle (`lifecycle`),
-deadlines (`deadlines`), tables (`models`), the service (`store`), exports (`exports`) and webhook
-delivery (`webhooks`)."""
+"""Takedown notices: the signed documents (`documents`; the names of their regimes and actions in
+`vocabulary`), the lifecycle (`lifecycle`), deadlines (`deadlines`), tables (`models`), the service
+(`store`), exports (`exports`) and webhook delivery (`webhooks`)."""

@@ -52,15 +52,10 @@ from registry.documents import (
     validate_document,
 )
 from registry.names import fold
+from registry.notices.vocabulary import REGIMES, REQUESTED_ACTIONS, Regime, RequestedAction
 from registry.privacy.documents import PRIVACY_DOCUMENT_TYPES
 from registry.privacy.personal import PersonalCommitment
 from registry.schemes import Identifier
-
-Regime = Literal["dmca", "dsa", "jp-platform", "no-fakes"]
-REGIMES: Final[tuple[Regime, ...]] = get_args(Regime)
-
-RequestedAction = Literal["remove", "disable", "stop-training-use", "stop-generation", "retrain", "stay-down"]
-REQUESTED_ACTIONS: Final[tuple[RequestedAction, ...]] = get_args(RequestedAction)
 
 StatementKey = Literal["good-faith", "accuracy", "authority-under-penalty-of-perjury", "authority"]
 STATEMENT_KEYS: Final[tuple[StatementKey, ...]] = get_args(StatementKey)
