@@ -103,6 +103,15 @@ class AsyncClient(BaseClient):
         """File a signed claim; returns the verified receipt (`id`, `received_at`, `keys`, `log`)."""
         return await self._run(self._core.file_flow(document))
 
+    async def file_claims(self, documents: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """File many signed claims in as few requests as the registry's limits allow.
+
+        One result per document, in order: the verified receipt (`"status": 201`) or the problem
+        the registry found with that document alone (`status`, `type`, `detail`, `errors`); one
+        bad document does not stop the rest.
+        """
+        return await self._run(self._core.file_many_flow(documents))
+
     async def withdraw_claim(self, claim_id: str, withdrawal: Mapping[str, Any]) -> dict[str, Any]:
         """Send the claimant's signed withdrawal of `claim_id`; returns the verified receipt."""
         return await self._run(self._core.withdraw_flow(claim_id, withdrawal))

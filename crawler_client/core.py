@@ -141,6 +141,7 @@ Steps = Generator["Request | Sleep", "Response | Unreachable | None", T]
 
 DEFAULT_MAX_CHECK_ITEMS = 10_000
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+DEFAULT_MAX_BULK_DOCUMENTS = 1_000
 #: Room left in a check body for everything but the items (purpose, territory, `at`, brackets).
 _BODY_OVERHEAD = 512
 _JSON = {"Content-Type": "application/json"}
@@ -157,6 +158,7 @@ class RegistryIdentity:
     origin: str
     max_check_items: int = DEFAULT_MAX_CHECK_ITEMS
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_bulk_documents: int = DEFAULT_MAX_BULK_DOCUMENTS
 
     @property
     def verifier(self) -> NoteVerifier:
@@ -436,9 +438,10 @@ class ClientCore:
             limits = info.get("limits") or {}
             max_items = int(limits.get("max_check_items", DEFAULT_MAX_CHECK_ITEMS))
             max_body = int(limits.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES))
+            max_bulk = int(limits.get("max_bulk_documents", DEFAULT_MAX_BULK_DOCUMENTS))
         except (KeyError, TypeError, ValueError) as exc:
             raise UnexpectedAnswer(f"{self.registry}/v1/registry is malformed: {exc!r}") from None
-        if max_items < 1 or max_body < 1:
+        if max_items < 1 or max_body < 1 or max_bulk < 1:
             raise UnexpectedAnswer(f"{self.registry}/v1/registry announces impossible limits")
         try:
             verifier = note_verifier(did, origin)
@@ -448,7 +451,7 @@ class ClientCore:
             raise InvalidSignedAnswer(
                 f"{self.registry} publishes a note verifier key that is not its DID's key"
             )
-        identity = RegistryIdentity(did, origin, max_items, max_body)
+        identity = RegistryIdentity(did, origin, max_items, max_body, max_bulk)
         with self._lock:
             expected = [("given", Pin(self.registry_did, origin))] if self.registry_did else []
             if self.identity is not None:
@@ -800,25 +803,98 @@ class ClientCore:
         """File a signed claim; its receipt, verified (see the module docstring on filing twice)."""
         yield from self.identity_flow()
         response = yield self.build("POST", "/v1/claims", document=document, repeatable=True)
-        document_id = _document_id(document)
-        if response.status == 409 and problem_slug(response.problem()) == "nonce-reused" and document_id:
-            stored = yield self.build("GET", f"/v1/claims/{document_id}")
-            if stored.status == 200:
-                record = self.json_object(stored)
-                if response.attempts == 1:
-                    raise AlreadyFiled(409, response.problem() or {}, document_id)
-                receipt: dict[str, Any] = {
-                    "id": document_id,
-                    "received_at": record.get("received_at"),
-                    "keys": _lookup_keys(document),
-                    "log": (yield from self._log_receipt_flow(document, record.get("log_index"))),
-                    "already_filed": True,
-                }
-                yield from self.receipt_flow(document, receipt)
+        if response.status == 409 and problem_slug(response.problem()) == "nonce-reused":
+            receipt = yield from self._refiled_flow(document, response.attempts, response.problem() or {})
+            if receipt is not None:
                 return receipt
         receipt = self.json_object(response)
         yield from self.receipt_flow(document, receipt)
         return receipt
+
+    def _refiled_flow(
+        self, document: Mapping[str, Any], attempts: int, problem: dict[str, Any]
+    ) -> Flow[dict[str, Any] | None]:
+        """After `409 nonce-reused`: the rebuilt receipt when the log holds this very document and
+        only a retry of ours sent it twice; `AlreadyFiled` when the caller sent it twice; else None."""
+        document_id = _document_id(document)
+        if not document_id:
+            return None
+        stored = yield self.build("GET", f"/v1/claims/{document_id}")
+        if stored.status != 200:
+            return None
+        record = self.json_object(stored)
+        if attempts == 1:
+            raise AlreadyFiled(409, problem, document_id)
+        receipt: dict[str, Any] = {
+            "id": document_id,
+            "received_at": record.get("received_at"),
+            "keys": _lookup_keys(document),
+            "log": (yield from self._log_receipt_flow(document, record.get("log_index"))),
+            "already_filed": True,
+        }
+        yield from self.receipt_flow(document, receipt)
+        return receipt
+
+    def bulk_batches(self, documents: Sequence[Mapping[str, Any]]) -> list[tuple[int, int, bytes]]:
+        """`POST /v1/claims` array bodies `(start, stop, body)` within the registry's limits on
+        documents per request and body bytes; a document too large for any body goes alone (the
+        registry answers it with its own 413)."""
+        identity = self._pinned()
+        encoded = [keys.canonicalize(dict(document)) for document in documents]
+        batches: list[tuple[int, int, bytes]] = []
+        most, budget = identity.max_bulk_documents, identity.max_body_bytes
+        start, size = 0, 2
+        for number, raw in enumerate(encoded):
+            count = number - start
+            if count and (count >= most or size + 1 + len(raw) > budget):
+                batches.append((start, number, b"[" + b",".join(encoded[start:number]) + b"]"))
+                start, size = number, 2
+            size += len(raw) + 1
+        if encoded:
+            batches.append((start, len(encoded), b"[" + b",".join(encoded[start:]) + b"]"))
+        return batches
+
+    def file_many_flow(self, documents: Sequence[Mapping[str, Any]]) -> Flow[list[dict[str, Any]]]:
+        """File signed claims over the bulk endpoint; one result per document, in order: its
+        verified receipt (`"status": 201`) or the registry's problem for it (`status`, `type`,
+        `detail`, `errors`). A retried request meets its own filings as `nonce-reused`: those are
+        looked up and their receipts rebuilt, as for one claim."""
+        yield from self.identity_flow()
+        results: list[dict[str, Any]] = []
+        for start, stop, body in self.bulk_batches(documents):
+            request = Request("POST", "/v1/claims", content=body, headers=_JSON, repeatable=True)
+            response = yield request
+            if response.status != 200:
+                results += [self._whole_refusal(response)] * (stop - start)
+                continue
+            answer = self.json_object(response)
+            outcomes = answer.get("results")
+            if not isinstance(outcomes, list) or len(outcomes) != stop - start:
+                raise UnexpectedAnswer(f"{self.registry} answered {stop - start} documents otherwise")
+            for document, outcome in zip(documents[start:stop], outcomes, strict=True):
+                results.append((yield from self._bulk_outcome_flow(document, outcome, response.attempts)))
+        return results
+
+    def _bulk_outcome_flow(
+        self, document: Mapping[str, Any], outcome: object, attempts: int
+    ) -> Flow[dict[str, Any]]:
+        if not isinstance(outcome, dict):
+            raise UnexpectedAnswer(f"{self.registry} answered a bulk filing with a non-object result")
+        if outcome.get("status") == 201:
+            yield from self.receipt_flow(document, outcome)
+            return outcome
+        if outcome.get("status") == 409 and problem_slug(outcome) == "nonce-reused" and attempts > 1:
+            receipt = yield from self._refiled_flow(document, attempts, outcome)
+            if receipt is not None:
+                return {"status": 201, **receipt}
+        return outcome
+
+    def _whole_refusal(self, response: Response) -> dict[str, Any]:
+        """The problem a whole bulk request met (413, 429 after retries, …), for each of its documents."""
+        problem = response.problem()
+        if problem is None:
+            raise UnexpectedAnswer(f"{self.registry} answered a bulk filing with HTTP {response.status}")
+        return {"status": response.status, **problem}
 
     def withdraw_flow(self, claim_id: str, withdrawal: Mapping[str, Any]) -> Flow[dict[str, Any]]:
         """Send a signed withdrawal; its receipt, verified (the same rule for a repeat as filing)."""

@@ -72,17 +72,22 @@ def canonicalize(obj: object) -> bytes:
 
 
 _BMP_END = "\U00010000"
+_REPR_IS_ES6 = (1e-4, 1e16)
+"""Where `repr(float)` is already ECMAScript's Number::toString (RFC 8785 3.2.2.3): both write the
+shortest round-tripping digits, and in this range both use plain decimal notation; outside it
+Python switches to exponents at other points, and writes integral values with a trailing `.0`."""
 
 
 def _canonical_without_floats(obj: object) -> bytes | None:
     """RFC 8785 through the C JSON encoder, for the values where the two provably agree.
 
-    Without floats, and with every object key inside the Basic Multilingual Plane (so sorting by
-    code point equals RFC 8785's sort by UTF-16 code unit), `json.dumps` with sorted keys, no
-    whitespace and no ASCII escaping writes exactly the JCS bytes: the same escapes (`\\b \\t
-    \\n \\f \\r`, `\\u00xx` for other controls, `\\"` and `\\\\`), the same integers. Anything
-    else (floats, big integers, astral keys, other types) returns None and takes the reference path.
-    Canonicalizing a 10,000-item check answer is about 3.5x faster this way.
+    With no floats but non-integral ones in `_REPR_IS_ES6`, and with every object key inside the
+    Basic Multilingual Plane (so sorting by code point equals RFC 8785's sort by UTF-16 code
+    unit), `json.dumps` with sorted keys, no whitespace and no ASCII escaping writes exactly the
+    JCS bytes: the same escapes (`\\b \\t \\n \\f \\r`, `\\u00xx` for other controls, `\\"` and
+    `\\\\`), the same numbers. Anything else (other floats, big integers, astral keys, other
+    types) returns None and takes the reference path. Canonicalizing a 10,000-item check answer
+    is about 3.5x faster this way, a signed voice embedding (192 floats) about 3x.
     """
     stack: list[object] = [obj]
     while stack:
@@ -91,6 +96,9 @@ def _canonical_without_floats(obj: object) -> bytes | None:
             continue
         if isinstance(value, int):
             if type(value) is not int or abs(value) > MAX_SAFE_INTEGER:
+                return None
+        elif type(value) is float:
+            if not _REPR_IS_ES6[0] <= abs(value) < _REPR_IS_ES6[1] or value.is_integer():
                 return None
         elif isinstance(value, dict):
             for key in value:

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from keys import InvalidJSON, canonicalize, parse_strict_json
-from keys.canonical import MAX_DEPTH, MAX_SAFE_INTEGER
+from keys.canonical import MAX_DEPTH, MAX_SAFE_INTEGER, _canonical_without_floats
 
 JCS = Path(__file__).parent / "vectors" / "jcs"
 JCS_CASES = sorted(path.name for path in (JCS / "input").iterdir())
@@ -476,8 +476,9 @@ def test_arbitrary_bytes_either_parse_or_raise_invalid_json(data: bytes) -> None
         assert "\n" not in str(error)
 
 
+_finite = st.floats(allow_nan=False, allow_infinity=False)
 _float_free = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text() | _finite,
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(), children, max_size=5),
     max_leaves=30,
 )
@@ -491,6 +492,18 @@ def test_the_fast_path_writes_exactly_what_rfc8785_writes(value: object) -> None
     except Exception:
         return  # lone surrogates and the like: refused either way, tested elsewhere
     assert canonicalize(value) == expected
+
+
+_EDGES = [1e-4, 1e16, 1e-4 * (1 + 2**-52), 1e16 * (1 - 2**-53), 0.1, 0.30000000000000004, 5e-324, 1e21, 123.0]
+
+
+@given(st.lists(_finite | st.sampled_from(_EDGES) | st.sampled_from(_EDGES).map(lambda f: -f), max_size=20))
+def test_floats_taken_by_the_fast_path_are_written_as_rfc8785_writes_them(values: list[float]) -> None:
+    """Non-integral floats in [1e-4, 1e16) go through `repr`; the rest fall back: same bytes."""
+    assert canonicalize(values) == rfc8785.dumps(values)
+    fast = _canonical_without_floats([0.125, -1234.5678, 123456789012345.67, 0.0001])
+    assert fast == rfc8785.dumps([0.125, -1234.5678, 123456789012345.67, 0.0001]), "taken, not skipped"
+    assert _canonical_without_floats([1.0]) is None and _canonical_without_floats([1e-5]) is None
 
 
 # ------------------------------------------------------------------ the fast parse against the full one
