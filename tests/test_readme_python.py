@@ -1,0 +1,142 @@
+"""Every ```python block of the README runs here, as written, against a real registry process.
+
+A block is run with `exec` after two textual substitutions only: the README's registry URL becomes
+the test registry's, and paths the reader would have (`/data/…`, `s3://…`) become files made here.
+Names a block takes from the reader's own program (`urls`, `hashes`, `spark`) are given to it, and
+what it computes is then checked. `test_every_block_is_run` fails when a block is added to the
+README without a runner here, so no example can rot unseen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import keys
+from crawler_client import Client
+from crawler_client.cli import main as kotowari
+from tests.conftest import ServerProcess, start_server, stop_server
+from tests.crawler_client.readme import README, README_REGISTRY
+from tests.factories import signed_claim
+
+_BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+
+
+def python_blocks() -> list[str]:
+    return _BLOCK.findall(README.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    running = start_server(tmp_path_factory.mktemp("readme-registry"))
+    try:
+        yield running
+    finally:
+        stop_server(running)
+
+
+def run(block: str, registry: ServerProcess, given: dict[str, Any], paths: dict[str, str]) -> dict[str, Any]:
+    code = block.replace(README_REGISTRY, registry.url)
+    for written, local in paths.items():
+        code = code.replace(written, local)
+    namespace: dict[str, Any] = {"__name__": "readme_example", **given}
+    exec(compile(code, str(README), "exec"), namespace)
+    return namespace
+
+
+def bulk_filing(block: str, registry: ServerProcess, tmp_path: Path) -> None:
+    done = run(block, registry, {}, {})
+    assert len(done["filed"]) == 3 and done["refused"] == []
+    with Client(registry.url) as client:
+        for claim_id in done["filed"]:
+            assert client.get_claim(claim_id)["status"] == "active"
+
+
+def developer_check(block: str, registry: ServerProcess, tmp_path: Path) -> None:
+    creator = keys.SigningKey.generate()
+    with Client(registry.url) as client:
+        client.file_claim(signed_claim(creator, datetime.now(UTC), urls=("https://readme.example/art/",)))
+    urls = ["https://readme.example/art/1.png", "https://elsewhere.example/2.png"]
+    hashes = ["ab" * 32]
+    done = run(block, registry, {"urls": urls, "hashes": hashes}, {"kotowari-pins.json": str(tmp_path / "p")})
+    assert done["keep"] == urls[1:] + hashes
+    assert done["evidence"] and all("proof" in answer for answer in done["evidence"])
+
+
+class _Frame:
+    """The part of a Spark DataFrame the example uses: `mapInArrow` over one file's batches."""
+
+    def __init__(self, path: str) -> None:
+        import pyarrow.parquet as pq
+
+        self.table = pq.read_table(path)
+        self.schema = self.table.schema
+
+    def mapInArrow(self, function: Callable[[Iterator[Any]], Iterator[Any]], schema: Any) -> list[Any]:
+        return list(function(iter(self.table.to_batches(max_chunksize=2))))
+
+
+@dataclass
+class _Spark:
+    """Stands in for a SparkSession (no JVM here): `spark.read.parquet(path)`."""
+
+    @property
+    def read(self) -> _Spark:
+        return self
+
+    def parquet(self, path: str) -> _Frame:
+        return _Frame(path)
+
+
+def spark_filter(block: str, registry: ServerProcess, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    creator = keys.SigningKey.generate()
+    with Client(registry.url) as client:
+        client.file_claim(signed_claim(creator, datetime.now(UTC), urls=("https://spark.example/no/",)))
+    snapshot = tmp_path / "claims.snapshot"
+    assert kotowari(["snapshot", "pull", "--registry", registry.url, "--out", str(snapshot)]) == 0
+    urls = [f"https://spark.example/{'no' if n % 2 else 'yes'}/{n}.png" for n in range(6)]
+    pq.write_table(pa.table({"url": urls}), tmp_path / "crawl.parquet")
+    paths = {"/data/claims.snapshot": str(snapshot), "s3://crawl/": str(tmp_path / "crawl.parquet")}
+    done = run(block, registry, {"spark": _Spark()}, paths)
+    kept = [url for batch in done["filtered"] for url in batch.column("url").to_pylist()]
+    assert kept == urls[0::2]
+
+
+RUNNERS: dict[str, Callable[[str, ServerProcess, Path], None]] = {
+    "registry.file_claims(": bulk_filing,
+    "registry.check(": developer_check,
+    "mapInArrow": spark_filter,
+}
+"""Each README block, by a phrase only it contains, and what runs it."""
+
+
+def _runner(block: str) -> Callable[[str, ServerProcess, Path], None] | None:
+    found = [runner for phrase, runner in RUNNERS.items() if phrase in block]
+    assert len(found) <= 1, f"a README block matches several runners:\n{block}"
+    return found[0] if found else None
+
+
+def test_every_block_is_run() -> None:
+    blocks = python_blocks()
+    assert blocks, "the README has Python examples"
+    missing = [block for block in blocks if _runner(block) is None]
+    assert not missing, f"README Python blocks nobody runs:\n{missing[0]}"
+
+
+@pytest.mark.parametrize("phrase", list(RUNNERS))
+def test_readme_block(
+    phrase: str, registry: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    blocks = [block for block in python_blocks() if phrase in block]
+    assert len(blocks) == 1, f"one README block contains {phrase!r}"
+    RUNNERS[phrase](blocks[0], registry, tmp_path)
