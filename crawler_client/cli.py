@@ -261,6 +261,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from keys.errors import KeysError
 
     witnessing = witness_options(args)
+    if args.data:
+        for path in args.data:
+            if not Path(path).is_file():
+                raise UsageError(f"--data: {path}: no such file")
     if witnessing and not args.registry:
         raise UsageError("--witness needs --registry URL: the cosigned checkpoints come from the registry")
     try:
@@ -273,13 +277,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
             elif document.get("type") == "CheckAnswer":
                 lines = _verify_answer(document, args.registry, witnessing)
             elif document.get("type") == "ComplianceManifest":
-                lines = _verify_manifest(document, Path(args.file).parent)
+                lines = _verify_manifest(document, Path(args.file).parent, args.data)
                 lines += _verify_manifest_online(document, args.registry, witnessing)
             elif witnessing:
                 raise UsageError(
                     "--witness: this document names no checkpoint (give a receipt, a check answer, "
                     "a snapshot or a compliance manifest)"
                 )
+            elif args.data:
+                raise UsageError("--data goes with a compliance manifest (kotowari filter --manifest)")
             else:
                 lines = _verify_signed(document, args.key)
     except NotWitnessed as exc:
@@ -414,13 +420,17 @@ def _verify_snapshot(name: str, registry_url: str | None, witnessing: dict[str, 
     return lines
 
 
-def _verify_manifest(manifest: dict[str, Any], directory: Path) -> list[str]:
-    """A compliance manifest's signature, snapshot state and removed rows (`verify_manifest`)."""
-    from crawler_client.manifest import ManifestInvalid, verify_manifest  # numpy and pyarrow
+def _verify_manifest(manifest: dict[str, Any], directory: Path, data: list[str] | None) -> list[str]:
+    """A compliance manifest's signature, snapshot state and removed rows (`verify_manifest`), and
+    with `--data IN OUT` the files themselves (`verify_data`)."""
+    from crawler_client.manifest import ManifestInvalid, verify_data, verify_manifest  # numpy, pyarrow
     from crawler_client.verification import VerificationFailed
 
     try:
-        return verify_manifest(manifest, directory)
+        lines = verify_manifest(manifest, directory)
+        if data:
+            lines += verify_data(manifest, Path(data[0]), Path(data[1]))
+        return lines
     except ManifestInvalid as exc:
         raise VerificationFailed(str(exc)) from None
 
@@ -700,6 +710,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(snapshot pull) or a compliance manifest",
     )
     verify.add_argument("--key", metavar="MULTIBASE", help="verify a document with this Ed25519 key (z6Mk…)")
+    verify.add_argument(
+        "--data",
+        nargs=2,
+        metavar=("IN", "OUT"),
+        help="with a compliance manifest: the input and output files, hashed against the signed digests",
+    )
     verify.add_argument(
         "--registry", metavar="URL", help="also check the registry's log still holds it, consistently"
     )

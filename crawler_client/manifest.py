@@ -36,6 +36,7 @@ __all__ = [
     "RemovedRows",
     "removed_lines",
     "sign_manifest",
+    "verify_data",
     "verify_manifest",
 ]
 
@@ -282,6 +283,31 @@ def verify_manifest(document: dict[str, Any], directory: Path) -> list[str]:
         f"{document.get('invalid_rows')})",
         f"counting {counting}" if version == MANIFEST_VERSION else "counting claims of any authority (v1)",
     ]
+
+
+def verify_data(document: dict[str, Any], source: Path, output: Path) -> list[str]:
+    """The files at hand are the dataset the manifest signs: each one's SHA-256 (and size) against
+    `dataset.input` and `dataset.output`, so a row put back into the output is caught."""
+    dataset = document.get("dataset")
+    if not isinstance(dataset, dict):
+        raise ManifestInvalid("malformed manifest: no 'dataset' object")
+    lines = []
+    for role, path in (("input", source), ("output", output)):
+        signed = dataset.get(role)
+        if not isinstance(signed, dict) or not isinstance(signed.get("sha256"), str):
+            raise ManifestInvalid(f"malformed manifest: dataset.{role} names no sha256")
+        try:
+            with open(path, "rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        except OSError as exc:
+            raise ManifestInvalid(f"{path}: {exc.strerror or exc}") from None
+        if digest != signed["sha256"]:
+            raise ManifestInvalid(
+                f"{path} is not the {role} this manifest signs: its SHA-256 is {digest}, "
+                f"the manifest's {signed['sha256']} ({signed.get('name')}, {signed.get('bytes')} bytes)"
+            )
+        lines.append(f"{role} {path}: SHA-256 {digest} as signed ({signed.get('rows')} rows)")
+    return lines
 
 
 def _check_row(entry: object, minimum: str | None) -> None:

@@ -238,7 +238,22 @@ def test_filter_parquet_keeps_exactly_what_check_allows_and_signs_a_manifest(
     assert all(entry["claims"] for entry in listed if entry["decision"] == "n")
 
     assert main(["verify", str(tmp_path / "manifest.json")]) == 0
-    capsys.readouterr()
+    data = ["--data", str(source), str(tmp_path / "out.parquet")]
+    assert main(["verify", str(tmp_path / "manifest.json"), *data]) == 0
+    assert "output" in capsys.readouterr().out
+    put_back = pq.read_table(tmp_path / "out.parquet").to_pylist() + [
+        {"id": kept_ids[-1] + 1, "url": values[0]}
+    ]
+    pq.write_table(pa.Table.from_pylist(put_back), tmp_path / "tampered.parquet")
+    tampered = ["--data", str(source), str(tmp_path / "tampered.parquet")]
+    assert main(["verify", str(tmp_path / "manifest.json"), *tampered]) == 1
+    assert "is not the output this manifest signs" in capsys.readouterr().out
+    swapped = ["--data", str(tmp_path / "out.parquet"), str(source)]
+    assert main(["verify", str(tmp_path / "manifest.json"), *swapped]) == 1
+    assert "is not the input" in capsys.readouterr().out
+    missing = ["--data", str(source), str(tmp_path / "nowhere.parquet")]
+    assert main(["verify", str(tmp_path / "manifest.json"), *missing]) == 2
+    assert "no such file" in capsys.readouterr().err
     sidecar.write_text(sidecar.read_text().replace('"row":', '"row": ', 1))
     assert main(["verify", str(tmp_path / "manifest.json")]) == 1
     assert "sidecar" in capsys.readouterr().out
@@ -388,3 +403,11 @@ def test_check_against_a_snapshot_gives_the_registrys_answer(
     with pytest.raises(SystemExit) as exit_:
         main(["check", "--snapshot", str(local), "--registry", registry.url, "--purpose", "train-ai"])
     assert exit_.value.code == 2
+
+
+def test_verify_data_is_only_for_manifests(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    key = keys.SigningKey.generate()
+    (tmp_path / "doc.json").write_bytes(keys.canonicalize(keys.sign_document({"type": "Note"}, key)))
+    (tmp_path / "a").write_bytes(b"a")
+    assert main(["verify", str(tmp_path / "doc.json"), "--data", str(tmp_path / "a"), str(tmp_path / "a")]) == 2
+    assert "--data goes with a compliance manifest" in capsys.readouterr().err
