@@ -9,9 +9,10 @@ operator signs it (Data Integrity, eddsa-jcs-2022) with its own key; `verify_man
 signatures, the snapshot's checkpoint and the sidecar.
 
 Version 2 records the `min_authority` the filter counted claims from (null: every claim counted),
-and each removed row's claims as objects: `{"claim": id, "authority": [levels for the key
-matched]}`, with `"counted": false` for a claim below the minimum (listed, but not why the row
-was removed). Version 1 (claims as bare ids, no minimum) still verifies.
+and each removed row's claims as objects: `{"claim": id, "claimant": did, "kind": …, "uses":
+{use: "y"|"n"}, "authority": [levels for the key matched]}`, with `"counted": false` for a claim
+below the minimum (listed, but not why the row was removed). Version 1 (claims as bare ids, no
+minimum) still verifies.
 """
 
 from __future__ import annotations

@@ -34,8 +34,16 @@ _MAX_CACHED: Final = 1 << 17
 
 
 def match_summary(match: Mapping[str, Any]) -> dict[str, Any]:
-    """What a batch keeps of one match of a check answer: the claim, its authority, whether it counted."""
-    summary: dict[str, Any] = {"claim": match["claim"], "authority": list(match["authority"])}
+    """What a batch keeps of one match of a check answer: the claim, who made it, what it says of
+    each use, its authority and whether it counted — enough for a manifest's reader to see why a
+    row went without looking the claim up."""
+    summary: dict[str, Any] = {
+        "claim": match["claim"],
+        "claimant": match["claimant"],
+        "kind": match["kind"],
+        "uses": dict(match["uses"]),
+        "authority": list(match["authority"]),
+    }
     if "counted" in match:
         summary["counted"] = match["counted"]
     return summary

@@ -209,6 +209,7 @@ def expected_codes(snapshot_path: Path, values: list[str | None]) -> list[str]:
 
 def test_filter_parquet_keeps_exactly_what_check_allows_and_signs_a_manifest(
     dataset_snapshot: tuple[Path, list[str | None]],
+    creator: keys.SigningKey,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -236,14 +237,16 @@ def test_filter_parquet_keeps_exactly_what_check_allows_and_signs_a_manifest(
     listed = [json.loads(line) for line in sidecar.read_text().splitlines()]
     assert [entry["row"] for entry in listed] == [n for n, d in enumerate(decided) if d in ("n", "invalid")]
     assert all(entry["claims"] for entry in listed if entry["decision"] == "n")
+    for claim in (claim for entry in listed for claim in entry.get("claims", [])):
+        assert claim["claimant"] == creator.did and claim["uses"]["train-ai"] == "n"
+        assert claim["kind"] and claim["authority"] == ["self-asserted"]
 
     assert main(["verify", str(tmp_path / "manifest.json")]) == 0
     data = ["--data", str(source), str(tmp_path / "out.parquet")]
     assert main(["verify", str(tmp_path / "manifest.json"), *data]) == 0
     assert "output" in capsys.readouterr().out
-    put_back = pq.read_table(tmp_path / "out.parquet").to_pylist() + [
-        {"id": kept_ids[-1] + 1, "url": values[0]}
-    ]
+    reserved_row = {"id": kept_ids[-1] + 1, "url": values[0]}
+    put_back = [*pq.read_table(tmp_path / "out.parquet").to_pylist(), reserved_row]
     pq.write_table(pa.Table.from_pylist(put_back), tmp_path / "tampered.parquet")
     tampered = ["--data", str(source), str(tmp_path / "tampered.parquet")]
     assert main(["verify", str(tmp_path / "manifest.json"), *tampered]) == 1
@@ -409,5 +412,6 @@ def test_verify_data_is_only_for_manifests(tmp_path: Path, capsys: pytest.Captur
     key = keys.SigningKey.generate()
     (tmp_path / "doc.json").write_bytes(keys.canonicalize(keys.sign_document({"type": "Note"}, key)))
     (tmp_path / "a").write_bytes(b"a")
-    assert main(["verify", str(tmp_path / "doc.json"), "--data", str(tmp_path / "a"), str(tmp_path / "a")]) == 2
+    data = ["--data", str(tmp_path / "a"), str(tmp_path / "a")]
+    assert main(["verify", str(tmp_path / "doc.json"), *data]) == 2
     assert "--data goes with a compliance manifest" in capsys.readouterr().err
