@@ -245,7 +245,7 @@ def test_filter_parquet_keeps_exactly_what_check_allows_and_signs_a_manifest(
     data = ["--data", str(source), str(tmp_path / "out.parquet")]
     assert main(["verify", str(tmp_path / "manifest.json"), *data]) == 0
     assert "output" in capsys.readouterr().out
-    reserved_row = {"id": kept_ids[-1] + 1, "url": values[0]}
+    reserved_row = {"id": decided.index("n"), "url": values[decided.index("n")]}
     put_back = [*pq.read_table(tmp_path / "out.parquet").to_pylist(), reserved_row]
     pq.write_table(pa.Table.from_pylist(put_back), tmp_path / "tampered.parquet")
     tampered = ["--data", str(source), str(tmp_path / "tampered.parquet")]
