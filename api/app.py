@@ -79,7 +79,7 @@ def create_app(
                 clock=clock,
                 window=settings.clock_window,
                 max_items=settings.max_check_items,
-                index=ClaimIndex(settings.embedding_spaces),
+                index=ClaimIndex(settings.embedding_spaces, keep_parts=True),
             )
             await claims.catch_up()
             snapshots = SnapshotStore(log, key, settings.embedding_spaces, clock, claims)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -44,6 +44,7 @@ from registry.schemes import (
     UrlId,
     exact_keys,
 )
+from registry.snapshot_parts import ClaimParts, claim_parts
 
 PDQ_RADIUS: Final = 31
 #: Embedding spaces the registry accepts by default, with their dimensions (configurable).
@@ -101,8 +102,12 @@ class EmbeddingSpace:
 class ClaimIndex:
     """Claims in force, by every scheme; rebuilt by replaying the log (see the module docstring)."""
 
-    def __init__(self, spaces: Mapping[str, int] | None = None) -> None:
+    def __init__(self, spaces: Mapping[str, int] | None = None, *, keep_parts: bool = False) -> None:
         self.position = 0
+        #: Each claim's snapshot parts, kept by the registry's own index so that a full snapshot
+        #: is assembled from memory instead of re-reading every claim (`snapshot_rows`).
+        self.keep_parts = keep_parts
+        self._parts: dict[int, ClaimParts] = {}
         self.spaces = dict(DEFAULT_EMBEDDING_SPACES if spaces is None else spaces)
         self._refs: dict[str, int] = {}
         self._views: dict[int, ClaimView] = {}
@@ -218,12 +223,15 @@ class ClaimIndex:
                     continue  # accepted under another configuration; cannot be compared here
                 space.add(ref, identifier.vector, identifier.threshold or DEFAULT_EMBEDDING_THRESHOLD)
         self._exact_of[ref] = keys
+        if self.keep_parts:
+            self._parts[ref] = claim_parts(claim, self.spaces)
 
     def remove(self, claim_id: str) -> None:
         ref = self._refs.get(claim_id)
         if ref is None or ref not in self._views:
             return
         del self._views[ref]
+        self._parts.pop(ref, None)
         for party in self._facts.pop(ref).parties:
             self._by_party[party].discard(ref)
         for key in self._exact_of.pop(ref, []):
@@ -328,3 +336,11 @@ class ClaimIndex:
 
     def views(self) -> Iterable[ClaimView]:
         return self._views.values()
+
+    def snapshot_rows(self) -> Iterator[tuple[ClaimView, ClaimParts, bool]]:
+        """Every claim in force with its current authority, its parts and whether it is disputed,
+        for `snapshot.assemble` (only with `keep_parts`)."""
+        if not self.keep_parts:
+            raise ValueError("this index keeps no snapshot parts")
+        for ref, view in self._views.items():
+            yield view, self._parts[ref], view.id in self.disputed

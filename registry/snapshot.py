@@ -62,7 +62,7 @@ import numpy.typing as npt
 import keys
 from keys import merkle
 from keys.note import Checkpoint, InvalidCheckpoint, InvalidNote, NoteVerifier, open_note, sign_note
-from registry import content_ids, snapshot_urls
+from registry import snapshot_urls
 from registry.authority.levels import ClaimAuthority
 from registry.authority.state import AuthorityState, ClaimFacts
 from registry.checking import ClaimView, Hit
@@ -70,14 +70,13 @@ from registry.documents import Claim, format_timestamp, parse_timestamp
 from registry.identity import note_signer
 from registry.index import ClaimIndex, EmbeddingSpace
 from registry.schemes import (
-    DEFAULT_EMBEDDING_THRESHOLD,
     EmbeddingId,
     IsccId,
     NameId,
     PdqId,
     TextItem,
-    exact_keys,
 )
+from registry.snapshot_parts import ClaimParts, claim_parts, key_hash, url_domain
 
 __all__ = [
     "DELTA_MAGIC",
@@ -88,6 +87,7 @@ __all__ = [
     "SnapshotData",
     "SnapshotIndex",
     "SnapshotState",
+    "assemble",
     "build",
     "encode_delta",
     "encode_full",
@@ -116,16 +116,6 @@ class InvalidSnapshot(ValueError):
     """A snapshot or delta that is truncated, corrupt, wrongly signed or does not fit; says why."""
 
 
-def key_hash(key: str) -> int:
-    """The 64-bit hash an exact key is stored under: the first 8 bytes of its SHA-256, big-endian."""
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
-
-
-def url_domain(host: str) -> str:
-    """The last two labels of a canonical host: every host a URL key of this host can match ends in them."""
-    return ".".join(host.rsplit(".", 2)[-2:])
-
-
 def _ordinal_dtype(count: int) -> np.dtype[Any]:
     for dtype in (np.uint8, np.uint16, np.uint32):
         if count <= np.iinfo(dtype).max + 1:
@@ -151,6 +141,9 @@ class SnapshotData:
     names: list[tuple[int, str]] = field(default_factory=list)
     embeddings: EmbeddingRows = field(default_factory=dict)
     views: list[ClaimView] = field(default_factory=list, repr=False, compare=False)  # of a file's claims
+    _sections: list[tuple[str, np.ndarray[Any, Any] | bytes]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def ids(self) -> list[str]:
@@ -296,7 +289,16 @@ class SnapshotData:
     # ------------------------------------------------------------ sections
 
     def sections(self) -> list[tuple[str, np.ndarray[Any, Any] | bytes]]:
-        """(name, array or JSON bytes) in the format's order; empty parts are left out."""
+        """(name, array or JSON bytes) in the format's order; empty parts are left out.
+
+        Made once per data (signing the state and encoding the file both need them); the data is
+        not changed after it is made — `canonical`, `without` and `plus` make new data.
+        """
+        if self._sections is None:
+            self._sections = self._make_sections()
+        return self._sections
+
+    def _make_sections(self) -> list[tuple[str, np.ndarray[Any, Any] | bytes]]:
         out: list[tuple[str, np.ndarray[Any, Any] | bytes]] = []
         if self.claims:
             out.append(("claims", keys.canonicalize(self.claims)))
@@ -436,18 +438,30 @@ def build(
     has the authority it would have in an empty log (self- or agent-asserted).
     """
     empty = AuthorityState()
+
+    def row(claim_id: str, claim: Claim) -> tuple[ClaimView, ClaimParts, bool]:
+        given = authority(claim_id) if authority is not None else None
+        held = given or empty.authority_of(ClaimFacts.of(claim_id, claim))
+        return ClaimView.of(claim_id, claim, held), claim_parts(claim, spaces), claim_id in disputed
+
+    return assemble(row(claim_id, claim) for claim_id, claim in claims)
+
+
+def assemble(rows: Iterable[tuple[ClaimView, ClaimParts, bool]]) -> SnapshotData:
+    """The snapshot data of claims given as (view with its authority, parts, disputed?): what
+    `build` makes from claims, and the registry from the parts its index keeps."""
     listed: list[dict[str, Any]] = []
-    exact: list[tuple[int, int]] = []
+    exact: list[int] = []
+    exact_ordinals: list[int] = []
     domains: list[tuple[int, str]] = []
     url_keys: list[tuple[int, str]] = []
-    pdq: list[tuple[bytes, int]] = []
+    pdq: list[bytes] = []
+    pdq_ordinals: list[int] = []
     iscc: dict[str, list[tuple[bytes, int]]] = {}
     names: list[tuple[int, str]] = []
     vectors: dict[str, list[tuple[npt.NDArray[np.float32], int, float]]] = {}
-    for ordinal, (claim_id, claim) in enumerate(claims):
-        given = authority(claim_id) if authority is not None else None
-        view = ClaimView.of(claim_id, claim, given or empty.authority_of(ClaimFacts.of(claim_id, claim)))
-        entry: dict[str, Any] = {"id": claim_id, "claimant": view.claimant, "kind": view.kind}
+    for ordinal, (view, parts, is_disputed) in enumerate(rows):
+        entry: dict[str, Any] = {"id": view.id, "claimant": view.claimant, "kind": view.kind}
         entry["uses"] = dict(view.uses)
         if view.valid_from is not None:
             entry["valid_from"] = format_timestamp(view.valid_from)
@@ -456,39 +470,31 @@ def build(
         if view.territories is not None:
             entry["territories"] = sorted(view.territories)
         entry["authority"] = view.authority.to_json()
-        if claim_id in disputed:
+        if is_disputed:
             entry["disputed"] = True
         listed.append(entry)
-        for identifier in claim.subject.identifiers:
-            for key in exact_keys(identifier, query=False):
-                exact.append((key_hash(key), ordinal))
-                if key.startswith("url:"):
-                    domains.append((ordinal, url_domain(key[4:].split("/", 1)[0])))
-                    url_keys.append((ordinal, key[4:]))
-            if isinstance(identifier, PdqId):
-                pdq += [(code, ordinal) for code in identifier.hashes()]
-            elif isinstance(identifier, IsccId):
-                for unit in content_ids.iscc_units(identifier.value):
-                    if unit.kind != "instance":
-                        iscc.setdefault(unit.kind, []).append((unit.body, ordinal))
-            elif isinstance(identifier, NameId):
-                names.append((ordinal, identifier.value))
-            elif isinstance(identifier, EmbeddingId) and spaces.get(identifier.space) == len(
-                identifier.vector
-            ):
-                array = np.asarray(identifier.vector, dtype=np.float64)
-                unit_vector = (array / np.linalg.norm(array)).astype(np.float32)
-                threshold = identifier.threshold or DEFAULT_EMBEDDING_THRESHOLD
-                vectors.setdefault(identifier.space, []).append((unit_vector, ordinal, threshold))
+        exact += parts.exact
+        exact_ordinals += [ordinal] * len(parts.exact)
+        if parts.url_keys:
+            domains += [(ordinal, domain) for domain in parts.domains]
+            url_keys += [(ordinal, key) for key in parts.url_keys]
+        if parts.pdq:
+            pdq += parts.pdq
+            pdq_ordinals += [ordinal] * len(parts.pdq)
+        for kind, body in parts.iscc:
+            iscc.setdefault(kind, []).append((body, ordinal))
+        names += [(ordinal, name) for name in parts.names]
+        for space, unit_vector, threshold in parts.vectors:
+            vectors.setdefault(space, []).append((unit_vector, ordinal, threshold))
     dtype = _ordinal_dtype(len(listed))
     data = SnapshotData(
         claims=listed,
-        exact_hashes=np.array([h for h, _ in exact], dtype=np.uint64),
-        exact_claims=np.array([o for _, o in exact], dtype=dtype),
+        exact_hashes=np.array(exact, dtype=np.uint64),
+        exact_claims=np.array(exact_ordinals, dtype=dtype),
         url_domains=domains,
         url_keys=url_keys,
-        pdq_codes=_codes([code for code, _ in pdq], 32),
-        pdq_claims=np.array([o for _, o in pdq], dtype=dtype),
+        pdq_codes=_codes(pdq, 32),
+        pdq_claims=np.array(pdq_ordinals, dtype=dtype),
         iscc={
             kind: (_codes([c for c, _ in rows], 8), np.array([o for _, o in rows], dtype=dtype))
             for kind, rows in iscc.items()

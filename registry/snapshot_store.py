@@ -4,6 +4,8 @@ The set of claims in force at tree size T is read by log index alone — filed b
 withdrawn before T — so it is the same on every worker and on SQLite and PostgreSQL, whatever was
 appended since. The latest state is cached; a newer one is computed by applying the delta since the
 cached size (the same merge clients run), so the registry does not re-read every claim per filing.
+The first full snapshot is assembled from the parts the claim index keeps (`keep_parts`), held at
+the same tree size, rather than re-read and re-validated from the database.
 """
 
 from __future__ import annotations
@@ -115,6 +117,8 @@ class SnapshotStore:
         if latest is not None and latest.state.tree_size < tree_size:
             removed, added = await self._changes(latest.state.tree_size, tree_size)
             data = latest.data.without(removed).plus(added)
+        elif self.claims.index.keep_parts and self.claims.index.spaces == self.spaces:
+            data = snapshot.assemble(self.claims.index.snapshot_rows())  # the index is at tree_size
         else:
             claims = await _claims(0, tree_size)
             data = snapshot.build(

@@ -188,8 +188,16 @@ def test_a_minimum_stops_weaker_claims_from_deciding():
     assert codes["mandated"] == [unknown, n, n]  # pub.example/a is only self-asserted
     assert codes["domain-verified"] == [unknown, n, unknown]
     found = SNAPSHOT.decide_urls(values[:1], "train-ai", at=NOW, min_authority="domain-verified")
+    claim = DOCUMENTS[6]
     assert found.matches[0] == [
-        {"claim": keys.document_id(DOCUMENTS[6]), "authority": ["self-asserted"], "counted": False}
+        {
+            "claim": keys.document_id(claim),
+            "claimant": claim["claimant"],
+            "kind": claim["subject"]["kind"],
+            "uses": claim["uses"],
+            "authority": ["self-asserted"],
+            "counted": False,
+        }
     ]
 
 
