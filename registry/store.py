@@ -57,7 +57,7 @@ class ClaimStore:
     ) -> None:
         self.log = log
         self.ledger = Ledger(log, signer)
-        self.index = index or ClaimIndex()
+        self.index = index if index is not None else ClaimIndex()  # an empty index is falsy (len 0)
         self._replay = asyncio.Lock()
         #: Claims this process just appended, by log index: the replay need not validate them again.
         self._appended: dict[int, tuple[str, Claim]] = {}

@@ -109,3 +109,16 @@ def test_an_index_without_parts_says_so() -> None:
         assert "keeps no snapshot parts" in str(error)
     else:
         raise AssertionError("an index without parts gave rows")
+
+
+def test_the_store_keeps_the_index_it_is_given_even_empty() -> None:
+    """An empty index has length 0: `index or ClaimIndex()` once swapped it for a default one,
+    dropping the configured embedding spaces and the snapshot parts."""
+    from registry.identity import note_signer
+    from registry.log import TransparencyLog
+    from registry.store import ClaimStore
+
+    key = keys.SigningKey.generate()
+    given = ClaimIndex({"face/custom": 8}, keep_parts=True)
+    store = ClaimStore(TransparencyLog("test/log", note_signer(key, "test/log")), key, index=given)
+    assert store.index is given and store.index.spaces == {"face/custom": 8}
