@@ -19,7 +19,16 @@ from starlette.routing import Route
 
 from api.bodies import read_body
 from api.state import RegistryState
-from registry.errors import InvalidParameter
+from registry.errors import InvalidParameter, NotFound
+from registry.notices.directory import (
+    MAX_LIMIT,
+    OperatorPage,
+    OperatorRecordAnswer,
+    check_did,
+    directory,
+    operator_entry,
+    parse_query,
+)
 from registry.notices.documents import Dispute, Notice, NoticeResponse, OperatorRegistration
 from registry.notices.lifecycle import STATES
 from registry.notices.store import NoticeStore
@@ -65,7 +74,26 @@ async def inbox(request: Request) -> Response:
 
 async def operator_stats(request: Request) -> Response:
     _, store = _store(request)
-    return JSONResponse(await store.stats())
+    answer = await store.stats()
+    wanted = request.query_params.get("operator")
+    if wanted is not None:
+        check_did(wanted, "/operator")
+        answer["operators"] = [row for row in answer["operators"] if row["operator"] == wanted]
+        if not answer["operators"]:
+            raise NotFound(f"{wanted} has neither registered nor been sent a notice")
+    return JSONResponse(answer)
+
+
+async def list_operators(request: Request) -> Response:
+    _, store = _store(request)
+    page = await directory(store, parse_query(request.query_params))
+    headers = {"Link": f'<{page["next"]}>; rel="next"'} if page["next"] else {}
+    return JSONResponse(page, headers=headers)
+
+
+async def get_operator(request: Request) -> Response:
+    _, store = _store(request)
+    return JSONResponse(await operator_entry(store, request.path_params["did"]))
 
 
 async def export(request: Request) -> Response:
@@ -126,6 +154,8 @@ async def claim_links(request: Request) -> Response:
 
 NOTICE_ROUTES = [
     Route("/v1/operators", register_operator, methods=["POST"]),
+    Route("/v1/operators", list_operators, methods=["GET"]),
+    Route("/v1/operators/{did}", get_operator, methods=["GET"]),
     Route("/v1/operators/{did}/notices", inbox, methods=["GET"]),
     Route("/v1/notices", file_notice, methods=["POST"]),
     Route("/v1/notices/{notice_id}", get_notice, methods=["GET"]),
@@ -171,6 +201,20 @@ def _op(
     return operation
 
 
+def _query(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+def _schema(model: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": _REF.format(model=model)}}}
+
+
 def _path(name: str) -> list[dict[str, Any]]:
     return [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}]
 
@@ -178,11 +222,41 @@ def _path(name: str) -> list[dict[str, Any]]:
 def notice_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
     """(paths, component schemas) for the takedown endpoints, from the validating models."""
     models: list[type[BaseModel]] = [Notice, OperatorRegistration, NoticeResponse, Dispute]
-    _, top = models_json_schema([(model, "validation") for model in models], ref_template=_REF)
+    answers: list[type[BaseModel]] = [OperatorPage, OperatorRecordAnswer]
+    _, top = models_json_schema(
+        [(model, "validation") for model in models] + [(model, "serialization") for model in answers],
+        ref_template=_REF,
+    )
     respond_errors = {**_INTAKE, "403": "not a party allowed this step", "404": "no such notice"}
     respond_errors["409"] = "illegal transition, or nonce already used"
     paths: dict[str, Any] = {
         "/v1/operators": {
+            "get": {
+                "summary": "The operator directory: registered operators by DID, with name, domain and "
+                "authority, whether they have a webhook (never its URL), and links to their notices and "
+                "statistics",
+                "parameters": [
+                    _query("name", "only operators whose name contains this (compared folded)"),
+                    _query(
+                        "domain",
+                        "only operators verified for this domain or a host below it, or a did:web on it",
+                    ),
+                    _query("cursor", "the previous page's `cursor`, with the same filters"),
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
+                    },
+                ],
+                "responses": {
+                    "200": {"description": "OK", "content": _schema("OperatorPage")},
+                    "400": {
+                        "description": "unknown parameter, bad cursor, limit out of range, or not a domain",
+                        "content": _PROBLEM,
+                    },
+                },
+            },
             "post": _op(
                 "Register an operator (signed registration, by a did:key or a did:web)",
                 "201",
@@ -192,7 +266,18 @@ def notice_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
                     "409": "nonce already used, or operator-name-taken: a domain-verified operator "
                     "holds the name",
                 },
-            )
+            ),
+        },
+        "/v1/operators/{did}": {
+            "get": {
+                "summary": "One registered operator's directory entry",
+                "parameters": _path("did"),
+                "responses": {
+                    "200": {"description": "OK", "content": _schema("OperatorRecordAnswer")},
+                    "400": {"description": "not a DID", "content": _PROBLEM},
+                    "404": {"description": "not registered", "content": _PROBLEM},
+                },
+            }
         },
         "/v1/operators/{did}/notices": {
             "get": {
@@ -273,10 +358,15 @@ def notice_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
             }
         },
         "/v1/stats/operators": {
-            "get": _op(
-                "Per-operator responsiveness, computed from logged documents; each operator's domain "
-                "and authority, domain-verified operators first"
-            )
+            "get": {
+                **_op(
+                    "Per-operator responsiveness, computed from logged documents; each operator's domain "
+                    "and authority, domain-verified operators first",
+                    e400="operator is not a DID",
+                    e404="the operator neither registered nor was sent a notice",
+                ),
+                "parameters": [_query("operator", "only this operator's row (a DID)")],
+            }
         },
         "/v1/disputes": {
             "post": _op(

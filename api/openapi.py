@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from api import schemas
 from api.authority_routes import authority_openapi
+from api.claim_list_routes import claim_list_openapi
 from api.notice_routes import notice_openapi
 from registry.checking import CheckRequest
 from registry.documents import Claim, ClaimWithdrawal
@@ -169,6 +170,9 @@ def openapi_document() -> dict[str, Any]:
     notice_paths, notice_components = notice_openapi()
     paths |= notice_paths
     components |= notice_components
+    listing, listing_components = claim_list_openapi()
+    paths["/v1/claims"]["get"] = listing
+    components |= listing_components
     authority_paths, authority_components = authority_openapi()
     paths |= authority_paths
     components |= authority_components

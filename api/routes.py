@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from api.authority_routes import AUTHORITY_ROUTES
 from api.bodies import is_json_array, read_body, read_json, split_json_array
+from api.claim_list_routes import CLAIM_LIST_ROUTES
 from api.log_routes import LOG_ROUTES
 from api.notice_routes import NOTICE_ROUTES
 from api.openapi import openapi_document
@@ -92,6 +93,7 @@ ROUTES = [
     Route("/v1/registry", registry_info, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),
+    *CLAIM_LIST_ROUTES,  # GET /v1/claims
     Route("/v1/claims", file_claim, methods=["POST"]),
     Route("/v1/claims/{claim_id}", get_claim, methods=["GET"]),
     Route("/v1/claims/{claim_id}/withdraw", withdraw_claim, methods=["POST"]),

@@ -81,6 +81,14 @@ class ClaimEnvelope(_Answer):
     withdrawal: StoredDocument | None = None
 
 
+class MatchLicence(_Answer):
+    """Where the matching claim says a licence can be had: a contact, terms, an RSL 1.0 licence."""
+
+    contact: str | None = None
+    terms: str | None = None
+    rsl: str | None = None
+
+
 class Match(_Answer):
     claim: str
     claimant: str
@@ -95,6 +103,7 @@ class Match(_Answer):
     chain: list[AuthorityGrant] | None = None
     authority_notes: list[str] | None = None
     counted: bool | None = None
+    licence: MatchLicence | None = None
 
 
 class ItemAnswer(_Answer):

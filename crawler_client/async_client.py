@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import httpx
 
 import keys
+from crawler_client.claim_pages import listing_params, read_page
 from crawler_client.core import (
     DEFAULT_WITNESS_WAIT,
     USER_AGENT,
@@ -119,6 +120,30 @@ class AsyncClient(BaseClient):
     async def get_claim(self, claim_id: str) -> dict[str, Any]:
         """The signed claim as stored, with its status and, if withdrawn, the withdrawal."""
         return await self.request("GET", f"/v1/claims/{claim_id}")
+
+    async def list_claims(
+        self,
+        *,
+        claimant: str | None = None,
+        name: str | None = None,
+        url: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        page_size: int | None = None,
+        verify: bool = True,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """`Client.list_claims`, as an async iterator: `async for claim in registry.list_claims(…)`."""
+        params = listing_params(
+            claimant=claimant, name=name, url=url, kind=kind, status=status, page_size=page_size
+        )
+        while True:
+            page = await self.request("GET", "/v1/claims", params=params)
+            claims, cursor = read_page(page, self.registry, verify=verify)
+            for claim in claims:
+                yield claim
+            if cursor is None:
+                return
+            params = {**params, "cursor": cursor}
 
     async def check(
         self,

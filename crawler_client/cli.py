@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from crawler_client.audit_cli import register_log_audit
 from crawler_client.authority_cli import register_keys
+from crawler_client.claim_import import register as register_claim_import
+from crawler_client.claim_list_cli import register as register_claim_list
 from crawler_client.cli_support import (
     Negative,
     Parser,
     UsageError,
-    as_if_signed,
-    given,
     min_authority_flag,
     min_authority_of,
     parse_items,
@@ -43,7 +43,7 @@ from crawler_client.cli_support import (
 from crawler_client.errors import KotowariError, NotWitnessed, UntrustedAnswer
 from crawler_client.items import add_item_flags
 from crawler_client.witness_options import add_witness_flags, witness_options
-from registry.vocabulary import SUBJECT_KINDS, USES, UnknownUse, parse_uses
+from registry.vocabulary import SUBJECT_KINDS, USES
 
 if TYPE_CHECKING:
     from crawler_client.core import WitnessedCheckpoint
@@ -55,6 +55,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crawler_client.dataset_cli",
     "crawler_client.policy_cli",
     "crawler_client.notice_cli",
+    "crawler_client.operator_cli",
+    "crawler_client.dispute_cli",
     "crawler_client.authority_cli",
     "crawler_client.witness_cli",
     "crawler_client.admin_cli",
@@ -165,50 +167,10 @@ def cmd_url(args: argparse.Namespace) -> int:
 
 def cmd_claim_new(args: argparse.Namespace) -> int:
     import keys
-    from registry.documents import new_claim
+    from crawler_client.claim_build import build_claim
 
     key = read_key(args.key)
-    items = parse_items(args, query=False)
-    if not items:
-        raise UsageError("name at least one item (--url, --file, --name, --isni, …)")
-    if not args.deny and not args.allow:
-        raise UsageError("say which uses you reserve (--deny) or allow (--allow)")
-    uses = _uses(args.deny, "n") | _uses(args.allow, "y")
-    if set(_uses(args.deny, "n")) & set(_uses(args.allow, "y")):
-        raise UsageError("a use cannot be both denied and allowed")
-    if bool(args.on_behalf_of) != bool(args.authority):
-        raise UsageError("--on-behalf-of and --authority go together")
-    if (args.principal_did or args.mandate) and not args.on_behalf_of:
-        raise UsageError("--principal-did and --mandate describe the principal: give --on-behalf-of too")
-    if args.mandate and not args.principal_did:
-        raise UsageError("--mandate needs --principal-did: the DID of the principal who signed it")
-    on_behalf_of = (
-        given(
-            {
-                "principal": args.on_behalf_of,
-                "authority": args.authority,
-                "did": args.principal_did,
-                "mandate": args.mandate.lower() if args.mandate else None,
-            }
-        )
-        if args.on_behalf_of
-        else None
-    )
-    licence = given({"contact": args.licence_contact, "terms": args.licence_terms})
-    document = new_claim(
-        key.did,
-        args.kind,
-        items,
-        uses,
-        created=_now(),
-        title=args.title,
-        on_behalf_of=on_behalf_of,
-        licence=licence or None,
-        valid_from=_time(args.valid_from, "--valid-from"),
-        valid_until=_time(args.valid_until, "--valid-until"),
-        territories=args.territory or None,
-    )
-    _validate_locally(document)
+    document = build_claim(args, key.did, now=_now())
     signed = keys.sign_document(document, key, created=_now())
     print(PUBLIC_CLAIM, file=sys.stderr)
     write_document(signed, args.out)
@@ -232,24 +194,6 @@ def cmd_claim_file(args: argparse.Namespace) -> int:
         print_json({**receipt, "document": document})
     else:
         print(receipt["id"])
-    return 0
-
-
-def cmd_claim_withdraw(args: argparse.Namespace) -> int:
-    import keys
-    from crawler_client.client import Client
-    from registry.documents import new_withdrawal
-
-    key = read_key(args.key)
-    withdrawal = keys.sign_document(
-        new_withdrawal(key.did, args.id, created=_now(), reason=args.reason), key, created=_now()
-    )
-    with Client(args.registry) as registry:
-        receipt = registry.withdraw_claim(args.id, withdrawal)
-    if args.json:
-        print_json({**receipt, "document": withdrawal})
-    else:
-        print(f"withdrew {args.id}")
     return 0
 
 
@@ -574,7 +518,18 @@ def explained(item: dict[str, Any]) -> list[str]:
         for match in matches
         for note in match.get("authority_notes") or []
     )
-    return lines + list(notes)
+    licences = dict.fromkeys(
+        f"claim {match['claim'][:16]}… offers a licence: {_licence_shown(match['licence'])}"
+        for match in matches
+        if isinstance(match.get("licence"), dict) and match["licence"]
+    )
+    return lines + list(notes) + list(licences)
+
+
+def _licence_shown(licence: dict[str, Any]) -> str:
+    """A claim's `licence` object in a line: its RSL licence, terms and contact."""
+    names = {"rsl": "RSL licence", "terms": "terms", "contact": "contact"}
+    return "; ".join(f"{label} {licence[key]}" for key, label in names.items() if licence.get(key))
 
 
 def _match_of(reason: str, matches: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -594,36 +549,6 @@ def _shown(item: dict[str, Any]) -> str:
         return f"embedding in {item.get('space')} ({item.get('dimensions')} dimensions)"
     value = str(item.get("value", ""))
     return f"{item.get('scheme')} {value[:77] + '…' if len(value) > 80 else value}"
-
-
-def _uses(text: str | None, value: str) -> dict[str, str]:
-    if not text:
-        return {}
-    try:
-        return {use: value for use in parse_uses(text)}
-    except UnknownUse as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _time(text: str | None, flag: str) -> datetime | None:
-    if text is None:
-        return None
-    from registry.documents import parse_timestamp
-
-    try:
-        return parse_timestamp(text)
-    except ValueError as exc:
-        raise UsageError(f"{flag}: {exc}") from None
-
-
-def _validate_locally(document: dict[str, Any]) -> None:
-    """Refuse here what the registry would refuse, before anything is signed."""
-    from registry.documents import Claim, InvalidDocument, validate_document
-
-    try:
-        validate_document(Claim, as_if_signed(document))
-    except InvalidDocument as exc:
-        raise UsageError(f"the claim would be refused: {exc}") from None
 
 
 # ---------------------------------------------------------------- parser
@@ -658,9 +583,9 @@ def build_parser() -> argparse.ArgumentParser:
     url.add_argument("--json", action="store_true")
     url.set_defaults(run=cmd_url)
 
-    claim = commands.add_parser("claim", help="create, file and withdraw claims").add_subparsers(
-        dest="claim_command", required=True, metavar="COMMAND", parser_class=Parser
-    )
+    claim = commands.add_parser(
+        "claim", help="create, file, import, list and withdraw claims"
+    ).add_subparsers(dest="claim_command", required=True, metavar="COMMAND", parser_class=Parser)
     new = claim.add_parser("new", help="build and sign a claim offline")
     new.add_argument("--key", required=True, metavar="FILE")
     new.add_argument("--kind", required=True, choices=SUBJECT_KINDS)
@@ -680,6 +605,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     new.add_argument("--licence-contact", metavar="CONTACT", help="where to ask for a licence")
     new.add_argument("--licence-terms", metavar="URL", help="licence terms")
+    new.add_argument(
+        "--licence-rsl", metavar="URL", help="an RSL 1.0 licence document offering the reserved uses (https)"
+    )
     new.add_argument("--valid-from", metavar="TIME", help="RFC 3339 UTC, e.g. 2027-01-01T00:00:00Z")
     new.add_argument("--valid-until", metavar="TIME")
     new.add_argument("--territory", action="append", metavar="CC", help="ISO 3166-1 alpha-2 (repeatable)")
@@ -692,13 +620,8 @@ def build_parser() -> argparse.ArgumentParser:
     file_.add_argument("--json", action="store_true", help="print the whole receipt")
     file_.set_defaults(run=cmd_claim_file)
 
-    withdraw = claim.add_parser("withdraw", help="withdraw one of your claims")
-    withdraw.add_argument("id", metavar="ID")
-    withdraw.add_argument("--key", required=True, metavar="FILE")
-    registry_flag(withdraw)
-    withdraw.add_argument("--reason", help="why (published with the withdrawal)")
-    withdraw.add_argument("--json", action="store_true")
-    withdraw.set_defaults(run=cmd_claim_withdraw)
+    register_claim_list(claim)  # list, withdraw (one, --all-matching, --from)
+    register_claim_import(claim)
 
     verify = commands.add_parser(
         "verify", help="verify a signed document, receipt, check answer, snapshot or manifest"

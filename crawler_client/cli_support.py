@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Negative",
+    "Once",
     "Parser",
     "UsageError",
     "as_if_signed",
@@ -36,6 +37,7 @@ __all__ = [
     "print_json",
     "read_document",
     "read_key",
+    "refuse_repeats",
     "registry_flag",
     "write_document",
 ]
@@ -55,6 +57,41 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class Once(argparse.Action):
+    """`store`, but a flag given twice is a usage error (exit 2, one line) instead of the last one
+    silently winning: `--purpose train-ai --purpose search` is ambiguous, so it is refused.
+
+    A default (from the environment, say) does not count as given; only the command line does.
+    """
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        given = namespace.__dict__.setdefault("_given_once", set())
+        if self.dest in given:
+            flag = "/".join(self.option_strings) or self.dest
+            parser.exit(2, f"{parser.prog}: error: {flag} given more than once; give it once\n")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
+def refuse_repeats(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Make `Once` the default action of every flag added to `parser` from now on (its argument
+    groups included); flags with an explicit action (`append`, `store_true`, …) keep theirs.
+
+        new = commands.add_parser("new")
+        refuse_repeats(new)
+        new.add_argument("--out")  # `--out a --out b` is now a usage error
+    """
+    parser.register("action", None, Once)
+    parser.register("action", "store", Once)
+    return parser
 
 
 def registry_flag(parser: argparse.ArgumentParser) -> None:

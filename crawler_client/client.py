@@ -20,7 +20,7 @@ either way. For many concurrent checks inside an event loop, use `AsyncClient`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import httpx
 
 import keys
+from crawler_client.claim_pages import listing_params, read_page
 from crawler_client.core import (
     DEFAULT_WITNESS_WAIT,
     USER_AGENT,
@@ -133,6 +134,37 @@ class Client(BaseClient):
     def get_claim(self, claim_id: str) -> dict[str, Any]:
         """The signed claim as stored, with its status and, if withdrawn, the withdrawal."""
         return self.request("GET", f"/v1/claims/{claim_id}")
+
+    def list_claims(
+        self,
+        *,
+        claimant: str | None = None,
+        name: str | None = None,
+        url: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        page_size: int | None = None,
+        verify: bool = True,
+    ) -> Iterator[dict[str, Any]]:
+        """Every claim matching all the filters given, in log order, a page at a time (`GET /v1/claims`).
+
+        `url` and `name` match as a check does; `status` is `active` or `withdrawn` (default both).
+        Each claim says its `status`, `authority` and, for `url`/`name`, how it `matches`; its signed
+        `document` is verified unless `verify=False` (see `crawler_client.claim_pages`).
+
+        >>> [c["id"] for c in registry.list_claims(claimant=key.did, status="active")]  # doctest: +SKIP
+        """
+        params = listing_params(
+            claimant=claimant, name=name, url=url, kind=kind, status=status, page_size=page_size
+        )
+        while True:
+            claims, cursor = read_page(
+                self.request("GET", "/v1/claims", params=params), self.registry, verify=verify
+            )
+            yield from claims
+            if cursor is None:
+                return
+            params = {**params, "cursor": cursor}
 
     def check(
         self,

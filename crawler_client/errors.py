@@ -13,7 +13,7 @@ KotowariError                 base; `str(e)` is one line a person can act on
 │   └── NotWitnessed          fewer than the required witnesses cosigned a checkpoint covering it
 └── FetchRefused              the guarded fetcher would not fetch or hand over a URL (`decision`)
     ├── UseReserved           a signal reserves the declared use, or robots.txt forbids the fetch
-    └── AddressRefused        the host resolves to a private, loopback or link-local address
+    └── AddressRefused        the host resolves to an address that is not globally routable
 
 The client retries what is safe to repeat (see `crawler_client.core.RetryPolicy`), so
 `RegistryUnavailable` means the registry stayed unreachable for the whole retry budget.
@@ -121,12 +121,19 @@ class NotWitnessed(UntrustedAnswer):
 
 
 class FetchRefused(KotowariError):
-    """The guarded fetcher refused a URL. `decision` (a `crawler_client.policy.Decision`, or None)
-    names every signal consulted and its verdict, for the crawl log."""
+    """The guarded fetcher refused a URL. `decision` (a `crawler_client.policy.Decision`) names every
+    signal consulted and its verdict, for the crawl log; the guarded transports always set it (for an
+    address refusal its one signal is the address guard's). Raised elsewhere it may be None, so
+    `explain()` is the one line to print either way."""
 
     def __init__(self, message: str, decision: Any = None) -> None:
         super().__init__(message)
         self.decision = decision
+
+    def explain(self) -> str:
+        """The decision's explanation, or the message when there is no decision."""
+        explain = getattr(self.decision, "explain", None)
+        return str(explain()) if callable(explain) else str(self)
 
 
 class UseReserved(FetchRefused):
@@ -134,5 +141,6 @@ class UseReserved(FetchRefused):
 
 
 class AddressRefused(FetchRefused):
-    """The host resolves to a private, loopback or link-local address (an SSRF guard): a crawler
-    following public links must not reach into the network it runs in."""
+    """The host resolves to an address that is not globally routable (an SSRF guard,
+    `registry.addresses`): a crawler following public links must not reach into the network it runs
+    in. Raised before the request, or when connecting if the name has since resolved elsewhere."""

@@ -3,8 +3,10 @@
 Plug it into any httpx client; every request (each redirect hop included, since httpx sends those
 through the transport too) goes through the same steps:
 
-1. the host must resolve to public addresses only (`AddressRefused` otherwise, unless
-   `allow_private=True`);
+1. the host must resolve to public addresses only (`AddressRefused` otherwise, unless the policy
+   was made with `allow_private=True`); the default inner transport is the policy's address guard's
+   (`registry.addresses`), which resolves the host once per connection, vets every address and
+   connects to a vetted one, so a DNS answer that changes after the check is never connected to;
 2. the pre-fetch decision — robots.txt, tdmrep.json, ai.txt, the registry — is made *before* the
    request is sent; a refusal raises `UseReserved` and nothing is fetched;
 3. the request waits for a per-host slot (at most `max_per_host` at once) and for the host's
@@ -20,6 +22,9 @@ their HTTP caching headers (24 hours by default and at most).
 >>> transport = GuardedTransport(policy, purpose="train-ai", user_agent="ExampleBot/1.0")  # doctest: +SKIP
 >>> with httpx.Client(transport=transport, follow_redirects=True) as http:  # doctest: +SKIP
 ...     http.get("https://example.com/picture.jpg")  # raises UseReserved if anything reserves train-ai
+
+A `transport=` you pass yourself is used as given: the address check still runs before each request,
+but pinning the connection to the vetted address is then up to that transport.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import httpx
 
 from crawler_client.errors import AddressRefused, UseReserved
 from crawler_client.policy import Decision, Policy, PreFlow, _AsyncSiteFetcher, _SiteFetcher
+from crawler_client.signals import Verdict, unknown
 from crawler_client.signals.robots import product_token
 from registry.vocabulary import as_use
 
@@ -103,7 +109,12 @@ class _Hosts:
         self.lock = threading.Lock()
 
     def delay(self, decision: Decision) -> float:
-        return max(self.min_delay, min(decision.crawl_delay or 0.0, MAX_CRAWL_DELAY))
+        """Seconds between starts on this host: robots.txt's Crawl-delay or Request-rate, whichever
+        asks for more (`SiteRules.interval`), capped, and never less than `min_delay`."""
+        asked = decision.site.interval if decision.site is not None else None
+        if asked is None:
+            asked = decision.crawl_delay
+        return max(self.min_delay, min(asked or 0.0, MAX_CRAWL_DELAY))
 
     def reserve(self, host: str, delay: float, now: float) -> float:
         """Claim the next start time for `host`; returns how long to wait before starting."""
@@ -138,20 +149,34 @@ class _Guard:
         self.last: Decision | None = None
 
     def refuse_address(self, request: httpx.Request) -> None:
+        """`AddressRefused` (carrying its decision) when the request's host is refused."""
         try:
             self.policy.guard.check(str(request.url))
         except AddressRefused as exc:
-            self.audit.write(
-                "refused",
-                {
-                    "url": str(request.url),
-                    "purpose": self.purpose,
-                    "user_agent": self.user_agent,
-                    "reason": str(exc),
-                },
-                self.policy.clock(),
+            raise self.refused(request, exc) from None
+
+    async def arefuse_address(self, request: httpx.Request) -> None:
+        try:
+            await self.policy.guard.acheck(str(request.url))
+        except AddressRefused as exc:
+            raise self.refused(request, exc) from None
+
+    def refused(self, request: httpx.Request, exc: AddressRefused) -> AddressRefused:
+        """`exc`, logged and carrying a decision whose one signal is the address guard's, so every
+        `FetchRefused` explains itself the same way (`exc.decision.explain()`)."""
+        url = str(request.url)
+        self.audit.write(
+            "refused",
+            {"url": url, "purpose": self.purpose, "user_agent": self.user_agent, "reason": str(exc)},
+            self.policy.clock(),
+        )
+        if exc.decision is None:
+            verdict = Verdict("address", request.url.host, "pre-fetch", unknown(), str(exc), fetch=False)
+            exc.decision = Decision(
+                url, self.purpose, self.user_agent, "pre-fetch", [verdict], self.policy.unknown_allows
             )
-            raise
+        self.last = exc.decision
+        return exc
 
     def judge(self, decision: Decision, event: str) -> None:
         self.last = decision
@@ -176,6 +201,15 @@ class _Guard:
         """The response rebuilt from its `raw` body, once the post-fetch signals allow it."""
         handed, inspected = _rebuilt(response, raw, request)
         self.judge(self.policy.post_fetch(decision, inspected), "post-fetch")
+        return handed
+
+    async def ahand_over(
+        self, decision: Decision, response: httpx.Response, raw: bytes, request: httpx.Request
+    ) -> httpx.Response:
+        """`hand_over` for the async transport: licences the response names are fetched without
+        blocking the event loop (`Policy.apost_fetch`)."""
+        handed, inspected = _rebuilt(response, raw, request)
+        self.judge(await self.policy.apost_fetch(decision, inspected), "post-fetch")
         return handed
 
 
@@ -243,7 +277,7 @@ class GuardedTransport(_Guarded, httpx.BaseTransport):
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.inner = transport or httpx.HTTPTransport()
+        self.inner = transport or policy.guard.transport()
         self.guard = _Guard(
             policy,
             purpose=purpose,
@@ -273,7 +307,10 @@ class GuardedTransport(_Guarded, httpx.BaseTransport):
         guard.refuse_address(request)
         decision = guard.policy.run(guard.pre_fetch_flow(request), self._site, guard.user_agent)
         with self._slot(request.url.host, guard.admit(decision, request)):
-            response = self.inner.handle_request(request)
+            try:
+                response = self.inner.handle_request(request)
+            except AddressRefused as exc:  # at connect time: the name now resolves elsewhere
+                raise guard.refused(request, exc) from None
             try:
                 raw = b"".join(response.iter_raw())
             finally:
@@ -301,7 +338,7 @@ class AsyncGuardedTransport(_Guarded, httpx.AsyncBaseTransport):
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
-        self.inner = transport or httpx.AsyncHTTPTransport()
+        self.inner = transport or policy.guard.async_transport()
         self.guard = _Guard(
             policy,
             purpose=purpose,
@@ -326,15 +363,18 @@ class AsyncGuardedTransport(_Guarded, httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         guard = self.guard
-        await asyncio.to_thread(guard.refuse_address, request)
+        await guard.arefuse_address(request)
         decision = await guard.policy.arun(guard.pre_fetch_flow(request), self._site, guard.user_agent)
         async with self._slot(request.url.host, guard.admit(decision, request)):
-            response = await self.inner.handle_async_request(request)
+            try:
+                response = await self.inner.handle_async_request(request)
+            except AddressRefused as exc:
+                raise guard.refused(request, exc) from None
             try:
                 raw = b"".join([chunk async for chunk in response.aiter_raw()])
             finally:
                 await response.aclose()
-        return guard.hand_over(decision, response, raw, request)
+        return await guard.ahand_over(decision, response, raw, request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

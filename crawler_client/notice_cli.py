@@ -1,8 +1,12 @@
-"""`kotowari notice new|file|respond|show|register`: takedown notices from the command line.
+"""`kotowari notice new|file|respond|show|inbox|erase|register`: takedown notices from the command line.
 
-`new` builds and signs a notice offline and refuses, in one line, a notice that lacks any element
-its regimes require (the registry would answer 422 with the same list). Every command that talks
-to the registry goes through `Client.request`; refusals print one line and exit 2.
+`new` builds and signs a notice offline and refuses a notice that lacks any element its regimes
+require, one missing element per line (the registry would answer 422 with the same list); with
+`--claim ID` it first fetches and verifies the claims and takes the subject from them
+(`crawler_client.notice_subject`). Every command that talks to the registry goes through
+`Client.request`; refusals print one line and exit 2, and so does a single-value flag given twice
+(`cli_support.Once`). Messages say the state the registry reports, not what one hopes happened:
+a notice is `delivered` only once the operator's webhook answered 2xx.
 
     kotowari notice new --key me.key --operator did:key:z6Mk… --kind work --url https://me.example/art/ \\
         --model acme/painter-v2 --action stop-generation --regime dsa --grounds "…" \\
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -27,10 +32,12 @@ from crawler_client.cli_support import (
     print_json,
     read_document,
     read_key,
+    refuse_repeats,
     registry_flag,
     write_document,
 )
 from crawler_client.items import add_item_flags
+from registry.notices.lifecycle import STATES
 from registry.notices.vocabulary import REGIMES, REQUESTED_ACTIONS
 from registry.vocabulary import SUBJECT_KINDS
 
@@ -45,7 +52,8 @@ def _now() -> datetime:
 
 
 def check_notice(document: dict[str, Any]) -> None:
-    """Refuse here, in one line, what the registry would refuse with a 422."""
+    """Refuse here what the registry would refuse with a 422: a schema error in one line, missing
+    regime elements one per line (a list of eight is not read on one line)."""
     from registry.documents import InvalidDocument
     from registry.notices.documents import Notice, missing_elements, validate_notice_document
 
@@ -55,8 +63,8 @@ def check_notice(document: dict[str, Any]) -> None:
         raise UsageError(f"invalid notice: {exc}") from None
     missing = missing_elements(notice)
     if missing:
-        listed = "; ".join(f"{reason} at {pointer}" for pointer, reason in missing)
-        raise UsageError(f"the notice lacks {len(missing)} required element(s): {listed}")
+        listed = "".join(f"\n  {pointer}: {reason}" for pointer, reason in missing)
+        raise UsageError(f"the notice lacks {len(missing)} required element(s):{listed}")
 
 
 def cmd_notice_new(args: argparse.Namespace) -> int:
@@ -65,6 +73,11 @@ def cmd_notice_new(args: argparse.Namespace) -> int:
 
     key = read_key(args.key)
     identifiers = parse_items(args, query=False)
+    kind, title = args.kind, args.title
+    if args.claim:
+        kind, identifiers, title = _from_claims(args, identifiers)
+    elif kind is None:
+        raise UsageError("--kind is required (or --claim ID, whose subject gives it)")
     locations = (
         [("url", url) for url in args.material_url]
         + [("model", model) for model in args.model]
@@ -97,14 +110,14 @@ def cmd_notice_new(args: argparse.Namespace) -> int:
     document = new_notice(
         key.did,
         args.operator,
-        kind=args.kind,
+        kind=kind,
         identifiers=identifiers,
         claims=args.claim,
         locations=locations,
         actions=args.action,
         regimes=args.regime,
         created=created,
-        title=args.title,
+        title=title,
         description=args.description,
         grounds=args.grounds,
         contact=contact or None,
@@ -124,6 +137,32 @@ def cmd_notice_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _from_claims(
+    args: argparse.Namespace, identifiers: list[dict[str, Any]]
+) -> tuple[str, list[dict[str, Any]], str | None]:
+    """(kind, identifiers, title) with the verified claims' subject filled in; the flags given win."""
+    from crawler_client.client import Client
+    from crawler_client.notice_subject import merged, subject_of_claims
+
+    if len(set(args.claim)) != len(args.claim):
+        raise UsageError("--claim: the same claim is given twice")
+    if not args.registry:
+        raise UsageError(
+            "--claim needs --registry URL (or $KOTOWARI_REGISTRY): the claims are fetched and verified"
+        )
+    with Client(args.registry) as registry:
+        subject = subject_of_claims(registry, args.claim)
+    assert subject.kind is not None
+    if args.kind is not None and args.kind != subject.kind:
+        raise UsageError(f"--kind {args.kind}: the claims are for a {subject.kind}")
+    print(
+        f"subject from {len(args.claim)} verified claim(s): a {subject.kind}, "
+        f"{len(subject.identifiers)} identifier(s)" + (f", {subject.title!r}" if subject.title else ""),
+        file=sys.stderr,
+    )
+    return subject.kind, merged(identifiers, subject.identifiers), args.title or subject.title
+
+
 def cmd_notice_file(args: argparse.Namespace) -> int:
     from crawler_client.client import Client
 
@@ -134,9 +173,24 @@ def cmd_notice_file(args: argparse.Namespace) -> int:
         print_json(receipt)
     else:
         print(receipt["id"])
-        if not receipt.get("operator_registered"):
-            print("the operator has not registered: the notice is held undelivered", file=sys.stderr)
+        print(_filed_line(receipt), file=sys.stderr)
     return 0
+
+
+def _filed_line(receipt: dict[str, Any]) -> str:
+    """What became of a filed notice, in the registry's own terms (it is `filed` in every case)."""
+    how = receipt.get("delivery")
+    if how == "webhook":
+        return "filed; queued for the operator's webhook: it becomes delivered when the webhook answers 2xx"
+    if how == "inbox":
+        return (
+            "filed; the operator has no webhook: it sees the notice when it pulls its inbox, "
+            "and the notice stays filed until acknowledged"
+        )
+    return (
+        "filed and held: the operator has not registered; "
+        "it sees the notice once it registers or pulls its inbox"
+    )
 
 
 def cmd_notice_respond(args: argparse.Namespace) -> int:
@@ -257,8 +311,63 @@ def cmd_notice_register(args: argparse.Namespace) -> int:
     if args.json:
         print_json(receipt)
     else:
-        print(f"registered {key.did}; {receipt['held_notices']} held notice(s) now delivered")
+        print(_registered_line(key.did, args.name, receipt))
     return 0
+
+
+def _registered_line(did: str, name: str, receipt: dict[str, Any]) -> str:
+    """What registering did: nothing is delivered yet, whatever was held."""
+    done = "updated the registration of" if receipt.get("replaced") else "registered"
+    line = f"{done} {did} as {name!r}"
+    held = int(receipt.get("held_notices", 0))
+    if not held:
+        return line + "; no notice is waiting"
+    if receipt.get("delivery") == "webhook":
+        return (
+            f"{line}; {held} filed notice(s) queued for delivery to the webhook: each becomes delivered "
+            "when the webhook answers 2xx (kotowari notice inbox shows their state)"
+        )
+    return (
+        f"{line}; {held} filed notice(s) wait in the inbox: kotowari notice inbox --key … lists them, "
+        "and they stay filed until acknowledged"
+    )
+
+
+def cmd_notice_inbox(args: argparse.Namespace) -> int:
+    """The notices addressed to the key's DID (the operator's pull), oldest first."""
+    from urllib.parse import quote
+
+    from crawler_client.client import Client
+
+    key = read_key(args.key)
+    params = {"state": args.state} if args.state else None
+    with Client(args.registry) as registry:
+        inbox = registry.request("GET", f"/v1/operators/{quote(key.did, safe=':')}/notices", params=params)
+    if args.json:
+        print_json(inbox)
+        return 0
+    profile = inbox.get("operator_profile", {})
+    notices = inbox.get("notices", [])
+    which = f" {args.state}" if args.state else ""
+    name = f" ({profile['name']})" if profile.get("name") else ""
+    print(f"{key.did}{name}: {len(notices)}{which} notice(s)")
+    if not inbox.get("registered"):
+        print("  not registered: these notices are held; kotowari notice register makes them yours to answer")
+    for notice in notices:
+        _inbox_line(notice)
+    return 0
+
+
+def _inbox_line(notice: dict[str, Any]) -> None:
+    subject = notice["document"].get("subject", {})
+    about = subject.get("title") or f"{len(subject.get('identifiers', []))} identifier(s)"
+    regimes = ",".join(notice["document"].get("regimes", []))
+    overdue = "  OVERDUE: " + ", ".join(notice["overdue"]) if notice.get("overdue") else ""
+    print(f"{notice['id']}  {notice['state']}{overdue}")
+    print(f"  received {notice['received_at']}  {regimes}  {subject.get('kind', '?')}: {about}")
+    for name, moment in notice.get("deadlines", {}).items():
+        if moment:
+            print(f"  {name.replace('_', ' ')} {moment}")
 
 
 def register(commands: argparse._SubParsersAction[Parser]) -> None:
@@ -266,15 +375,25 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     notice = commands.add_parser("notice", help="file, answer and follow takedown notices").add_subparsers(
         dest="notice_command", required=True, metavar="COMMAND", parser_class=Parser
     )
-    new = notice.add_parser("new", help="build and sign a takedown notice offline")
+    new = _command(notice, "new", "build and sign a takedown notice (offline, unless --claim)")
     new.add_argument("--key", required=True, metavar="FILE", help="the notifier's key")
     new.add_argument(
         "--operator", required=True, metavar="DID", help="the AI operator's DID (did:key or did:web)"
     )
-    new.add_argument("--kind", required=True, choices=SUBJECT_KINDS)
+    new.add_argument("--kind", choices=SUBJECT_KINDS, help="required unless --claim gives it")
     add_item_flags(new, query=False)
     new.add_argument(
-        "--claim", action="append", default=[], metavar="ID", help="a claim the notice relies on"
+        "--claim",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a claim the notice relies on (repeatable): fetched, verified, and its subject filled in",
+    )
+    new.add_argument(
+        "--registry",
+        default=os.environ.get("KOTOWARI_REGISTRY"),
+        metavar="URL",
+        help="where --claim is fetched from (default: $KOTOWARI_REGISTRY)",
     )
     where = new.add_argument_group("where the material is (repeatable)")
     where.add_argument("--material-url", action="append", default=[], metavar="URL")
@@ -285,7 +404,10 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     )
     new.add_argument("--action", action="append", required=True, choices=REQUESTED_ACTIONS, help="repeatable")
     new.add_argument("--regime", action="append", required=True, choices=REGIMES, help="repeatable")
-    new.add_argument("--title", help="the work's title, or the individual's name")
+    new.add_argument(
+        "--title",
+        help="the work's title, or the individual's name (for a voice or likeness --name also does)",
+    )
     new.add_argument("--description", help="the subject, described")
     new.add_argument("--grounds", help="why the material infringes (DSA: a substantiated explanation)")
     new.add_argument("--contact-name")
@@ -305,13 +427,13 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     new.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
     new.set_defaults(run=cmd_notice_new)
 
-    file_ = notice.add_parser("file", help="file a signed notice and print its id")
+    file_ = _command(notice, "file", "file a signed notice and print its id")
     file_.add_argument("file", metavar="FILE", help="the signed notice ('-' for standard input)")
     registry_flag(file_)
     file_.add_argument("--json", action="store_true", help="print the whole receipt")
     file_.set_defaults(run=cmd_notice_file)
 
-    respond = notice.add_parser("respond", help="take a lifecycle step on a notice (signed)")
+    respond = _command(notice, "respond", "take a lifecycle step on a notice (signed)")
     respond.add_argument("id", metavar="ID")
     respond.add_argument("--key", required=True, metavar="FILE")
     respond.add_argument("--action", required=True, choices=_STEPS)
@@ -329,7 +451,7 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     respond.add_argument("--json", action="store_true")
     respond.set_defaults(run=cmd_notice_respond)
 
-    show = notice.add_parser("show", help="a notice's state, deadlines and steps")
+    show = _command(notice, "show", "a notice's state, deadlines and steps")
     show.add_argument("id", metavar="ID")
     show.add_argument(
         "--key", metavar="FILE", help="also read the personal data, as the notifier or operator (recorded)"
@@ -338,14 +460,14 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     show.add_argument("--json", action="store_true")
     show.set_defaults(run=cmd_notice_show)
 
-    erase = notice.add_parser("erase", help="erase your personal data in a notice (a signed, logged request)")
+    erase = _command(notice, "erase", "erase your personal data in a notice (a signed, logged request)")
     erase.add_argument("id", metavar="ID")
     erase.add_argument("--key", required=True, metavar="FILE", help="the key that filed it")
     registry_flag(erase)
     erase.add_argument("--json", action="store_true")
     erase.set_defaults(run=cmd_notice_erase)
 
-    reg = notice.add_parser("register", help="register as an operator that receives notices")
+    reg = _command(notice, "register", "register as an operator that receives notices")
     reg.add_argument("--key", required=True, metavar="FILE", help="the operator's key")
     reg.add_argument("--name", required=True)
     reg.add_argument("--contact", required=True, help="where notices may also be sent (email)")
@@ -353,3 +475,17 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     registry_flag(reg)
     reg.add_argument("--json", action="store_true")
     reg.set_defaults(run=cmd_notice_register)
+
+    inbox = _command(notice, "inbox", "the notices addressed to you, an operator that pulls (oldest first)")
+    inbox.add_argument("--key", required=True, metavar="FILE", help="the operator's key (gives its DID)")
+    inbox.add_argument("--state", choices=STATES, help="only notices in this state")
+    registry_flag(inbox)
+    inbox.add_argument("--json", action="store_true", help="print the inbox as the registry answers it")
+    inbox.set_defaults(run=cmd_notice_inbox)
+
+
+def _command(notice: argparse._SubParsersAction[Parser], name: str, text: str) -> Parser:
+    """A `notice` sub-command whose single-value flags refuse repeats (`cli_support.refuse_repeats`)."""
+    parser = notice.add_parser(name, help=text)
+    refuse_repeats(parser)
+    return parser

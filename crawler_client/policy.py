@@ -9,11 +9,18 @@ Two stages, so a reserved URL is never fetched for a reserved use:
 - **pre-fetch** (no `response`): robots.txt (RFC 9309 access, plus the aipref `Content-Usage`
   and Cloudflare `Content-Signal` rules in the crawler's group, plus groups naming known AI
   crawlers for the use — see `AI_CRAWLERS`), `/.well-known/tdmrep.json`, `/ai.txt`, and the
-  Kotowari registry when one is given. These files are fetched (per origin, cached) and decided
+  Kotowari registry when one is given, and the RSL 1.0 licences robots.txt names (`License:`,
+  see `crawler_client.licensing`). These files are fetched (per origin, cached) and decided
   before the content request is sent.
 - **post-fetch** (`response` given, its body read): the `Content-Usage`, `tdm-reservation` and
-  `X-Robots-Tag` headers, robots / tdm `<meta>` tags in HTML, and C2PA / CAWG / IPTC PLUS
-  metadata embedded in images — applied before the content reaches the caller.
+  `X-Robots-Tag` headers, robots / tdm `<meta>` tags in HTML, C2PA / CAWG / IPTC PLUS
+  metadata embedded in images, and RSL licences named by a `Link` header or an HTML `<link>` /
+  `<script type="application/rsl+xml">` — applied before the content reaches the caller.
+
+A licence that asks for payment or a licence server makes the uses it covers "reserved unless
+licensed" (`n`), and the RSL verdict cites the licence URL and its terms (`Decision.licences`).
+`Policy.site_rules(url, ua)` and `Decision.site` give robots.txt's `Sitemap`, `Crawl-delay` and
+`Request-rate` for the crawler (`licensing.SiteRules`).
 
 Combining (DESIGN.md, after the aipref vocabulary): any `n` gives `n`; otherwise any `y` gives
 `y`; otherwise unknown. Within TDMRep its own precedence applies first (file < header < HTML).
@@ -37,22 +44,22 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
+from crawler_client import licensing
 from crawler_client.core import minimum_authority
 from crawler_client.errors import AddressRefused
+from crawler_client.licensing import SiteRules
 from crawler_client.signals import Decision as Value
 from crawler_client.signals import (
     Stage,
@@ -69,7 +76,7 @@ from crawler_client.signals import (
 from crawler_client.signals.html import is_html
 from crawler_client.signals.robots import MAX_BYTES as ROBOTS_MAX
 from crawler_client.signals.robots import RobotsTxt, product_token
-from registry.addresses import name_refusal, refusal
+from registry import address_guard, addresses
 from registry.vocabulary import PARENT, as_use, combine
 
 __all__ = [
@@ -80,6 +87,7 @@ __all__ = [
     "RegistrySource",
     "SiteCache",
     "SiteFile",
+    "SiteRules",
 ]
 
 DEFAULT_TTL: Final = 24 * 3600.0
@@ -154,45 +162,31 @@ AI_CRAWLERS: Final = _Crawlers()
 
 
 Resolver = Callable[[str], list[str]]
+"""``resolver(host)`` -> the host's addresses as text (tests, custom DNS); the system's by default."""
 
 
-def _resolve(host: str) -> list[str]:
-    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
+class AddressGuard(address_guard.AddressGuard):
+    """The crawler's address guard: `registry.address_guard.AddressGuard` (the registry's own rules and
+    connection pinning), raising `AddressRefused`.
 
-
-class AddressGuard:
-    """Refuses hosts that resolve to addresses that are not globally routable (`registry.addresses`:
-    private, loopback, link-local, shared CGNAT, 6to4 or NAT64 forms of those, and the rest).
-
-    Every address the name resolves to is checked, since a name with one public and one private
-    address can be steered to either. A name that does not resolve is let through: the connection
-    then fails on its own. (The connection resolves again, so DNS rebinding between the check and
-    the connect is not prevented here; pin addresses in the transport if that matters to you.)
+    `check(url)` refuses a URL early, so a decision can say why; `transport()` and
+    `async_transport()` are httpx transports that resolve each host once per connection, vet every
+    address and connect to a vetted one, so a DNS answer that changes after the check (rebinding)
+    is never connected to. A name that does not resolve passes `check`; its connection then fails.
     """
 
     def __init__(self, *, allow_private: bool = False, resolver: Resolver | None = None) -> None:
-        self.allow_private = allow_private
-        self.resolver = resolver or _resolve
+        lookup = None if resolver is None else _host_only(resolver)
+        super().__init__(
+            allow_private=allow_private,
+            lookup=lookup,
+            error=AddressRefused,
+            hint="pass allow_private to fetch it",
+        )
 
-    def check(self, url: str) -> None:
-        """Raise `AddressRefused` for a URL whose host is not public (unless `allow_private`)."""
-        if self.allow_private:
-            return
-        host = urlsplit(url).hostname or ""
-        try:
-            addresses = [ipaddress.ip_address(host)]
-        except ValueError:
-            if host.lower() in ("localhost",) or host.lower().endswith(".localhost"):
-                raise AddressRefused(f"{host} is a loopback name; pass allow_private to fetch it") from None
-            try:
-                addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host)]
-            except (OSError, ValueError, UnicodeError):
-                return
-        for address in addresses:
-            why = refusal(str(address))  # the registry's own guard: IANA special-purpose ranges
-            if why is not None:
-                said = why if str(address) == host.strip("[]") else name_refusal(host, str(address))
-                raise AddressRefused(f"{said}; pass allow_private to fetch it")
+
+def _host_only(resolver: Resolver) -> addresses.Lookup:
+    return lambda host, _port: resolver(host)
 
 
 # ------------------------------------------------------------------ site files and their cache
@@ -373,7 +367,7 @@ class _AsyncSiteFetcher:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             try:
-                await asyncio.to_thread(self.guard.check, current)
+                await self.guard.acheck(current)
                 request = _site_request(current, user_agent, self.timeout)
                 response = await self.transport.handle_async_request(request)
                 response.request = request
@@ -413,7 +407,33 @@ def _described(match: Mapping[str, Any]) -> str:
     notes = match.get("authority_notes")
     if isinstance(notes, list) and notes:
         text += " (" + "; ".join(str(note) for note in notes) + ")"
+    licence = match.get("licence")
+    if isinstance(licence, Mapping) and licence.get("rsl"):
+        text += f" (licensable: RSL licence {licence['rsl']})"
     return text
+
+
+def _robots(robots_file: SiteFile) -> RobotsTxt:
+    """The robots.txt a fetched site file holds (parsed once, kept with the cached file)."""
+    robots = robots_file.parsed.get("robots")
+    if robots is None:
+        robots = RobotsTxt.from_fetch(robots_file.status, robots_file.body, error=robots_file.error)
+        if robots_file.truncated:
+            robots.truncated = True
+        robots_file.parsed["robots"] = robots
+    result: RobotsTxt = robots
+    return result
+
+
+def _needs(flow: licensing.LicenceFlow) -> Generator[_Need, SiteFile, list[Verdict]]:
+    """A licence flow (which yields `(url, limit)`) as a policy flow (which yields `_Need`)."""
+    try:
+        wanted = next(flow)
+        while True:
+            wanted = flow.send((yield _Need(*wanted)))
+    except StopIteration as done:
+        verdicts: list[Verdict] = done.value
+        return verdicts
 
 
 # ------------------------------------------------------------------ the decision
@@ -425,7 +445,9 @@ class Decision:
 
     `allowed` is what a crawler acts on. `value` is the combined verdict for the use (`y`, `n` or
     `unknown`); `fetch_allowed` is False when a signal forbids fetching at all (robots.txt, the
-    address guard). `stage` says whether content-level signals were included.
+    address guard). `stage` says whether content-level signals were included. `site` holds
+    robots.txt's sitemaps, crawl delay and request rate for the crawler; `licences` the RSL
+    licences read, each with its URL and terms.
     """
 
     url: str
@@ -436,6 +458,12 @@ class Decision:
     unknown_allows: bool = True
     crawl_delay: float | None = None
     _tdm_file: tdmrep.Declaration | None = field(default=None, repr=False)
+    site: SiteRules | None = None
+
+    @property
+    def licences(self) -> list[dict[str, Any]]:
+        """The RSL licences consulted: URL, where found, status, per-use status and terms."""
+        return [dict(s.terms) for s in self.signals if s.source == "RSL" and s.terms is not None]
 
     @property
     def fetch_allowed(self) -> bool:
@@ -479,6 +507,8 @@ class Decision:
             "fetch_allowed": self.fetch_allowed,
             "unknown_is": "allowed" if self.unknown_allows else "denied",
             "crawl_delay": self.crawl_delay,
+            "site": self.site.to_json() if self.site else None,
+            "licences": self.licences,
             "signals": [signal.to_json(self.purpose) for signal in self.signals],
         }
 
@@ -487,6 +517,8 @@ class Decision:
 
 
 PreFlow = Generator[_Need | _Ask, Any, Decision]
+PostFlow = Generator[_Need, SiteFile, Decision]
+T = TypeVar("T")
 
 
 class Policy:
@@ -497,8 +529,10 @@ class Policy:
     - `registry`: a `RegistrySource` (`crawler_client.Client` online, or a snapshot offline); None
       to skip the registry.
     - `transport` / `async_transport`: how site files are fetched when `evaluate` / `aevaluate` run
-      on their own (defaults: httpx's); the guarded fetcher passes its own inner transport.
-    - `allow_private`: fetch site files from private/loopback addresses (tests, intranets).
+      on their own (defaults: the address guard's pinned transports, see `AddressGuard`; one you
+      pass is used as given, so pinning is then yours); the guarded fetcher passes its own.
+    - `allow_private`: fetch from private/loopback addresses (tests, intranets). It belongs here,
+      on the policy, whose `guard` every fetch of it and of its guarded transports goes through.
     - `unknown`: `"allow"` (default) or `"deny"` — what a use no source speaks about becomes.
     - `honour_noindex`: let `noindex`/`none` reserve `search`.
     - `ai_crawler_groups`: read robots.txt groups naming known AI crawlers as statements about
@@ -507,6 +541,9 @@ class Policy:
     - `min_authority`: count only registry claims of at least this authority (one of
       `registry.authority.levels.LEVELS`; `ValueError` otherwise). The registry verdict's reason
       names every matching claim with its authority, and says which ones did not count.
+
+    `site_rules(url, user_agent)` (`asite_rules`) returns robots.txt's `Sitemap`, `Crawl-delay` and
+    `Request-rate` records for the crawler, from the same cache as the decisions.
     """
 
     def __init__(
@@ -567,23 +604,36 @@ class Policy:
         (the caller's mistakes); problems with remote data never raise, they become reasons.
         """
         if self._sync.transport is None:
-            self._sync.transport = httpx.HTTPTransport()
+            self._sync.transport = self.guard.transport()
         decision = self.run(self.pre_fetch_flow(url, purpose, user_agent), self._sync, user_agent)
         return self.post_fetch(decision, response) if response is not None else decision
+
+    def site_rules(self, url: str, user_agent: str) -> SiteRules:
+        """robots.txt's sitemaps, crawl delay, request rate and licences for `user_agent` at the
+        origin of `url` (fetched through the guard and cached like every site file)."""
+        if self._sync.transport is None:
+            self._sync.transport = self.guard.transport()
+        return self.run(self.site_flow(url, user_agent), self._sync, user_agent)
+
+    async def asite_rules(self, url: str, user_agent: str) -> SiteRules:
+        """`site_rules` over async I/O."""
+        if self._async.transport is None:
+            self._async.transport = self.guard.async_transport()
+        return await self.arun(self.site_flow(url, user_agent), self._async, user_agent)
 
     async def aevaluate(
         self, url: str, purpose: str, user_agent: str, response: httpx.Response | None = None
     ) -> Decision:
         """`evaluate` over async I/O (the registry source, being synchronous, runs in a thread)."""
         if self._async.transport is None:
-            self._async.transport = httpx.AsyncHTTPTransport()
+            self._async.transport = self.guard.async_transport()
         decision = await self.arun(self.pre_fetch_flow(url, purpose, user_agent), self._async, user_agent)
-        return self.post_fetch(decision, response) if response is not None else decision
+        return await self.apost_fetch(decision, response) if response is not None else decision
 
     # -------------------------------------------------------------- drivers
 
-    def run(self, flow: PreFlow, fetcher: _SiteFetcher, user_agent: str) -> Decision:
-        """Drive a pre-fetch flow with blocking I/O."""
+    def run(self, flow: Generator[Any, Any, T], fetcher: _SiteFetcher, user_agent: str) -> T:
+        """Drive a flow (pre-fetch, post-fetch, site rules) with blocking I/O."""
         try:
             step = next(flow)
             while True:
@@ -597,11 +647,11 @@ class Policy:
                 else:
                     step = flow.send(self._ask(step))
         except StopIteration as done:
-            result: Decision = done.value
+            result: T = done.value
             return result
 
-    async def arun(self, flow: PreFlow, fetcher: _AsyncSiteFetcher, user_agent: str) -> Decision:
-        """Drive a pre-fetch flow with async I/O."""
+    async def arun(self, flow: Generator[Any, Any, T], fetcher: _AsyncSiteFetcher, user_agent: str) -> T:
+        """Drive a flow (pre-fetch, post-fetch, site rules) with async I/O."""
         try:
             step = next(flow)
             while True:
@@ -615,7 +665,7 @@ class Policy:
                 else:
                     step = flow.send(await asyncio.to_thread(self._ask, step))
         except StopIteration as done:
-            result: Decision = done.value
+            result: T = done.value
             return result
 
     def _ask(self, step: _Ask) -> Verdict:
@@ -674,12 +724,8 @@ class Policy:
             return decision
 
         robots_file: SiteFile = yield _Need(origin + "/robots.txt", ROBOTS_MAX)
-        robots = robots_file.parsed.get("robots")
-        if robots is None:
-            robots = RobotsTxt.from_fetch(robots_file.status, robots_file.body, error=robots_file.error)
-            if robots_file.truncated:
-                robots.truncated = True
-            robots_file.parsed["robots"] = robots
+        robots = _robots(robots_file)
+        decision.site = licensing.site_rules(robots, robots_file.url, user_agent)
         signals.append(self._robots_verdict(robots, url, user_agent, robots_file.url))
         decision.crawl_delay = robots.crawl_delay(user_agent)
         if self.ai_crawler_groups:
@@ -719,6 +765,8 @@ class Policy:
         else:
             reason = "ai.txt not fetched: robots.txt disallows it"
             signals.append(Verdict("ai.txt", ai_url, "pre-fetch", unknown(), reason))
+
+        signals.extend((yield from _needs(licensing.pre_fetch_verdicts(robots, robots_file.url, url))))
 
         if self.registry is not None:
             verdict: Verdict = yield _Ask(url, use)
@@ -795,8 +843,32 @@ class Policy:
             parsed = tdm_file.parsed["tdmrep"] = tdmrep.parse_file(tdm_file.body)
         return tdmrep.for_url(parsed, url)
 
+    def site_flow(self, url: str, user_agent: str) -> Generator[_Need, SiteFile, SiteRules]:
+        """The site rules as a flow: it needs robots.txt only."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        robots_file: SiteFile = yield _Need(f"{parts.scheme}://{parts.netloc}/robots.txt", ROBOTS_MAX)
+        return licensing.site_rules(_robots(robots_file), robots_file.url, user_agent)
+
     def post_fetch(self, decision: Decision, response: httpx.Response) -> Decision:
-        """Add the content-level signals of a fetched response (its body must have been read)."""
+        """Add the content-level signals of a fetched response (its body must have been read).
+
+        RSL licences the response names are fetched here (blocking, through the guard); from async
+        code use `apost_fetch`.
+        """
+        if self._sync.transport is None:
+            self._sync.transport = self.guard.transport()
+        return self.run(self.post_fetch_flow(decision, response), self._sync, decision.user_agent)
+
+    async def apost_fetch(self, decision: Decision, response: httpx.Response) -> Decision:
+        """`post_fetch` over async I/O."""
+        if self._async.transport is None:
+            self._async.transport = self.guard.async_transport()
+        return await self.arun(self.post_fetch_flow(decision, response), self._async, decision.user_agent)
+
+    def post_fetch_flow(self, decision: Decision, response: httpx.Response) -> PostFlow:
+        """The post-fetch decision as a flow: it needs the licence documents the response names."""
         headers = response.headers
         content_type = headers.get("content-type", "")
         body = response.content
@@ -829,6 +901,9 @@ class Policy:
             )
         else:
             signals.extend(embedded.verdict(body))
+        known = [s.location for s in decision.signals if s.source == "RSL"]
+        licences = licensing.post_fetch_verdicts(headers, body, content_type, str(decision.url), known)
+        signals.extend((yield from _needs(licences)))
         return Decision(
             decision.url,
             decision.purpose,
@@ -838,4 +913,5 @@ class Policy:
             decision.unknown_allows,
             decision.crawl_delay,
             decision._tdm_file,
+            decision.site,
         )

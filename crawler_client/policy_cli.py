@@ -1,9 +1,11 @@
 """`kotowari policy URL --purpose USE --user-agent UA`: may this crawler use this URL for this use?
 
-Reads every opt-out signal the way the guarded fetcher does: robots.txt, tdmrep.json, ai.txt and
-the registry (given `--registry` or `--snapshot`) before fetching; then, unless `--pre-fetch-only`
-or already refused, fetches the URL itself and reads its headers, meta tags and embedded metadata.
-Prints the decision and every signal with its verdict (`--json`: the whole decision).
+Reads every opt-out signal the way the guarded fetcher does: robots.txt, tdmrep.json, ai.txt, RSL
+licences and the registry (given `--registry` or `--snapshot`) before fetching; then, unless
+`--pre-fetch-only` or already refused, fetches the URL itself and reads its headers, meta tags,
+embedded metadata and the RSL licences it names.
+Prints the decision and every signal with its verdict, then robots.txt's crawl delay, request
+rate, sitemaps and RSL licences for the crawler (`--json`: the whole decision).
 
 Exit status: 0 allowed, 1 disallowed, 2 bad input (one line on stderr).
 """
@@ -161,3 +163,11 @@ def _print(decision: Decision, as_json: bool) -> None:
     for signal in decision.signals:
         verdict = signal.for_use(decision.purpose)
         print(f"  {verdict:<8} {signal.source} ({signal.stage}): {signal.reason}", file=sys.stdout)
+    site = decision.site
+    if site is not None:
+        pacing = [f"crawl-delay {site.crawl_delay:g}s"] if site.crawl_delay is not None else []
+        if site.request_rate is not None:
+            pacing.append(f"request-rate {site.request_rate[0]}/{site.request_rate[1]:g}s")
+        for label, values in (("pacing", pacing), ("sitemap", site.sitemaps), ("licence", site.licences)):
+            for value in values:
+                print(f"  {label:<8} {value}")

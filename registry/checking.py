@@ -56,7 +56,8 @@ def validate_check_request(obj: object) -> CheckRequest:
 
 @dataclass(frozen=True)
 class ClaimView:
-    """The parts of an accepted claim that decide a check."""
+    """The parts of an accepted claim that decide a check, and its `licence` (where to ask for one:
+    contact, terms, RSL licence URL), which answers show beside the match."""
 
     id: str
     claimant: str
@@ -66,6 +67,7 @@ class ClaimView:
     valid_until: datetime | None
     territories: frozenset[str] | None
     authority: ClaimAuthority = SELF_ASSERTED
+    licence: Mapping[str, str] | None = None
 
     @classmethod
     def of(cls, claim_id: str, claim: Claim, authority: ClaimAuthority = SELF_ASSERTED) -> ClaimView:
@@ -78,6 +80,7 @@ class ClaimView:
             valid_until=parse_timestamp(claim.valid_until) if claim.valid_until else None,
             territories=frozenset(claim.territories) if claim.territories else None,
             authority=authority,
+            licence=claim.licence.model_dump(exclude_none=True) if claim.licence else None,
         )
 
     def applies(self, at: datetime, territory: str | None) -> bool:
@@ -168,6 +171,8 @@ def _match(hit: Hit, at: datetime) -> dict[str, Any]:
         "key": hit.key,
         "uses": dict(hit.claim.uses),
     }
+    if hit.claim.licence:
+        match["licence"] = dict(hit.claim.licence)
     if hit.distance is not None:
         match["distance"] = hit.distance
     if hit.similarity is not None:

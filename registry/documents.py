@@ -20,6 +20,7 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Final, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -97,10 +98,25 @@ def _http_url(value: str) -> str:
     return value
 
 
+def _https_url(value: str) -> str:
+    """An https URL naming a host, without credentials: a licence document fetched by crawlers."""
+    if not re.fullmatch(r"https://[^\s/?#@]+(?:[/?#][^\s]*)?", value):
+        raise ValueError("must be an https URL (https://host/path), without spaces or credentials")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as exc:
+        raise ValueError(f"must be an https URL: {exc}") from None
+    if not parts.hostname:
+        raise ValueError("must be an https URL naming a host")
+    return value
+
+
 Timestamp = Annotated[str, AfterValidator(_timestamp)]
 Did = Annotated[str, AfterValidator(_did)]
 Territory = Annotated[str, AfterValidator(_territory)]
 HttpUrl = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
+HttpsUrl = Annotated[str, Field(max_length=2048), AfterValidator(_https_url)]
 Nonce = Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 DocId = Annotated[str, Field(pattern=_DOC_ID)]
@@ -138,10 +154,16 @@ class OnBehalfOf(_Strict):
 
 
 class Licence(_Strict):
-    """Where to ask for a licence instead."""
+    """Where to ask for a licence instead.
+
+    `rsl` (added with RSL 1.0 support; optional, so older claims stay valid) is the https URL of an
+    RSL licence document (`application/rsl+xml`) offering the reserved uses on its terms: check
+    answers name it beside the claim, and a crawler's policy cites it as the way to a licence.
+    """
 
     contact: Annotated[str, Field(min_length=1, max_length=500)] | None = None
     terms: HttpUrl | None = None
+    rsl: HttpsUrl | None = None
 
 
 class Proof(_Strict):

@@ -17,7 +17,8 @@ hash, the signed checkpoint note of that size, the embedding spaces, and a table
 (name, dtype, shape, offset, length, SHA-256). Sections (absent when empty):
 
     claims                    JSON: one object per claim in force, sorted by claim id (its claimant,
-                              kind, uses, validity, territories, its `authority` with the chain behind
+                              kind, uses, validity, territories, `licence` when it names one (contact,
+                              terms, RSL licence URL), its `authority` with the chain behind
                               it; `disputed` when a side of a dispute)
     exact/hashes, exact/claims  sorted first 8 bytes of SHA-256 of every exact key ("url:host/path",
                               "sha256:…", "iscc-instance:…", "isni:…", "wikidata:…") and the
@@ -415,8 +416,9 @@ def _view(claim: Mapping[str, Any]) -> ClaimView:
             valid_until=parse_timestamp(claim["valid_until"]) if "valid_until" in claim else None,
             territories=frozenset(claim["territories"]) if "territories" in claim else None,
             authority=ClaimAuthority.from_json(claim["authority"]),
+            licence={str(k): str(v) for k, v in claim["licence"].items()} if "licence" in claim else None,
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidSnapshot(f"claims: malformed claim {claim!r:.80}: {exc}") from None
 
 
@@ -469,6 +471,8 @@ def assemble(rows: Iterable[tuple[ClaimView, ClaimParts, bool]]) -> SnapshotData
             entry["valid_until"] = format_timestamp(view.valid_until)
         if view.territories is not None:
             entry["territories"] = sorted(view.territories)
+        if view.licence:
+            entry["licence"] = dict(view.licence)
         entry["authority"] = view.authority.to_json()
         if is_disputed:
             entry["disputed"] = True

@@ -9,6 +9,9 @@ README without a runner here, so no example can rot unseen.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -111,10 +114,49 @@ def spark_filter(block: str, registry: ServerProcess, tmp_path: Path) -> None:
     assert kept == urls[0::2]
 
 
+README_POLICY = 'Policy(Client("http://127.0.0.1:8000"))'
+
+
+def guarded_fetch(block: str, registry: ServerProcess, tmp_path: Path) -> None:
+    """As written, with example.com made the local test site (on 127.0.0.1): the address guard refuses
+    loopback and the refusal explains itself; then with `allow_private=True` on the Policy, as the
+    README says, the registry's reservation refuses instead, before the picture is requested."""
+    from tests.crawler_client.policy.conftest import _started
+
+    site = _started()
+    site.reset()
+    site.route("/art/a.jpg", b"\xff\xd8\xff\xe0 not really a picture", headers={"Content-Type": "image/jpeg"})
+    creator = keys.SigningKey.generate()
+    with Client(registry.url) as client:
+        client.file_claim(
+            signed_claim(creator, datetime.now(UTC), urls=(site.url("/art/"),), deny=("train-ai",))
+        )
+    paths = {"https://example.com": site.base}
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        run(block, registry, {}, paths)
+    assert printed.getvalue().startswith(f"disallowed: {site.url('/art/a.jpg')} for train-ai: address: ")
+    assert "127.0.0.1 is a loopback address; pass allow_private to fetch it" in printed.getvalue()
+    assert site.paths() == []  # not even robots.txt
+
+    assert README_POLICY in block, "the README's Policy line changed: update this runner"
+    private = block.replace(README_POLICY, README_POLICY[:-1] + ", allow_private=True)")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        run(private, registry, {}, paths)
+    assert printed.getvalue().startswith(f"disallowed: {site.url('/art/a.jpg')} for train-ai: registry: ")
+    assert "/robots.txt" in site.paths() and "/art/a.jpg" not in site.paths()
+    logged = [json.loads(line) for line in (tmp_path / "crawl.jsonl").read_text().splitlines()]
+    assert [entry["event"] for entry in logged] == ["refused", "pre-fetch"]
+    site.reset()
+
+
 RUNNERS: dict[str, Callable[[str, ServerProcess, Path], None]] = {
     "registry.file_claims(": bulk_filing,
     "registry.check(": developer_check,
     "mapInArrow": spark_filter,
+    "GuardedTransport(": guarded_fetch,
 }
 """Each README block, by a phrase only it contains, and what runs it."""
 

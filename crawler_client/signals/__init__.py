@@ -14,6 +14,7 @@ verdicts the way DESIGN.md says: any `n` gives `n`, otherwise any `y` gives `y`,
 | `aitxt` | Spawning ai.txt | before |
 | `robots_tags` | X-Robots-Tag header, robots/UA `<meta>` (noai, noimageai) | after |
 | `embedded` | C2PA/CAWG training-mining assertions, IPTC PLUS DataMining in XMP | after |
+| `rsl` | RSL 1.0 licence documents (robots.txt `License:`, `Link` header, HTML `<link>`) | both |
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class Verdict:
     """What one source said, and why.
 
     `fetch` is False only when the source forbids fetching the URL at all (a robots.txt
-    disallow): then no use is possible, whatever `uses` says.
+    disallow): then no use is possible, whatever `uses` says. `terms` holds structured detail a
+    log or an auditor can read beside the reason (an RSL licence's URL and terms); None for most.
     """
 
     source: str
@@ -58,6 +60,7 @@ class Verdict:
     uses: Mapping[Use, Decision] = field(default_factory=unknown)
     reason: str = ""
     fetch: bool = True
+    terms: Mapping[str, Any] | None = None
 
     def for_use(self, use: Use) -> Decision:
         return "n" if not self.fetch else self.uses[use]
@@ -73,4 +76,6 @@ class Verdict:
         }
         if use is not None:
             data["verdict"] = self.for_use(use)
+        if self.terms is not None:
+            data["terms"] = dict(self.terms)
         return data

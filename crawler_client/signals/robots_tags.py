@@ -5,9 +5,15 @@ scoped to one crawler (`X-Robots-Tag: GPTBot: noai`) can sit on the second. Read
 first line — a bug we have seen in the wild — misses opt-outs. So:
 
 - every field line is read; directive names are case-insensitive;
-- a line that starts with a product token and a colon (`googlebot: noindex`) applies only to
-  that crawler (matched case-insensitively against our product token); other lines apply to all;
-  `unavailable_after:` and `max-*:` are directives with values, not crawler names;
+- a product token and a colon (`googlebot: noindex`) scopes the directives after it, up to the
+  next token, to that crawler (matched case-insensitively against our product token); directives
+  before any token apply to all. One field line may hold several scopes, which is also what
+  several lines merged into one look like: `googlebot: noindex, ExampleBot: noai` gives
+  ExampleBot its `noai` (Google's and MDN's grammar: `rule, bot: rule, …, bot: rule, …`). A merged
+  line cannot say where a scope was meant to end (`googlebot: nofollow` merged with `noai` reads
+  as both for googlebot); Google reads it the same way, and separate field lines keep it clear;
+- `unavailable_after:` and `max-*:` are directives with values, not crawler names, and a date's
+  own commas and colons never start a scope (a token needs a letter and a colon right after it);
 - `<meta name="robots">` applies to all crawlers, `<meta name="GPTBot">` (any product token as
   the name) only to that one.
 
@@ -21,6 +27,8 @@ Directives and what they reserve:
 
 >>> from_header(["googlebot: noindex", "GPTBot: noai"], "GPTBot", content_type="text/html").uses["train-ai"]
 'n'
+>>> directives_for(["googlebot: noindex, ExampleBot: noai, noimageai"], "ExampleBot/1.0")
+['noai', 'noimageai']
 """
 
 from __future__ import annotations
@@ -35,25 +43,27 @@ from crawler_client.signals.robots import product_token
 
 __all__ = ["directives_for", "from_header", "from_html"]
 
-_SCOPED = re.compile(r"^\s*([A-Za-z_-]+)\s*:(.*)$", re.DOTALL)
+_SCOPED = re.compile(r"^\s*((?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]+)\s*:(.*)$", re.DOTALL)
+"""A product token (letters, digits, `_`, `-`; at least one letter: `360Spider`, `MJ12bot`) and a colon."""
 _VALUED: Final = frozenset({"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"})
 
 
 def directives_for(lines: Iterable[str], user_agent: str) -> list[str]:
-    """Lower-cased directives from field lines (or meta contents) that apply to this crawler."""
+    """Lower-cased directives from field lines (or meta contents) that apply to this crawler.
+
+    Each line is read on its own: a scope ends with its line, since separate lines are separate
+    statements.
+    """
     token = product_token(user_agent).lower()
     found: list[str] = []
     for line in lines:
         scope: str | None = None
-        body = line
-        match = _SCOPED.match(line)
-        if match and match.group(1).lower() not in _VALUED:
-            scope, body = match.group(1).lower(), match.group(2)
-        if scope is not None and scope != token:
-            continue
-        for directive in body.split(","):
-            name = directive.strip().lower()
-            if name:
+        for piece in line.split(","):
+            match = _SCOPED.match(piece)
+            if match and match.group(1).lower() not in _VALUED:
+                scope, piece = match.group(1).lower(), match.group(2)
+            name = " ".join(piece.split()).lower()
+            if name and (scope is None or scope == token):
                 found.append(name)
     return found
 

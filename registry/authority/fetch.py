@@ -35,7 +35,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from registry.addresses import Resolver, name_refusal, refusal, system_resolver
+from registry.address_guard import system_resolver
+from registry.addresses import Resolver, name_refusal, refusal
 
 __all__ = ["USER_AGENT", "FetchRefused", "Fetched", "HttpsFetcher", "utcnow"]
 

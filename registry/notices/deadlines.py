@@ -2,12 +2,14 @@
 
 Where a statute gives a number, the default is that number; where it only says "expeditiously" or
 "timely", the default is registry policy and says so. A notice under several regimes is held to
-the earliest deadline among them. Business days are Monday to Friday; public holidays are not
-modelled (so a business-day deadline may fall up to a few days early around holidays).
+the earliest deadline among them, and to the latest restoration floor. Business days are Monday to
+Friday except the US federal holidays (`registry.notices.business_days`, computed from 5 U.S.C.
+6103; dates in UTC): only the DMCA, a US statute, counts in business days.
 
 * dmca: acknowledge 2 days, decide 7 days (registry policy: 17 U.S.C. 512(c)(1)(C) says only
   "expeditiously"); restore not before 10 and by 14 business days after a counter-notice
-  (17 U.S.C. 512(g)(2)(C)) unless the notifier reports legal action (then `uphold`).
+  (17 U.S.C. 512(g)(2)(C)) unless the notifier reports legal action (then `uphold`); a restoration
+  before the floor is refused (`refuse_early_restore`, 409 `too-early`).
 * dsa: acknowledge 1 day (policy; Art. 16(4) "without undue delay"), decide 7 days (policy;
   Art. 16(6) "timely").
 * jp-platform: acknowledge and decide 7 days (情報流通プラットフォーム対処法: designated large
@@ -26,6 +28,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta  # noqa: F401 - UTC is used by the doctest
 from typing import Final, Literal
+
+from registry.documents import format_timestamp
+from registry.errors import RegistryError
+from registry.notices.business_days import add_business_days
 
 Unit = Literal["days", "hours", "business-days"]
 Clock = Literal["acknowledge", "decide", "restore-earliest", "restore-latest"]
@@ -48,17 +54,6 @@ class Deadline:
 
     def describe(self) -> dict[str, object]:
         return {"amount": self.amount, "unit": self.unit, "source": self.source}
-
-
-def add_business_days(start: datetime, days: int) -> datetime:
-    """`start` moved forward by `days` Monday-to-Friday days (weekends skipped, holidays not)."""
-    moment = start
-    left = days
-    while left > 0:
-        moment += timedelta(days=1)
-        if moment.weekday() < 5:
-            left -= 1
-    return moment
 
 
 _POLICY = "registry policy: "
@@ -118,6 +113,11 @@ class DeadlineConfig:
         found = [moment for regime in regimes if (moment := self.due(regime, clock, start)) is not None]
         return min(found) if found else None
 
+    def latest(self, regimes: Iterable[str], clock: Clock, start: datetime) -> datetime | None:
+        """The latest `clock` moment among `regimes`: a floor ("not before") holds under every regime."""
+        found = [moment for regime in regimes if (moment := self.due(regime, clock, start)) is not None]
+        return max(found) if found else None
+
     def describe(self) -> dict[str, dict[str, dict[str, object]]]:
         return {
             regime: {clock: d.describe() for clock, d in clocks.items()}
@@ -152,7 +152,7 @@ def schedule(
     decide = config.earliest(names, "decide", filed_at)
     earliest = latest = None
     if counter_noticed_at is not None:
-        earliest = config.earliest(names, "restore-earliest", counter_noticed_at)
+        earliest = config.latest(names, "restore-earliest", counter_noticed_at)
         latest = config.earliest(names, "restore-latest", counter_noticed_at)
     overdue: list[str] = []
     if state in ("filed", "delivered") and ack is not None and now > ack:
@@ -162,3 +162,33 @@ def schedule(
     if state == "counter-noticed" and latest is not None and now > latest:
         overdue.append("restore-or-uphold")
     return Schedule(ack, decide, earliest, latest, tuple(overdue))
+
+
+class TooEarly(RegistryError):
+    status, slug, title = 409, "too-early", "This step is not allowed yet"
+
+
+def refuse_early_restore(
+    config: DeadlineConfig, regimes: Iterable[str], counter_noticed_at: datetime | None, now: datetime
+) -> None:
+    """Raise `TooEarly` for a restoration before the notice's `restore_not_before`: under the DMCA
+    the operator keeps its safe harbour only by restoring not less than 10 business days after the
+    counter-notice (17 U.S.C. 512(g)(2)(C)), which leaves the notifier time to go to court."""
+    if counter_noticed_at is None:
+        return
+    floors = [
+        (deadline.after(counter_noticed_at), deadline.source)
+        for regime in regimes
+        if (deadline := config.table.get(regime, {}).get("restore-earliest")) is not None
+    ]
+    if not floors:
+        return
+    floor, source = max(floors)
+    if now >= floor:
+        return
+    stamp = format_timestamp(floor)
+    raise TooEarly(
+        f"restore not before {stamp}: the counter-notice was received {format_timestamp(counter_noticed_at)} "
+        f"and {source}; until then the notifier may report legal action (uphold)",
+        [("/action", f"restore not before {stamp}")],
+    )

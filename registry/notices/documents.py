@@ -307,13 +307,33 @@ def _jp(notice: Notice, field: str) -> bool:
     return notice.jp_platform is not None and getattr(notice.jp_platform, field) is not None
 
 
+def _named_by(notice: Notice, schemes: frozenset[str]) -> bool:
+    return any(identifier.scheme in schemes for identifier in notice.subject.identifiers)
+
+
+_NAMES_A_WORK: Final = frozenset({"wikidata"})
+_NAMES_A_PERSON: Final = frozenset({"name", "isni", "wikidata"})
+
+
 def _work_identified(notice: Notice) -> bool:
+    """A title, a description, the claims filed for it, or a Wikidata item identifies the work."""
     subject = notice.subject
-    return subject.title is not None or subject.description is not None or bool(subject.claims)
+    return (
+        subject.title is not None
+        or subject.description is not None
+        or bool(subject.claims)
+        or _named_by(notice, _NAMES_A_WORK)
+    )
 
 
 def _individual_named(notice: Notice) -> bool:
-    return notice.subject.title is not None or notice.on_behalf_of is not None
+    """A title, a `name` (or ISNI, Wikidata) identifier, or the agency's principal names the individual:
+    `--name "Koichi Yamadera"` says who it is as well as `--title` would."""
+    return (
+        notice.subject.title is not None
+        or notice.on_behalf_of is not None
+        or _named_by(notice, _NAMES_A_PERSON)
+    )
 
 
 Requirement = tuple[str, str, Any]
@@ -328,7 +348,8 @@ REQUIREMENTS: Final[Mapping[Regime, Sequence[Requirement]]] = {
         ),
         (
             "/subject/title",
-            "identification of the copyrighted work (512(c)(3)(A)(ii)): a title, description or claim ids",
+            "identification of the copyrighted work (512(c)(3)(A)(ii)): a title, description, claim ids "
+            "or Wikidata item",
             _work_identified,
         ),
         ("/material/locations", "the infringing material and where it is (512(c)(3)(A)(iii))", _located),
@@ -399,7 +420,7 @@ REQUIREMENTS: Final[Mapping[Regime, Sequence[Requirement]]] = {
     "no-fakes": (
         (
             "/subject/title",
-            "the individual whose voice or likeness is replicated (NO FAKES Act notice)",
+            "the individual whose voice or likeness is replicated (NO FAKES Act notice): a title or a name",
             _individual_named,
         ),
         ("/material/locations", "the digital replica and where it is (NO FAKES Act notice)", _located),

@@ -45,7 +45,7 @@ from registry.ledger import Ledger, is_document_id
 from registry.log import TransparencyLog
 from registry.models import ClaimRecord, LogEntry
 from registry.notices import exports as notice_exports
-from registry.notices.deadlines import DeadlineConfig, Schedule, schedule
+from registry.notices.deadlines import DeadlineConfig, Schedule, refuse_early_restore, schedule
 from registry.notices.documents import (
     Dispute,
     Notice,
@@ -203,6 +203,9 @@ class NoticeStore:
             "id": accepted.id,
             "operator": accepted.author,
             "received_at": format_timestamp(now),
+            "replaced": updated > 0,
+            # what happens to the held notices: webhook deliveries queued, or waiting in the inbox
+            "delivery": "webhook" if registration.webhook is not None else "inbox",
             "held_notices": len(held),
             "operator_profile": profile,
             "log": self.ledger.receipt(appended),
@@ -308,6 +311,7 @@ class NoticeStore:
             "state": "filed",
             "received_at": format_timestamp(now),
             "operator_registered": operator is not None,
+            "delivery": "held" if operator is None else "webhook" if operator.webhook else "inbox",
             "deadlines": self._deadlines(plan),
             "personal": await self.privacy.status(accepted.id),
             "log": self.ledger.receipt(appended),
@@ -358,6 +362,8 @@ class NoticeStore:
         response = accepted.model
         party = self._party(record, accepted.author, response.action)
         target = transition(record.state, response.action, party)
+        if response.action == "restore":
+            refuse_early_restore(self.deadlines, record.regimes.split(","), record.counter_noticed_at, now)
         changes: dict[str, Any] = {"state": target, "version": record.version + 1}
         stamp = {
             "deliver": "delivered_at",

@@ -9,12 +9,14 @@
 * **Recorded**: every attempt is a `WebhookAttempt` row; a 2xx becomes the registry-signed
   `deliver` step in the transparency log.
 * **Never blocking**: delivery runs as a background task after the filing transaction committed.
-* **Targets checked**: only `https`, and every address the host resolves to must be public: not
-  private, loopback, link-local, shared (CGNAT), multicast, reserved or unspecified (IPv4-mapped
-  IPv6 included), unless the registry is configured to allow them (tests, private deployments),
-  which also permits plain `http`. The check runs at registration and again before each attempt.
-  Known limit: httpx resolves the name again when it connects, so a DNS answer that changes in
-  between (rebinding) is not caught.
+* **Targets checked**: only `https`, and every address the host resolves to must be globally
+  routable (`registry.addresses`, the same guard the crawler uses: private, loopback, link-local,
+  shared, reserved and special-purpose ranges, and IPv6 forms carrying such an IPv4 address, are
+  refused), unless the registry is configured to allow them (tests, private deployments), which also
+  permits plain `http`. The check runs at registration and again before each attempt, and the
+  delivery connects through the guard's pinned transport: the name is resolved once per connection
+  and the socket opened to the vetted address, so a DNS answer that changes after the check
+  (rebinding) is refused, not connected to.
 
 The RFC 9421 and RFC 9530 primitives live in `keys.http_signatures` (re-exported here).
 """
@@ -23,10 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import secrets
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +45,9 @@ from keys.http_signatures import (  # noqa: F401 - re-exported for receivers
     signature_base,
     verify_request,
 )
-from registry.addresses import name_refusal, refusal
+from registry.address_guard import AddressGuard, Refused, Unresolved
+from registry.address_guard import system_resolver as system_resolver  # re-exported (api.app uses it)
+from registry.addresses import Resolver, refusal
 from registry.notices.lifecycle import IllegalTransition
 from registry.notices.models import NoticeRecord, OperatorRecord, WebhookAttempt
 
@@ -53,20 +55,12 @@ log = logging.getLogger("kotowari.webhooks")
 
 USER_AGENT = "kotowari-registry-webhook/0.1"
 
-Resolver = Callable[[str, int], Awaitable[list[str]]]
-
-
 # ------------------------------------------------------------------ target checks
 
 
 def forbidden_address(text: str) -> bool:
-    """Private, loopback, link-local, shared, multicast, reserved or unspecified (IPv4-mapped too)."""
+    """Whether the address guard refuses `text` (`registry.addresses.refusal`)."""
     return refusal(text) is not None
-
-
-async def system_resolver(host: str, port: int) -> list[str]:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return sorted({str(info[4][0]) for info in infos})
 
 
 def sent_url(url: str) -> str:
@@ -91,23 +85,11 @@ async def check_target(
         port = split.port or (443 if split.scheme == "https" else 80)
     except ValueError:
         raise ValueError("the webhook URL has an invalid port") from None
-    literal = True
+    guard = AddressGuard(allow_private=allow_private, resolve=resolve)
     try:
-        addresses = [str(ipaddress.ip_address(host))]
-    except ValueError:
-        literal = False
-        try:
-            addresses = await resolve(host, port)
-        except OSError as exc:
-            raise ValueError(f"cannot resolve {host}: {exc}") from None
-    if not addresses:
-        raise ValueError(f"{host} resolves to no address")
-    if not allow_private:
-        for address in addresses:
-            reason = refusal(address) if literal else name_refusal(host, address)
-            if reason is not None:
-                raise ValueError(reason)
-    return addresses
+        return await guard.aaddresses(host, port)
+    except Unresolved as exc:
+        raise ValueError(str(exc)) from None
 
 
 # ------------------------------------------------------------------ delivery
@@ -144,6 +126,7 @@ class WebhookDeliverer:
         self.policy = policy or RetryPolicy()
         self.transport = transport
         self.resolve = resolve
+        self.guard = AddressGuard(allow_private=allow_private, resolve=resolve)
         self.sleep = sleep
         self._tasks: set[asyncio.Task[None]] = set()
         store.on_event = self.schedule
@@ -236,11 +219,14 @@ class WebhookDeliverer:
             tag="kotowari-notice",
         )
         headers["User-Agent"] = USER_AGENT
+        transport = self.transport or self.guard.async_transport()
         try:
             async with httpx.AsyncClient(
-                timeout=self.policy.timeout, follow_redirects=False, transport=self.transport
+                timeout=self.policy.timeout, follow_redirects=False, transport=transport, trust_env=False
             ) as client:
                 response = await client.post(target, content=body, headers=headers)
+        except Refused as exc:  # when connecting: the name no longer resolves to what was checked
+            return "refused", None, str(exc)
         except httpx.TimeoutException as exc:
             return "timeout", None, f"no answer within {self.policy.timeout}s ({type(exc).__name__})"
         except httpx.HTTPError as exc:

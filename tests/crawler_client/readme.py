@@ -28,8 +28,8 @@ _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 _ASSIGNMENT = re.compile(r"^(\w+)=\$\(")
 
 
-def blocks(heading: str) -> list[str]:
-    """The ```sh blocks under the README heading whose text is `heading`."""
+def blocks(heading: str, language: str = "sh") -> list[str]:
+    """The ```sh (or other `language`) blocks under the README heading whose text is `heading`."""
     lines = README.read_text(encoding="utf-8").splitlines()
     found: list[str] = []
     level: int | None = None
@@ -49,7 +49,7 @@ def blocks(heading: str) -> list[str]:
             if match.group(2).strip() == heading:
                 level = len(match.group(1))
             continue
-        if level is not None and line.strip() == "```sh":
+        if level is not None and line.strip() == f"```{language}":
             block = []
     if level is None:
         raise AssertionError(f"README has no section {heading!r}")

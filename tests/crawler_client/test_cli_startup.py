@@ -70,6 +70,8 @@ def signed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     monkeypatch.chdir(tmp_path)
     assert main(["keys", "new", "--out", "k.key"]) == 0
     assert main([*CLAIM_NEW, "--out", "claim.json"]) == 0
+    rows = "kind,url,deny\nwork,https://example.com/a/,train-ai\n"
+    (tmp_path / "rows.csv").write_text(rows, encoding="utf-8")
     capsys.readouterr()
     return tmp_path
 
@@ -86,13 +88,28 @@ CLAIM_NEW = [
         (["--help"], PARSER_ONLY),
         (["claim", "new", "--help"], PARSER_ONLY),
         (["check", "--help"], PARSER_ONLY),
+        (["claim", "import", "--help"], PARSER_ONLY),
+        (["claim", "list", "--help"], PARSER_ONLY),
+        (["claim", "import", "rows.csv", "--key", "k.key", "--dry-run"], NO_CLIENT),
         (["filter", "--help"], PARSER_ONLY),
         (["url", "https://Example.com/a/../b"], PARSER_ONLY),
         (["keys", "new", "--out", "new.key"], OFFLINE_NO_SCHEMAS),
         (["verify", "claim.json"], OFFLINE_NO_SCHEMAS),
         ([*CLAIM_NEW, "--out", "again.json"], NO_CLIENT),
     ],
-    ids=["help", "claim-new-help", "check-help", "filter-help", "url", "keys-new", "verify", "claim-new"],
+    ids=[
+        "help",
+        "claim-new-help",
+        "check-help",
+        "claim-import-help",
+        "claim-list-help",
+        "claim-import-dry-run",
+        "filter-help",
+        "url",
+        "keys-new",
+        "verify",
+        "claim-new",
+    ],
 )
 def test_a_light_command_imports_nothing_it_does_not_use(
     signed: Path, argv: list[str], refused: frozenset[str]

@@ -14,9 +14,19 @@ import pytest
 
 from crawler_client.errors import AddressRefused, FetchRefused, KotowariError, UseReserved
 from crawler_client.fetcher import AsyncGuardedTransport, GuardedTransport
-from crawler_client.policy import Policy
+from crawler_client.policy import Policy, SiteCache, SiteFile
+from tests.local_servers import counting_server
+from tests.registry.authority import conftest as https_fixtures
+from tests.registry.authority.conftest import HttpsServer
+from tests.registry.authority.conftest import Route as HttpsRoute
 
 from .conftest import Route, Site
+
+# The test CA and HTTPS server of the authority tests (a certificate for alice.example, not for
+# 127.0.0.1), as fixtures of this module too.
+ca = https_fixtures.ca
+_https_server = https_fixtures._https_server
+https_server = https_fixtures.https_server
 
 UA = "ExampleBot/1.0"
 
@@ -123,6 +133,32 @@ def test_crawl_delay_spaces_requests_to_one_host(site: Site, policy: Policy) -> 
     assert waits == [5.0, 5.0]
 
 
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        ("Request-rate: 1/8s\n", 8.0),  # one request per 8 s
+        ("Request-rate: 3/6s\nCrawl-delay: 1\n", 2.0),  # the rate asks for more than the delay
+        ("Crawl-delay: 4\nRequest-rate: 2/2s\n", 4.0),  # the delay asks for more than the rate
+    ],
+)
+def test_request_rate_spaces_requests_as_well(
+    site: Site, policy: Policy, records: str, expected: float
+) -> None:
+    site.route("/robots.txt", "User-agent: examplebot\n" + records)
+    site.route("/a", "x")
+    clock = [100.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock[0] += seconds
+
+    with client(policy, monotonic=lambda: clock[0], sleep=sleep) as http:
+        for _ in range(3):
+            http.get(site.url("/a"))
+    assert waits == [expected, expected]
+
+
 def test_per_host_concurrency_limit(site: Site, policy: Policy) -> None:
     active = [0]
     peak = [0]
@@ -208,3 +244,92 @@ def test_compressed_bodies_are_inspected_only_up_to_a_bound(
         http.get(site.url("/bomb"))
     with client(policy, purpose="search") as http:
         assert len(http.get(site.url("/bomb")).content) == len(head) + 20_000_000
+
+
+# ------------------------------------------------------------------ the address guard, end to end
+
+
+def test_an_address_refusal_explains_itself_like_every_refusal(site: Site) -> None:
+    records: list[dict[str, Any]] = []
+    with (
+        Policy() as public_only,
+        client(public_only, audit=records.append) as http,
+        pytest.raises(AddressRefused) as refused,
+    ):
+        http.get(site.url("/a"))
+    assert refused.value.decision is not None and not refused.value.decision.allowed
+    assert refused.value.explain() == refused.value.decision.explain()
+    assert refused.value.explain().startswith(
+        f"disallowed: {site.url('/a')} for train-ai: address: 127.0.0.1 is"
+    )
+    assert [record["event"] for record in records] == ["refused"]
+    assert FetchRefused("no decision here").explain() == "no decision here"
+
+
+class Flipping:
+    """A resolver stub answering a public address `public_answers` times, then 127.0.0.1."""
+
+    def __init__(self, public_answers: int) -> None:
+        self.public_answers = public_answers
+        self.calls = 0
+
+    def __call__(self, host: str) -> list[str]:
+        self.calls += 1
+        return ["93.184.216.34"] if self.calls <= self.public_answers else ["127.0.0.1"]
+
+
+def _cached_site_files(origin: str) -> SiteCache:
+    """Site files already known (none exists), so that no site-file request is needed: the only
+    connection a fetch makes is the content request's."""
+    cache = SiteCache()
+    for path in ("/robots.txt", "/.well-known/tdmrep.json", "/ai.txt"):
+        cache.put(SiteFile(origin + path, 404, expires_at=float("inf")))
+    return cache
+
+
+@pytest.mark.parametrize("public_answers", [0, 1, 2])
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_host_that_rebinds_to_loopback_is_never_connected_to(mode: str, public_answers: int) -> None:
+    """Whichever lookup first answers 127.0.0.1 (the transport's check, the policy's, or the
+    connection's own), the fetch is refused and the local server never accepts a connection."""
+    with counting_server() as server:
+        server.route("/secret", b"internal")
+        url = server.url("rebind.example", "/secret")
+        origin = url.removesuffix("/secret")
+        resolver = Flipping(public_answers)
+        policy = Policy(resolver=resolver, cache=_cached_site_files(origin))
+        if mode == "sync":
+            with client(policy) as http, pytest.raises(FetchRefused) as refused:
+                http.get(url)
+        else:
+
+            async def run() -> None:
+                transport = AsyncGuardedTransport(policy, purpose="train-ai", user_agent=UA)
+                async with httpx.AsyncClient(transport=transport, timeout=5) as http:
+                    await http.get(url)
+
+            with pytest.raises(FetchRefused) as refused:
+                asyncio.run(run())
+        assert server.connections == 0
+        assert resolver.calls == public_answers + 1
+        assert (
+            "rebind.example resolves to an address that is not globally routable" in refused.value.explain()
+        )
+        if public_answers == 2:  # refused when connecting, not by a check
+            assert isinstance(refused.value, AddressRefused)
+
+
+def test_an_https_site_is_reached_by_name_at_the_vetted_address_with_its_certificate_checked(
+    https_server: HttpsServer,
+) -> None:
+    https_server.route(
+        "alice.example", "/art/a.txt", HttpsRoute(b"hello", headers={"Content-Type": "text/plain"})
+    )
+    with Policy(allow_private=True, resolver=lambda host: ["127.0.0.1"]) as policy:
+        inner = policy.guard.transport(verify=https_server.client_context())
+        transport = GuardedTransport(policy, purpose="search", user_agent=UA, transport=inner)
+        with httpx.Client(transport=transport, timeout=5) as http:
+            response = http.get(f"https://alice.example:{https_server.port}/art/a.txt")
+    assert response.text == "hello"
+    assert {path for _host, path in https_server.requests} >= {"/robots.txt", "/art/a.txt"}
+    assert set(https_server.server_names) == {"alice.example"}

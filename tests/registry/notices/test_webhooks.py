@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
 
+import keys
 from registry.notices.webhooks import (
     RetryPolicy,
+    WebhookDeliverer,
     check_target,
     forbidden_address,
 )
+from tests.local_servers import counting_server
 
 
 @pytest.mark.parametrize(
@@ -59,3 +65,56 @@ async def test_unresolvable_targets_are_refused() -> None:
 def test_backoff_doubles_and_is_capped() -> None:
     policy = RetryPolicy(max_attempts=10, backoff=30, max_backoff=100)
     assert [policy.delay(n) for n in (1, 2, 3, 4)] == [30, 60, 100, 100]
+
+
+# ------------------------------------------------------------------ delivery connects to the checked address
+
+
+class _Store:
+    """What one delivery attempt reads from the notice store."""
+
+    on_event: Any = None
+
+    def __init__(self) -> None:
+        self.signer = keys.SigningKey.generate()
+
+    def clock(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def get_notice(self, notice_id: str) -> dict[str, Any]:
+        return {"id": notice_id}
+
+
+class _Answers:
+    """A resolver stub: a public address for the first `public` calls, then 127.0.0.1."""
+
+    def __init__(self, public: int) -> None:
+        self.public = public
+        self.calls = 0
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.calls += 1
+        return ["93.184.216.34"] if self.calls <= self.public else ["127.0.0.1"]
+
+
+async def test_a_webhook_name_that_rebinds_after_the_check_is_refused_and_never_connected_to() -> None:
+    with counting_server() as server:
+        answers = _Answers(public=1)  # the check sees a public address, the connection 127.0.0.1
+        deliverer = WebhookDeliverer(_Store(), resolve=answers)
+        url = f"https://hooks.example:{server.port}/hook"
+        outcome, status, error = await deliverer._attempt(url, "n-1", "notice")
+        assert (outcome, status) == ("refused", None)
+        assert error == "hooks.example resolves to an address that is not globally routable"
+        assert answers.calls == 2 and server.connections == 0
+
+
+async def test_a_webhook_is_delivered_to_the_address_its_name_resolved_to() -> None:
+    with counting_server() as server:
+        server.route("/hook", b"ok")
+        answers = _Answers(public=0)
+        deliverer = WebhookDeliverer(_Store(), allow_private=True, resolve=answers)
+        outcome, status, _error = await deliverer._attempt(
+            f"http://hooks.example:{server.port}/hook", "n-1", "notice"
+        )
+        assert (outcome, status) == ("delivered", 200)
+        assert server.requests == [(f"hooks.example:{server.port}", "/hook")]
