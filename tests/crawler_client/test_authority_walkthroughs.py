@@ -183,13 +183,15 @@ def test_an_ai_developer_filtering_with_min_authority_domain_verified(
         "https://publisher.example/books/1.png",
         "https://www.publisher.example/books/2.png",
     ]
-    assert removed[0]["claims"] == [
-        {
-            "claim": verified_publisher["books"],
-            "authority": ["self-asserted", "domain-verified"],
-            "counted": True,
-        }
-    ]
+    (listed,) = removed[0]["claims"]
+    assert listed == {
+        "claim": verified_publisher["books"],
+        "claimant": verified_publisher["publisher"],
+        "kind": "work",
+        "uses": {"train-ai": "n"},
+        "authority": ["self-asserted", "domain-verified"],
+        "counted": True,
+    }
     assert "counting claims of at least domain-verified authority" in ran[4].out
 
     answer = json.loads(ran[5].out)
