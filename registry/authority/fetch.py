@@ -4,7 +4,7 @@ Whoever files a claim chooses the host the registry then fetches from, so the fe
 way into the registry's own network (SSRF) nor a way to tie it up:
 
 * **https only**, no credentials in the URL, no proxies from the environment;
-* the host is resolved **once**, every address is checked with `registry.addresses.refusal`, and the
+* the host is resolved **once**, every address is vetted by `registry.address_guard`, and the
   connection goes to the checked address itself (``https://<ip>:<port>/path``) with the name in the
   ``Host`` header and in TLS (httpx's ``sni_hostname`` extension), so the certificate is still checked
   against the name and a DNS answer that changes between check and connect (rebinding) is never used;
@@ -35,8 +35,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from registry.address_guard import system_resolver
-from registry.addresses import Resolver, name_refusal, refusal
+from registry.address_guard import AddressGuard, Refused, Unresolved, system_resolver
+from registry.addresses import Resolver
 
 __all__ = ["USER_AGENT", "FetchRefused", "Fetched", "HttpsFetcher", "utcnow"]
 
@@ -175,21 +175,17 @@ class HttpsFetcher:
         return _Target(url, host, port or self.https_port, port, target, literal)
 
     async def _addresses(self, target: _Target) -> list[str]:
-        if target.literal:
-            addresses = [target.host]
-        else:
-            try:
-                addresses = list(await self.resolve(target.host, target.port))
-            except OSError as exc:
-                raise FetchRefused(f"cannot resolve the host of {target.url}: {exc}") from None
-        if not addresses:
-            raise FetchRefused(f"the host of {target.url} resolves to no address")
-        if not self.allow_private:
-            for address in addresses:
-                reason = refusal(address) if target.literal else name_refusal(target.host, address)
-                if reason is not None:
-                    raise FetchRefused(f"{target.url} is not fetched: {reason}")
-        return addresses
+        """The host's addresses from one lookup, each vetted by the registry's one address guard
+        (`registry.address_guard.AddressGuard`: the same rules, loopback names and numeric host
+        spellings as the crawler's and the webhooks')."""
+        guard = AddressGuard(allow_private=self.allow_private, resolve=self.resolve)
+        try:
+            return await guard.aaddresses(target.host, target.port)
+        except Unresolved as exc:
+            why = str(exc).removeprefix(f"cannot resolve {target.host}: ")
+            raise FetchRefused(f"cannot resolve the host of {target.url}: {why}") from None
+        except Refused as exc:
+            raise FetchRefused(f"{target.url} is not fetched: {exc}") from None
 
     async def _request(
         self, target: _Target, address: str, headers: dict[str, str], limit: int
