@@ -42,9 +42,10 @@ from typing import IO, Any
 import httpx
 
 from crawler_client.errors import AddressRefused, UseReserved
-from crawler_client.policy import Decision, Policy, PreFlow, _AsyncSiteFetcher, _SiteFetcher
+from crawler_client.policy import Decision, Policy, PreFlow
 from crawler_client.signals import Verdict, unknown
 from crawler_client.signals.robots import product_token
+from crawler_client.site_files import AsyncSiteFetcher, SiteFetcher
 from registry.vocabulary import as_use
 
 __all__ = ["AsyncGuardedTransport", "AuditLog", "GuardedTransport"]
@@ -288,7 +289,7 @@ class GuardedTransport(_Guarded, httpx.BaseTransport):
             monotonic=monotonic,
         )
         self.sleep = sleep
-        self._site = _SiteFetcher(self.inner, policy.guard, policy.timeout)
+        self._site = SiteFetcher(self.inner, policy.guard, policy.timeout)
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._slots_lock = threading.Lock()
 
@@ -349,7 +350,7 @@ class AsyncGuardedTransport(_Guarded, httpx.AsyncBaseTransport):
             monotonic=monotonic,
         )
         self.sleep = sleep
-        self._site = _AsyncSiteFetcher(self.inner, policy.guard, policy.timeout)
+        self._site = AsyncSiteFetcher(self.inner, policy.guard, policy.timeout)
         self._slots: dict[str, asyncio.Semaphore] = {}
 
     @asynccontextmanager

@@ -43,9 +43,7 @@ raises: every problem becomes a reason in the decision.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
-import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -76,7 +74,19 @@ from crawler_client.signals import (
 from crawler_client.signals.html import is_html
 from crawler_client.signals.robots import MAX_BYTES as ROBOTS_MAX
 from crawler_client.signals.robots import RobotsTxt, product_token
-from registry import address_guard, addresses
+from crawler_client.site_files import (
+    AddressGuard,
+    Ask,
+    AsyncSiteFetcher,
+    Need,
+    Resolver,
+    SiteCache,
+    SiteFetcher,
+    SiteFile,
+    describe_error,
+    licence_needs,
+    robots_of,
+)
 from registry.vocabulary import PARENT, as_use, combine
 
 __all__ = [
@@ -89,13 +99,6 @@ __all__ = [
     "SiteFile",
     "SiteRules",
 ]
-
-DEFAULT_TTL: Final = 24 * 3600.0
-"""RFC 9309 2.4: a robots.txt may be cached, but not used for more than 24 hours."""
-FAILURE_TTL: Final = 300.0
-"""How long a failed site-file fetch (5xx, timeout) is remembered before it is tried again."""
-MAX_REDIRECTS: Final = 5
-"""RFC 9309 2.3.1.2: follow at least five consecutive redirects. More are treated as unreachable."""
 
 
 class RegistrySource(Protocol):
@@ -158,245 +161,6 @@ class _Crawlers:
 AI_CRAWLERS: Final = _Crawlers()
 
 
-# ------------------------------------------------------------------ addresses
-
-
-Resolver = Callable[[str], list[str]]
-"""``resolver(host)`` -> the host's addresses as text (tests, custom DNS); the system's by default."""
-
-
-class AddressGuard(address_guard.AddressGuard):
-    """The crawler's address guard: `registry.address_guard.AddressGuard` (the registry's own rules and
-    connection pinning), raising `AddressRefused`.
-
-    `check(url)` refuses a URL early, so a decision can say why; `transport()` and
-    `async_transport()` are httpx transports that resolve each host once per connection, vet every
-    address and connect to a vetted one, so a DNS answer that changes after the check (rebinding)
-    is never connected to. A name that does not resolve passes `check`; its connection then fails.
-    """
-
-    def __init__(self, *, allow_private: bool = False, resolver: Resolver | None = None) -> None:
-        lookup = None if resolver is None else _host_only(resolver)
-        super().__init__(
-            allow_private=allow_private,
-            lookup=lookup,
-            error=AddressRefused,
-            hint="pass allow_private to fetch it",
-        )
-
-
-def _host_only(resolver: Resolver) -> addresses.Lookup:
-    return lambda host, _port: resolver(host)
-
-
-# ------------------------------------------------------------------ site files and their cache
-
-
-@dataclass
-class SiteFile:
-    """One fetched site file (robots.txt, tdmrep.json, ai.txt), after redirects.
-
-    `status` None means no answer (`error` says why). `parsed` caches parser results per kind.
-    """
-
-    url: str
-    status: int | None
-    body: bytes = b""
-    error: str = ""
-    truncated: bool = False
-    expires_at: float = 0.0
-    parsed: dict[str, Any] = field(default_factory=dict)
-
-
-def _lifetime(headers: httpx.Headers, status: int | None, now: float) -> float:
-    """Seconds a site file may be reused: its Cache-Control or Expires, at most 24 hours."""
-    if status is None or status >= 500 or status == 429:
-        return FAILURE_TTL
-    directives = {
-        part.strip().split("=", 1)[0].lower(): part.strip().partition("=")[2].strip('"')
-        for part in ",".join(headers.get_list("cache-control")).split(",")
-        if part.strip()
-    }
-    if "no-store" in directives or "no-cache" in directives:
-        return 0.0
-    if "max-age" in directives:
-        try:
-            return max(0.0, min(float(int(directives["max-age"])), DEFAULT_TTL))
-        except ValueError:
-            return 0.0  # RFC 9111 4.2.1: an invalid max-age means stale
-    if "expires" in headers:
-        try:
-            expires = email.utils.parsedate_to_datetime(headers["expires"]).timestamp()
-        except (TypeError, ValueError, IndexError):
-            return 0.0
-        return max(0.0, min(expires - now, DEFAULT_TTL))
-    return DEFAULT_TTL
-
-
-class SiteCache:
-    """Site files per URL, kept as long as their HTTP caching headers say (24 hours at most).
-
-    Thread-safe; share one between a `Policy` and every fetcher that uses it.
-    """
-
-    def __init__(self, *, max_entries: int = 50_000) -> None:
-        self._files: dict[str, SiteFile] = {}
-        self._lock = threading.Lock()
-        self.max_entries = max_entries
-
-    def get(self, url: str, now: float) -> SiteFile | None:
-        with self._lock:
-            entry = self._files.get(url)
-            if entry is None or entry.expires_at <= now:
-                return None
-            return entry
-
-    def put(self, entry: SiteFile) -> None:
-        with self._lock:
-            if len(self._files) >= self.max_entries:
-                oldest = min(self._files, key=lambda key: self._files[key].expires_at)
-                del self._files[oldest]
-            self._files[entry.url] = entry
-
-    def clear(self) -> None:
-        with self._lock:
-            self._files.clear()
-
-
-@dataclass(frozen=True)
-class _Need:
-    """The flow needs a site file: the driver fetches it (or takes it from the cache)."""
-
-    url: str
-    limit: int
-
-
-@dataclass(frozen=True)
-class _Ask:
-    """The flow needs the registry's answer for one URL."""
-
-    url: str
-    purpose: Use
-
-
-def _timeout_extension(seconds: float) -> dict[str, float]:
-    return {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds}
-
-
-def _redirect_target(response: httpx.Response, url: str) -> str | None:
-    if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
-        try:
-            return str(httpx.URL(url).join(response.headers["location"]))
-        except (httpx.InvalidURL, ValueError):
-            return None
-    return None
-
-
-def _site_request(url: str, user_agent: str, timeout: float) -> httpx.Request:
-    """One hop of a site file fetch."""
-    return httpx.Request(
-        "GET",
-        url,
-        headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
-        extensions={"timeout": _timeout_extension(timeout)},
-    )
-
-
-def _site_file(url: str, response: httpx.Response, body: bytearray, limit: int, now: float) -> SiteFile:
-    """The site file answered at `url` (after redirects); `body` was read until past `limit`."""
-    return SiteFile(
-        url,
-        response.status_code,
-        bytes(body),
-        truncated=len(body) > limit,
-        expires_at=now + _lifetime(response.headers, response.status_code, now),
-    )
-
-
-def _unfetched(url: str, error: str, now: float) -> SiteFile:
-    return SiteFile(url, None, error=error, expires_at=now + FAILURE_TTL)
-
-
-class _SiteFetcher:
-    """Fetches site files over a transport: redirects by hand (counted, each hop guarded), body
-    read up to a limit (so a huge or endless file costs at most `limit` bytes)."""
-
-    def __init__(self, transport: httpx.BaseTransport | None, guard: AddressGuard, timeout: float) -> None:
-        self.transport = transport
-        self.guard = guard
-        self.timeout = timeout
-
-    def fetch(self, url: str, limit: int, user_agent: str, now: float) -> SiteFile:
-        assert self.transport is not None
-        current = url
-        for _hop in range(MAX_REDIRECTS + 1):
-            try:
-                self.guard.check(current)
-                request = _site_request(current, user_agent, self.timeout)
-                response = self.transport.handle_request(request)
-                response.request = request
-                try:
-                    target = _redirect_target(response, current)
-                    if target is None:
-                        body = bytearray()
-                        for chunk in response.iter_bytes():
-                            body += chunk
-                            if len(body) > limit:
-                                break
-                        return _site_file(url, response, body, limit, now)
-                finally:
-                    response.close()
-                current = target
-            except Exception as exc:
-                return _unfetched(url, _describe(exc), now)
-        return _unfetched(url, f"more than {MAX_REDIRECTS} redirects", now)
-
-
-class _AsyncSiteFetcher:
-    """`_SiteFetcher` over an async transport."""
-
-    def __init__(
-        self, transport: httpx.AsyncBaseTransport | None, guard: AddressGuard, timeout: float
-    ) -> None:
-        self.transport = transport
-        self.guard = guard
-        self.timeout = timeout
-
-    async def fetch(self, url: str, limit: int, user_agent: str, now: float) -> SiteFile:
-        assert self.transport is not None
-        current = url
-        for _hop in range(MAX_REDIRECTS + 1):
-            try:
-                await self.guard.acheck(current)
-                request = _site_request(current, user_agent, self.timeout)
-                response = await self.transport.handle_async_request(request)
-                response.request = request
-                try:
-                    target = _redirect_target(response, current)
-                    if target is None:
-                        body = bytearray()
-                        async for chunk in response.aiter_bytes():
-                            body += chunk
-                            if len(body) > limit:
-                                break
-                        return _site_file(url, response, body, limit, now)
-                finally:
-                    await response.aclose()
-                current = target
-            except Exception as exc:
-                return _unfetched(url, _describe(exc), now)
-        return _unfetched(url, f"more than {MAX_REDIRECTS} redirects", now)
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timed out ({type(exc).__name__})"
-    if isinstance(exc, AddressRefused):
-        return str(exc)
-    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _described(match: Mapping[str, Any]) -> str:
     """One matching claim in a registry verdict's reason: id, how it matched, its authority."""
     levels = match.get("authority")
@@ -411,29 +175,6 @@ def _described(match: Mapping[str, Any]) -> str:
     if isinstance(licence, Mapping) and licence.get("rsl"):
         text += f" (licensable: RSL licence {licence['rsl']})"
     return text
-
-
-def _robots(robots_file: SiteFile) -> RobotsTxt:
-    """The robots.txt a fetched site file holds (parsed once, kept with the cached file)."""
-    robots = robots_file.parsed.get("robots")
-    if robots is None:
-        robots = RobotsTxt.from_fetch(robots_file.status, robots_file.body, error=robots_file.error)
-        if robots_file.truncated:
-            robots.truncated = True
-        robots_file.parsed["robots"] = robots
-    result: RobotsTxt = robots
-    return result
-
-
-def _needs(flow: licensing.LicenceFlow) -> Generator[_Need, SiteFile, list[Verdict]]:
-    """A licence flow (which yields `(url, limit)`) as a policy flow (which yields `_Need`)."""
-    try:
-        wanted = next(flow)
-        while True:
-            wanted = flow.send((yield _Need(*wanted)))
-    except StopIteration as done:
-        verdicts: list[Verdict] = done.value
-        return verdicts
 
 
 # ------------------------------------------------------------------ the decision
@@ -516,8 +257,8 @@ class Decision:
 # ------------------------------------------------------------------ the policy
 
 
-PreFlow = Generator[_Need | _Ask, Any, Decision]
-PostFlow = Generator[_Need, SiteFile, Decision]
+PreFlow = Generator[Need | Ask, Any, Decision]
+PostFlow = Generator[Need, SiteFile, Decision]
 T = TypeVar("T")
 
 
@@ -575,8 +316,8 @@ class Policy:
         self.clock = clock
         self._owns_transport = transport is None
         self._owns_async_transport = async_transport is None
-        self._sync = _SiteFetcher(transport, self.guard, timeout)
-        self._async = _AsyncSiteFetcher(async_transport, self.guard, timeout)
+        self._sync = SiteFetcher(transport, self.guard, timeout)
+        self._async = AsyncSiteFetcher(async_transport, self.guard, timeout)
 
     def close(self) -> None:
         if self._owns_transport and self._sync.transport is not None:
@@ -632,12 +373,12 @@ class Policy:
 
     # -------------------------------------------------------------- drivers
 
-    def run(self, flow: Generator[Any, Any, T], fetcher: _SiteFetcher, user_agent: str) -> T:
+    def run(self, flow: Generator[Any, Any, T], fetcher: SiteFetcher, user_agent: str) -> T:
         """Drive a flow (pre-fetch, post-fetch, site rules) with blocking I/O."""
         try:
             step = next(flow)
             while True:
-                if isinstance(step, _Need):
+                if isinstance(step, Need):
                     now = self.clock()
                     entry = self.cache.get(step.url, now)
                     if entry is None:
@@ -650,12 +391,12 @@ class Policy:
             result: T = done.value
             return result
 
-    async def arun(self, flow: Generator[Any, Any, T], fetcher: _AsyncSiteFetcher, user_agent: str) -> T:
+    async def arun(self, flow: Generator[Any, Any, T], fetcher: AsyncSiteFetcher, user_agent: str) -> T:
         """Drive a flow (pre-fetch, post-fetch, site rules) with async I/O."""
         try:
             step = next(flow)
             while True:
-                if isinstance(step, _Need):
+                if isinstance(step, Need):
                     now = self.clock()
                     entry = self.cache.get(step.url, now)
                     if entry is None:
@@ -668,7 +409,7 @@ class Policy:
             result: T = done.value
             return result
 
-    def _ask(self, step: _Ask) -> Verdict:
+    def _ask(self, step: Ask) -> Verdict:
         """The registry's verdict; any failure or malformed answer counts as `n` (fail closed)."""
         assert self.registry is not None
         location = type(self.registry).__name__
@@ -696,7 +437,7 @@ class Policy:
                 location,
                 "pre-fetch",
                 uses,
-                f"registry check failed, counted as n: {_describe(exc)}",
+                f"registry check failed, counted as n: {describe_error(exc)}",
             )
         uses = unknown()
         uses[step.purpose] = value
@@ -708,8 +449,8 @@ class Policy:
     # -------------------------------------------------------------- the flows
 
     def pre_fetch_flow(self, url: str, purpose: str, user_agent: str) -> PreFlow:
-        """The pre-fetch decision as a generator: it yields what it needs (`_Need` a site file,
-        `_Ask` the registry) and receives it, so blocking and async drivers share one logic."""
+        """The pre-fetch decision as a generator: it yields what it needs (`Need` a site file,
+        `Ask` the registry) and receives it, so blocking and async drivers share one logic."""
         use = as_use(purpose)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -723,8 +464,8 @@ class Policy:
             signals.append(Verdict("address", parts.hostname, "pre-fetch", unknown(), str(exc), fetch=False))
             return decision
 
-        robots_file: SiteFile = yield _Need(origin + "/robots.txt", ROBOTS_MAX)
-        robots = _robots(robots_file)
+        robots_file: SiteFile = yield Need(origin + "/robots.txt", ROBOTS_MAX)
+        robots = robots_of(robots_file)
         decision.site = licensing.site_rules(robots, robots_file.url, user_agent)
         signals.append(self._robots_verdict(robots, url, user_agent, robots_file.url))
         decision.crawl_delay = robots.crawl_delay(user_agent)
@@ -741,7 +482,7 @@ class Policy:
 
         tdm_url = origin + "/.well-known/tdmrep.json"
         if robots.is_allowed(tdm_url, user_agent):
-            tdm_file: SiteFile = yield _Need(tdm_url, tdmrep.MAX_BYTES)
+            tdm_file: SiteFile = yield Need(tdm_url, tdmrep.MAX_BYTES)
             declaration = self._tdm_declaration(tdm_file, url)
         else:
             declaration = tdmrep.Declaration(None, None, "tdmrep.json not fetched: robots.txt disallows it")
@@ -750,7 +491,7 @@ class Policy:
 
         ai_url = origin + "/ai.txt"
         if robots.is_allowed(ai_url, user_agent):
-            ai_file: SiteFile = yield _Need(ai_url, ROBOTS_MAX)
+            ai_file: SiteFile = yield Need(ai_url, ROBOTS_MAX)
             ai_robots = ai_file.parsed.get("aitxt")
             if ai_robots is None and ai_file.status is not None and 200 <= ai_file.status < 300:
                 ai_robots = ai_file.parsed["aitxt"] = RobotsTxt.parse(ai_file.body)
@@ -766,10 +507,10 @@ class Policy:
             reason = "ai.txt not fetched: robots.txt disallows it"
             signals.append(Verdict("ai.txt", ai_url, "pre-fetch", unknown(), reason))
 
-        signals.extend((yield from _needs(licensing.pre_fetch_verdicts(robots, robots_file.url, url))))
+        signals.extend((yield from licence_needs(licensing.pre_fetch_verdicts(robots, robots_file.url, url))))
 
         if self.registry is not None:
-            verdict: Verdict = yield _Ask(url, use)
+            verdict: Verdict = yield Ask(url, use)
             signals.append(verdict)
         return decision
 
@@ -843,13 +584,13 @@ class Policy:
             parsed = tdm_file.parsed["tdmrep"] = tdmrep.parse_file(tdm_file.body)
         return tdmrep.for_url(parsed, url)
 
-    def site_flow(self, url: str, user_agent: str) -> Generator[_Need, SiteFile, SiteRules]:
+    def site_flow(self, url: str, user_agent: str) -> Generator[Need, SiteFile, SiteRules]:
         """The site rules as a flow: it needs robots.txt only."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {url!r}")
-        robots_file: SiteFile = yield _Need(f"{parts.scheme}://{parts.netloc}/robots.txt", ROBOTS_MAX)
-        return licensing.site_rules(_robots(robots_file), robots_file.url, user_agent)
+        robots_file: SiteFile = yield Need(f"{parts.scheme}://{parts.netloc}/robots.txt", ROBOTS_MAX)
+        return licensing.site_rules(robots_of(robots_file), robots_file.url, user_agent)
 
     def post_fetch(self, decision: Decision, response: httpx.Response) -> Decision:
         """Add the content-level signals of a fetched response (its body must have been read).
@@ -903,7 +644,7 @@ class Policy:
             signals.extend(embedded.verdict(body))
         known = [s.location for s in decision.signals if s.source == "RSL"]
         licences = licensing.post_fetch_verdicts(headers, body, content_type, str(decision.url), known)
-        signals.extend((yield from _needs(licences)))
+        signals.extend((yield from licence_needs(licences)))
         return Decision(
             decision.url,
             decision.purpose,
