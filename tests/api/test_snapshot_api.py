@@ -225,7 +225,7 @@ async def test_tampered_truncated_and_foreign_snapshots_are_refused(
     # Re-signed by someone else, claiming to be the registry: the proof names the wrong key.
     forged = dict(state.document)
     del forged["proof"]
-    from registry.snapshot import FULL_MAGIC, _frame
+    from registry.snapshot_file import FULL_MAGIC, _frame
 
     resigned = keys.sign_document(forged, mallory)
     with pytest.raises(SnapshotRefused, match="signed by"):
