@@ -21,6 +21,7 @@ from api.routes import ROUTES
 from api.settings import Settings
 from api.state import RegistryState
 from registry import integrity
+from registry.accountability.store import AccountabilityStore
 from registry.authority.didweb import DidWebResolver
 from registry.authority.evidence import DnsTxtLookup, DomainChecker
 from registry.authority.fetch import HttpsFetcher
@@ -36,7 +37,13 @@ from registry.snapshot_store import SnapshotStore
 from registry.store import ClaimStore, utcnow
 from registry.witnessing import WitnessClient, Witnessing
 
-MODELS = ["registry.models", "registry.notices.models", "registry.privacy.models"]
+MODELS = [
+    "registry.models",
+    "registry.notices.models",
+    "registry.privacy.models",
+    "registry.key_backup.models",
+    "registry.accountability.models",
+]
 
 
 def create_app(
@@ -102,11 +109,12 @@ def create_app(
                 window=settings.clock_window,
                 checker=DomainChecker(fetcher, resolver, dns=_dns(settings)),
             )
+            accountability = AccountabilityStore(log, key, clock=clock, window=settings.clock_window)
             witnessing = None
             if settings.witnesses:
                 clients = [WitnessClient(url, vkey) for url, vkey in settings.witnesses.items()]
                 witnessing = Witnessing(log, clients, quorum=settings.witness_quorum)
-            for ledger in (claims.ledger, notices.ledger, authority.ledger):
+            for ledger in (claims.ledger, notices.ledger, authority.ledger, accountability.ledger):
                 ledger.on_append = witnessing.submit_in_background if witnessing is not None else None
                 ledger.resolver = resolver
                 ledger.gate = authority.gate
@@ -127,6 +135,7 @@ def create_app(
                 webhooks=webhooks,
                 authority=authority,
                 witnessing=witnessing,
+                accountability=accountability,
             )
             if witnessing is not None:
                 witnessing.submit_in_background()  # the checkpoint as the registry starts

@@ -92,8 +92,11 @@ async def list_operators(request: Request) -> Response:
 
 
 async def get_operator(request: Request) -> Response:
-    _, store = _store(request)
-    return JSONResponse(await operator_entry(store, request.path_params["did"]))
+    state, store = _store(request)
+    entry = await operator_entry(store, request.path_params["did"])
+    if state.accountability is not None:  # its public record, from the log (api.accountability_routes)
+        entry["record"] = await state.accountability.record(entry["did"])
+    return JSONResponse(entry)
 
 
 async def export(request: Request) -> Response:
@@ -270,7 +273,8 @@ def notice_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
         },
         "/v1/operators/{did}": {
             "get": {
-                "summary": "One registered operator's directory entry",
+                "summary": "One registered operator's directory entry and public record (disclosures, "
+                "notices, timeliness, repeat findings, information requests), computed from the log",
                 "parameters": _path("did"),
                 "responses": {
                     "200": {"description": "OK", "content": _schema("OperatorRecordAnswer")},

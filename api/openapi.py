@@ -9,8 +9,10 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from api import schemas
+from api.accountability_routes import accountability_openapi
 from api.authority_routes import authority_openapi
 from api.claim_list_routes import claim_list_openapi
+from api.key_backup_routes import key_backup_openapi
 from api.notice_routes import notice_openapi
 from registry.checking import CheckRequest
 from registry.documents import Claim, ClaimWithdrawal
@@ -176,6 +178,12 @@ def openapi_document() -> dict[str, Any]:
     authority_paths, authority_components = authority_openapi()
     paths |= authority_paths
     components |= authority_components
+    accountability_paths, accountability_components = accountability_openapi()
+    paths |= accountability_paths
+    components |= accountability_components
+    backup_paths, backup_components = key_backup_openapi()
+    paths |= backup_paths
+    components |= backup_components
     return {
         "openapi": "3.1.0",
         "info": {"title": "Kotowari registry", "version": "1"},

@@ -6,9 +6,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.accountability_routes import ACCOUNTABILITY_ROUTES
 from api.authority_routes import AUTHORITY_ROUTES
 from api.bodies import is_json_array, read_body, read_json, split_json_array
 from api.claim_list_routes import CLAIM_LIST_ROUTES
+from api.key_backup_routes import KEY_BACKUP_ROUTES
 from api.log_routes import LOG_ROUTES
 from api.notice_routes import NOTICE_ROUTES
 from api.openapi import openapi_document
@@ -90,6 +92,8 @@ ROUTES = [
     *SNAPSHOT_ROUTES,
     *NOTICE_ROUTES,
     *AUTHORITY_ROUTES,
+    *ACCOUNTABILITY_ROUTES,
+    *KEY_BACKUP_ROUTES,
     Route("/v1/registry", registry_info, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),

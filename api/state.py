@@ -8,6 +8,7 @@ from tortoise import connections
 
 import keys
 from api.settings import Settings
+from registry.accountability.store import AccountabilityStore
 from registry.authority.service import AuthorityService
 from registry.log import TransparencyLog
 from registry.notices.store import NoticeStore
@@ -28,6 +29,7 @@ class RegistryState:
     webhooks: WebhookDeliverer | None = None
     authority: AuthorityService | None = None
     witnessing: Witnessing | None = None
+    accountability: AccountabilityStore | None = None
 
     async def ping(self) -> None:
         """Touch the database so /healthz fails when it is unreachable."""

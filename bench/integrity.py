@@ -37,7 +37,12 @@ from registry.log import TransparencyLog
 from registry.models import ClaimRecord, LogEntry, TreeNode, UsedNonce
 from tests.conftest import ThrowawayPostgres, postgres_bindir
 
-MODELS = ["registry.models", "registry.notices.models", "registry.privacy.models"]
+MODELS = [
+    "registry.models",
+    "registry.notices.models",
+    "registry.privacy.models",
+    "registry.accountability.models",
+]
 
 
 def signed_entries(count: int, key: keys.SigningKey) -> list[tuple[str, bytes, str]]:

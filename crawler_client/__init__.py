@@ -25,12 +25,19 @@ if TYPE_CHECKING:
         UnexpectedAnswer,
         UntrustedAnswer,
     )
+    from crawler_client.guard import Guard, GuardInputError, GuardMatch, GuardResult
+    from crawler_client.guard_record import InvalidGuardRecord, VerifiedGuardRecord, verify_guard_record
 
 __all__ = [
     "AlreadyFiled",
     "AsyncClient",
     "CheckResult",
     "Client",
+    "Guard",
+    "GuardInputError",
+    "GuardMatch",
+    "GuardResult",
+    "InvalidGuardRecord",
     "InvalidSignedAnswer",
     "KotowariError",
     "NotWitnessed",
@@ -41,14 +48,23 @@ __all__ = [
     "RetryPolicy",
     "UnexpectedAnswer",
     "UntrustedAnswer",
+    "VerifiedGuardRecord",
     "WitnessPolicy",
     "WitnessedCheckpoint",
+    "verify_guard_record",
 ]
 
 _HOMES = {
     "AsyncClient": "crawler_client.async_client",
     "Client": "crawler_client.client",
     "CheckResult": "crawler_client.core",
+    "Guard": "crawler_client.guard",
+    "GuardInputError": "crawler_client.guard",
+    "GuardMatch": "crawler_client.guard",
+    "GuardResult": "crawler_client.guard",
+    "InvalidGuardRecord": "crawler_client.guard_record",
+    "VerifiedGuardRecord": "crawler_client.guard_record",
+    "verify_guard_record": "crawler_client.guard_record",
     "RetryPolicy": "crawler_client.core",
     "WitnessedCheckpoint": "crawler_client.core",
     "WitnessPolicy": "crawler_client.core",

@@ -14,12 +14,18 @@ import sys
 import time
 from typing import Any, TextIO
 
-from crawler_client.audit.report import DEFAULT_SAMPLE, AuditError
+from crawler_client.audit.report import DEFAULT_SAMPLE, MAX_SHOWN, AuditError
 from crawler_client.cli_support import Negative, UsageError, print_json, registry_flag
+from crawler_client.i18n import N_, _
 
 __all__ = ["TerminalProgress", "cmd_log_audit", "register_log_audit"]
 
-_STAGES = {"mirror": "bundles", "tiles": "hash tiles", "claims": "claims", "checks": "check requests"}
+_STAGES = {
+    "mirror": N_("bundles"),
+    "tiles": N_("hash tiles"),
+    "claims": N_("claims"),
+    "checks": N_("check requests"),
+}
 
 
 class TerminalProgress:
@@ -36,7 +42,8 @@ class TerminalProgress:
         if done < total and now - self._shown < 0.1:
             return
         self._shown = now
-        line = f"{stage}: {done}/{total} {_STAGES.get(stage, '')}"
+        unit = _STAGES.get(stage)
+        line = f"{stage}: {done}/{total} {_(unit) if unit else ''}"
         self.stream.write("\r" + line.ljust(self._width))
         self._width = len(line)
         self.stream.flush()
@@ -50,7 +57,7 @@ class TerminalProgress:
 
 def cmd_log_audit(args: argparse.Namespace) -> int:
     if args.sample is not None and args.sample < 0:
-        raise UsageError("--sample is a number of claims (0 compares none)")
+        raise UsageError(_("--sample is a number of claims (0 compares none)"))
     from crawler_client.audit.auditor import Auditor  # httpx, pydantic, numpy: only for an audit
 
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
@@ -76,20 +83,55 @@ def cmd_log_audit(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
     elif report.consistent:
-        print(report.summary())
+        print(_summary(report))
     else:
-        print("\n".join(report.lines()))
+        print("\n".join(_lines(report)))
     if not report.consistent:
         raise Negative
     return 0
+
+
+def _summary(report: Any) -> str:
+    """`AuditReport.summary()`, in the locale's language."""
+    if report.claims_compared != report.claims:
+        claims = _("{claims} claims ({compared} compared)").format(
+            claims=report.claims, compared=report.claims_compared
+        )
+    else:
+        claims = _("{claims} claims").format(claims=report.claims)
+    done = _("audited {entries} entries, {claims}, {answers} answers: consistent")
+    return done.format(entries=report.entries, claims=claims, answers=report.items_checked)
+
+
+def _lines(report: Any, limit: int = MAX_SHOWN) -> list[str]:
+    """`AuditReport.lines()`, in the locale's language (each discrepancy's own message as it is)."""
+    shown = [
+        _("DISCREPANCY {kind}: {message}").format(kind=d.kind, message=d.message)
+        for d in report.discrepancies[:limit]
+    ]
+    hidden = len(report.discrepancies) - len(shown)
+    if hidden > 0:
+        shown.append(_("… and {count} more discrepancies").format(count=hidden))
+    where = _(" at size {size}").format(size=report.tree_size) if report.tree_size else ""
+    stopped = "" if report.complete else _(" (audit stopped early)")
+    closing = _("INCONSISTENT: {count} discrepancies in {log}{where}{stopped}")
+    shown.append(
+        closing.format(
+            count=len(report.discrepancies),
+            log=report.origin or report.registry,
+            where=where,
+            stopped=stopped,
+        )
+    )
+    return shown
 
 
 def register_log_audit(log: Any) -> None:
     """Add `audit` to the `kotowari log` sub-commands."""
     audit = log.add_parser(
         "audit",
-        help="mirror the log, re-verify every entry, replay it and compare what the registry serves",
-        description=(
+        help=_("mirror the log, re-verify every entry, replay it and compare what the registry serves"),
+        description=_(
             "Mirror the registry's log into DIR (only what is new since the last audit), check it "
             "against the signed checkpoint and hash tiles, verify every document's signature, replay "
             "the state by the registry's own rules and compare claim lookups and signed check answers "
@@ -99,29 +141,34 @@ def register_log_audit(log: Any) -> None:
     )
     registry_flag(audit)
     audit.add_argument(
-        "--state", required=True, metavar="DIR", help="the mirror and the last audited checkpoint (created)"
+        "--state",
+        required=True,
+        metavar="DIR",
+        help=_("the mirror and the last audited checkpoint (created)"),
     )
     audit.add_argument(
         "--sample",
         type=int,
         metavar="N",
-        help=f"compare N claims, a random sample when there are more (default {DEFAULT_SAMPLE:,}; 0: none)",
+        help=_("compare N claims, a random sample when there are more (default {count:,}; 0: none)").format(
+            count=DEFAULT_SAMPLE
+        ),
     )
-    audit.add_argument("--seed", type=int, metavar="N", help="seed the sample, to repeat an audit exactly")
+    audit.add_argument("--seed", type=int, metavar="N", help=_("seed the sample, to repeat an audit exactly"))
     audit.add_argument(
-        "--full", action="store_true", help="re-verify every signature, not only those of new entries"
+        "--full", action="store_true", help=_("re-verify every signature, not only those of new entries")
     )
     audit.add_argument(
         "--witness",
         action="append",
         metavar="KEY",
-        help="a witness's cosignature verifier key (repeatable): the checkpoint must be cosigned",
+        help=_("a witness's cosignature verifier key (repeatable): the checkpoint must be cosigned"),
     )
     audit.add_argument(
         "--min-cosignatures",
         type=int,
         metavar="K",
-        help="how many of the --witness keys must have cosigned (default: all of them)",
+        help=_("how many of the --witness keys must have cosigned (default: all of them)"),
     )
-    audit.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    audit.add_argument("--json", action="store_true", help=_("print the whole report as JSON"))
     audit.set_defaults(run=cmd_log_audit)

@@ -33,13 +33,18 @@ from crawler_client.cli_support import (
     Parser,
     UsageError,
     as_if_signed,
+    kind_arg,
+    os_reason,
     print_json,
     read_key,
     registry_flag,
+    unknown_use,
+    uses_help,
 )
 from crawler_client.errors import RegistryProblem
+from crawler_client.i18n import N_, _, local_time
 from registry.authority.levels import VERIFICATION_METHODS
-from registry.vocabulary import SUBJECT_KINDS, USES, UnknownUse, parse_uses
+from registry.vocabulary import SUBJECT_KINDS, UnknownUse, parse_uses
 
 # The documents' pydantic models, keys and the client are imported by the commands that use them,
 # so that registering these commands costs `kotowari --help` nothing (crawler_client.cli_support).
@@ -71,8 +76,12 @@ def _key_at(path: str, flag: str) -> tuple[keys.SigningKey, bool]:
     try:
         keys.write_key_file(path, key)
     except (OSError, keys.KeysError) as exc:
-        raise UsageError(f"{flag} {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    print(f"new key {key.did} written to {path} (mode 0600); keep it safe", file=sys.stderr)
+        reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        raise UsageError(_("{flag} {path}: {reason}").format(flag=flag, path=path, reason=reason)) from None
+    print(
+        _("new key {did} written to {path} (mode 0600); keep it safe").format(did=key.did, path=path),
+        file=sys.stderr,
+    )
     return key, True
 
 
@@ -93,13 +102,17 @@ def _did(value: str, flag: str) -> str:
         return _did_adapter().validate_python(value)
     except ValidationError as exc:
         reason = str(exc.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")
-        raise UsageError(f"{flag} {value!r}: {reason}") from None
+        raise UsageError(
+            _("{flag} {value!r}: {reason}").format(flag=flag, value=value, reason=reason)
+        ) from None
 
 
 def _document_id(value: str, flag: str) -> str:
     lowered = value.strip().lower()
     if not _DOC_ID.fullmatch(lowered):
-        raise UsageError(f"{flag} {value!r}: a document id is 64 hexadecimal digits")
+        raise UsageError(
+            _("{flag} {value!r}: a document id is 64 hexadecimal digits").format(flag=flag, value=value)
+        )
     return lowered
 
 
@@ -111,7 +124,7 @@ def _time(text: str | None, flag: str) -> datetime | None:
     try:
         return parse_timestamp(text)
     except ValueError as exc:
-        raise UsageError(f"{flag}: {exc}") from None
+        raise UsageError(_("{flag}: {detail}").format(flag=flag, detail=exc)) from None
 
 
 def _signed(model: type[SignedDocument], document: dict[str, Any], key: keys.SigningKey) -> dict[str, Any]:
@@ -123,7 +136,8 @@ def _signed(model: type[SignedDocument], document: dict[str, Any], key: keys.Sig
     try:
         validate_authority_document(model, as_if_signed(document))
     except InvalidDocument as exc:
-        raise UsageError(f"the {model.__name__} would be refused: {exc}") from None
+        message = _("the {document} would be refused: {detail}")
+        raise UsageError(message.format(document=model.__name__, detail=exc)) from None
     return keys.sign_document(document, key, created=_now())
 
 
@@ -144,13 +158,15 @@ def _kept_unless_refused(path: str, created: bool) -> Iterator[None]:
     except RegistryProblem:
         if created:
             Path(path).unlink(missing_ok=True)
-            print(f"{path} removed: the registry refused the filing", file=sys.stderr)
+            print(_("{path} removed: the registry refused the filing").format(path=path), file=sys.stderr)
         raise
 
 
 def _logged(receipt: dict[str, Any]) -> str:
     log = receipt.get("log") or {}
-    return f"log entry {log.get('index')} of {log.get('origin')} (receipt verified)"
+    return _("log entry {index} of {origin} (receipt verified)").format(
+        index=log.get("index"), origin=log.get("origin")
+    )
 
 
 def _report(
@@ -182,16 +198,16 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
     old = read_key(args.key)
     if Path(args.new_key).exists() and Path(args.new_key).resolve() == Path(args.key).resolve():
-        raise UsageError("--new-key must be another key file than --key")
+        raise UsageError(_("--new-key must be another key file than --key"))
     if Path(args.new_key).exists() and read_key(args.new_key).did == old.did:
-        raise UsageError("--new-key holds the same key as --key")
+        raise UsageError(_("--new-key holds the same key as --key"))
     new, created = _key_at(args.new_key, "--new-key")
     document = _signed(KeyRotation, new_rotation(old.did, new.did, created=_now(), reason=args.reason), old)
     with _kept_unless_refused(args.new_key, created):
         receipt = _file(args, document)
     done = [
-        f"{old.did} is retired: {new.did} now acts for its claims and notices",
-        f"rotation {receipt['id']}, {_logged(receipt)}",
+        _("{old} is retired: {new} now acts for its claims and notices").format(old=old.did, new=new.did),
+        _("rotation {id}, {logged}").format(id=receipt["id"], logged=_logged(receipt)),
     ]
     return _report(args, receipt, document, [new.did], done, successor=new.did)
 
@@ -208,9 +224,11 @@ def cmd_recover_designate(args: argparse.Namespace) -> int:
     )
     receipt = _file(args, document)
     lines = [
-        f"{key.did} can be recovered by {', '.join(args.recovery_key)}",
-        f"after a public waiting period of {args.waiting_days} days, during which this key can veto",
-        f"designation {receipt['id']}, {_logged(receipt)}",
+        _("{did} can be recovered by {keys}").format(did=key.did, keys=", ".join(args.recovery_key)),
+        _("after a public waiting period of {days} days, during which this key can veto").format(
+            days=args.waiting_days
+        ),
+        _("designation {id}, {logged}").format(id=receipt["id"], logged=_logged(receipt)),
     ]
     return _report(args, receipt, document, lines)
 
@@ -233,11 +251,15 @@ def cmd_recover_request(args: argparse.Namespace) -> int:
         recovery = (registry.authority(lost).get("recovery") or {}).get("open_request") or {}
     ends = recovery.get("completes_after") if recovery.get("id") == receipt["id"] else None
     done = [
-        f"recovery of {lost} to {new.did} requested, {_logged(receipt)}",
-        f"the waiting period ends {ends}: until then {lost} can veto it"
+        _("recovery of {lost} to {new} requested, {logged}").format(
+            lost=lost, new=new.did, logged=_logged(receipt)
+        ),
+        _("the waiting period ends {time}: until then {lost} can veto it").format(
+            time=local_time(ends), lost=lost
+        )
         if ends
-        else f"the waiting period has begun (see: kotowari authority show {lost})",
-        f"then: kotowari keys recover complete --key … --request {receipt['id']}",
+        else _("the waiting period has begun (see: kotowari authority show {lost})").format(lost=lost),
+        _("then: kotowari keys recover complete --key … --request {id}").format(id=receipt["id"]),
     ]
     return _report(args, receipt, document, [receipt["id"]], done, successor=new.did, completes_after=ends)
 
@@ -252,8 +274,8 @@ def cmd_recover_veto(args: argparse.Namespace) -> int:
     )
     receipt = _file(args, document)
     lines = [
-        f"vetoed recovery {request}: {key.did} keeps acting for itself",
-        f"veto {receipt['id']}, {_logged(receipt)}",
+        _("vetoed recovery {request}: {did} keeps acting for itself").format(request=request, did=key.did),
+        _("veto {id}, {logged}").format(id=receipt["id"], logged=_logged(receipt)),
     ]
     return _report(args, receipt, document, lines)
 
@@ -269,7 +291,10 @@ def cmd_recover_complete(args: argparse.Namespace) -> int:
         key,
     )
     receipt = _file(args, document)
-    lines = [f"completed recovery {request}", f"completion {receipt['id']}, {_logged(receipt)}"]
+    lines = [
+        _("completed recovery {request}").format(request=request),
+        _("completion {id}, {logged}").format(id=receipt["id"], logged=_logged(receipt)),
+    ]
     return _report(args, receipt, document, lines)
 
 
@@ -283,7 +308,7 @@ def cmd_mandate_new(args: argparse.Namespace) -> int:
     try:
         uses = parse_uses(args.uses) if args.uses else None
     except UnknownUse as exc:
-        raise UsageError(f"--uses: {exc}") from None
+        raise unknown_use(exc, "--uses") from None
     document = new_mandate(
         key.did,
         _did(args.agent, "--agent"),
@@ -298,8 +323,10 @@ def cmd_mandate_new(args: argparse.Namespace) -> int:
     signed = _signed(Mandate, document, key)
     receipt = _file(args, signed)
     done = [
-        f"mandate for {args.agent}, {_logged(receipt)}; the agent files claims with --on-behalf-of "
-        f"NAME --authority TEXT --principal-did {key.did} --mandate {receipt['id']}"
+        _(
+            "mandate for {agent}, {logged}; the agent files claims with --on-behalf-of NAME --authority TEXT "
+            "--principal-did {did} --mandate {id}"
+        ).format(agent=args.agent, logged=_logged(receipt), did=key.did, id=receipt["id"])
     ]
     return _report(args, receipt, signed, [receipt["id"]], done)
 
@@ -312,13 +339,13 @@ def _revoke(args: argparse.Namespace, kind: str, model: type[Any], consequence: 
     target = _document_id(args.id, "ID")
     document = _signed(model, new_revocation(kind, key.did, target, created=_now(), reason=args.reason), key)
     receipt = _file(args, document)
-    return _report(args, receipt, document, [consequence.format(target=target, logged=_logged(receipt))])
+    return _report(args, receipt, document, [_(consequence).format(target=target, logged=_logged(receipt))])
 
 
 def cmd_mandate_revoke(args: argparse.Namespace) -> int:
     from registry.authority.documents import MandateRevocation
 
-    consequence = "revoked mandate {target}: claims under it are agent-asserted from {logged} on"
+    consequence = N_("revoked mandate {target}: claims under it are agent-asserted from {logged} on")
     return _revoke(args, "MandateRevocation", MandateRevocation, consequence)
 
 
@@ -342,8 +369,10 @@ def cmd_attest_new(args: argparse.Namespace) -> int:
     signed = _signed(Attestation, document, key)
     receipt = _file(args, signed)
     done = [
-        f"attestation of {args.subject}, {_logged(receipt)}; it counts while {key.did} holds a "
-        "domain verification (kotowari domain verify)"
+        _(
+            "attestation of {subject}, {logged}; it counts while {did} holds a domain verification "
+            "(kotowari domain verify)"
+        ).format(subject=args.subject, logged=_logged(receipt), did=key.did)
     ]
     return _report(args, receipt, signed, [receipt["id"]], done)
 
@@ -352,7 +381,10 @@ def cmd_attest_revoke(args: argparse.Namespace) -> int:
     from registry.authority.documents import AttestationRevocation
 
     return _revoke(
-        args, "AttestationRevocation", AttestationRevocation, "revoked attestation {target} from {logged} on"
+        args,
+        "AttestationRevocation",
+        AttestationRevocation,
+        N_("revoked attestation {target} from {logged} on"),
     )
 
 
@@ -369,10 +401,15 @@ def cmd_domain_verify(args: argparse.Namespace) -> int:
         print_json(answer)
         return 0
     record = answer["verification"]
-    covered = f"{record['host']} and every host below it" if record["scope"] == "domain" else record["host"]
-    print(f"verified: {record['subject']} controls {covered} ({record['method']})")
-    print(f"the registry fetched {record['url']} at {record['checked_at']}, SHA-256 {record['sha256']}")
-    print(f"verification {answer['id']}, {_logged(answer)}")
+    if record["scope"] == "domain":
+        covered = _("{host} and every host below it").format(host=record["host"])
+    else:
+        covered = record["host"]
+    verified = _("verified: {subject} controls {covered} ({method})")
+    print(verified.format(subject=record["subject"], covered=covered, method=record["method"]))
+    fetched = _("the registry fetched {url} at {time}, SHA-256 {sha256}")
+    print(fetched.format(url=record["url"], time=local_time(record["checked_at"]), sha256=record["sha256"]))
+    print(_("verification {id}, {logged}").format(id=answer["id"], logged=_logged(answer)))
     return 0
 
 
@@ -391,52 +428,88 @@ def cmd_authority_show(args: argparse.Namespace) -> int:
 
 
 def _described(d: dict[str, Any]) -> list[str]:
-    lines = [f"{d['did']} (log at tree size {d.get('tree_size')})"]
+    lines = [_("{did} (log at tree size {size})").format(did=d["did"], size=d.get("tree_size"))]
     if d.get("retired"):
-        lines.append(f"  retired: {d.get('acting')} acts for it")
+        lines.append(_("  retired: {acting} acts for it").format(acting=d.get("acting")))
     hosts = d.get("verified_hosts") or []
-    lines.append(f"  domain-verified: {', '.join(hosts)}" if hosts else "  domain-verified: no")
+    if hosts:
+        lines.append(_("  domain-verified: {hosts}").format(hosts=", ".join(hosts)))
+    else:
+        lines.append(_("  domain-verified: no"))
     for v in d.get("verifications") or []:
+        line = _("  verification {id}… {host} by {method} (fetched {url} at {time}; log entry {index})")
         lines.append(
-            f"  verification {v['id'][:16]}… {v.get('host')} by {v.get('method')} "
-            f"(fetched {v.get('url')} at {v.get('checked_at')}; log entry {v.get('log_index')})"
+            line.format(
+                id=v["id"][:16],
+                host=v.get("host"),
+                method=v.get("method"),
+                url=v.get("url"),
+                time=local_time(v.get("checked_at")),
+                index=v.get("log_index"),
+            )
         )
     for a in d.get("attestations") or []:
-        counts = "counts" if a.get("counts") else "does not count: its issuer holds no domain verification"
-        named = f" as {a['name']}" if a.get("name") else ""
+        counts = (
+            _("counts") if a.get("counts") else _("does not count: its issuer holds no domain verification")
+        )
+        named = _(" as {name}").format(name=a["name"]) if a.get("name") else ""
+        line = _(
+            "  attestation {id}… ({statement}) of {subject}{named} by {issuer}: {counts} (log entry {index})"
+        )
         lines.append(
-            f"  attestation {a['id'][:16]}… ({a.get('statement')}) of {a.get('subject')}{named} by "
-            f"{a.get('issuer')}: {counts} (log entry {a.get('log_index')})"
+            line.format(
+                id=a["id"][:16],
+                statement=a.get("statement"),
+                subject=a.get("subject"),
+                named=named,
+                issuer=a.get("issuer"),
+                counts=counts,
+                index=a.get("log_index"),
+            )
         )
     for m in d.get("mandates") or []:
-        scope = m.get("scope") or {}
-        limits = ", ".join(
-            part
-            for part in (
-                "kinds " + "/".join(scope["kinds"]) if scope.get("kinds") else "",
-                "uses " + "/".join(scope["uses"]) if scope.get("uses") else "",
-                f"{len(scope['identifiers'])} identifiers" if scope.get("identifiers") else "",
-                f"until {m['valid_until']}" if m.get("valid_until") else "",
-            )
-            if part
-        )
-        lines.append(
-            f"  mandate {m['id']} from {m.get('principal')} to {m.get('agent')}"
-            f" ({limits or 'any claim'}; log entry {m.get('log_index')})"
-        )
+        lines.append(_mandate_line(m))
     recovery = d.get("recovery")
     if recovery:
+        line = _("  recovery keys: {keys} (waiting period {days} days)")
         lines.append(
-            f"  recovery keys: {', '.join(recovery.get('recovery_keys') or [])} "
-            f"(waiting period {recovery.get('waiting_period_days')} days)"
+            line.format(
+                keys=", ".join(recovery.get("recovery_keys") or []), days=recovery.get("waiting_period_days")
+            )
         )
         request = recovery.get("open_request")
         if request:
+            line = _("  open recovery {id} by {by} to {successor}: can be vetoed until {time}")
             lines.append(
-                f"  open recovery {request['id']} by {request.get('by')} to {request.get('successor')}: "
-                f"can be vetoed until {request.get('completes_after')}"
+                line.format(
+                    id=request["id"],
+                    by=request.get("by"),
+                    successor=request.get("successor"),
+                    time=local_time(request.get("completes_after")),
+                )
             )
     return lines
+
+
+def _mandate_line(m: dict[str, Any]) -> str:
+    scope = m.get("scope") or {}
+    parts = []
+    if scope.get("kinds"):
+        parts.append(_("kinds {kinds}").format(kinds="/".join(scope["kinds"])))
+    if scope.get("uses"):
+        parts.append(_("uses {uses}").format(uses="/".join(scope["uses"])))
+    if scope.get("identifiers"):
+        parts.append(_("{count} identifiers").format(count=len(scope["identifiers"])))
+    if m.get("valid_until"):
+        parts.append(_("until {time}").format(time=local_time(m["valid_until"])))
+    line = _("  mandate {id} from {principal} to {agent} ({limits}; log entry {index})")
+    return line.format(
+        id=m["id"],
+        principal=m.get("principal"),
+        agent=m.get("agent"),
+        limits=_(", ").join(parts) or _("any claim"),
+        index=m.get("log_index"),
+    )
 
 
 # ---------------------------------------------------------------- parser
@@ -452,7 +525,7 @@ def _command(
 
 def _finish(parser: Parser) -> None:
     registry_flag(parser)
-    parser.add_argument("--json", action="store_true", help="print the receipt and the signed document")
+    parser.add_argument("--json", action="store_true", help=_("print the receipt and the signed document"))
 
 
 def register_keys(keys_cmd: argparse._SubParsersAction[Parser]) -> None:
@@ -460,172 +533,182 @@ def register_keys(keys_cmd: argparse._SubParsersAction[Parser]) -> None:
     rotate = _command(
         keys_cmd,
         "rotate",
-        "retire a key in favour of a successor, which then acts for everything the old key filed",
+        _("retire a key in favour of a successor, which then acts for everything the old key filed"),
         cmd_keys_rotate,
     )
-    rotate.add_argument("--key", required=True, metavar="OLD.key", help="the key to retire (it signs)")
+    rotate.add_argument("--key", required=True, metavar="OLD.key", help=_("the key to retire (it signs)"))
     rotate.add_argument(
         "--new-key",
         required=True,
         metavar="NEW.key",
-        help="the successor's key file (created, 0600, if missing)",
+        help=_("the successor's key file (created, 0600, if missing)"),
     )
-    rotate.add_argument("--reason", metavar="TEXT", help="why (published with the rotation)")
+    rotate.add_argument("--reason", metavar="TEXT", help=_("why (published with the rotation)"))
     _finish(rotate)
 
     recover = keys_cmd.add_parser(
-        "recover", help="name recovery keys in advance; recover a lost key through them"
+        "recover", help=_("name recovery keys in advance; recover a lost key through them")
     ).add_subparsers(dest="recover_command", required=True, metavar="COMMAND", parser_class=Parser)
     designate = _command(
         recover,
         "designate",
-        "name the keys that may recover this key (an agency, a second device)",
+        _("name the keys that may recover this key (an agency, a second device)"),
         cmd_recover_designate,
     )
-    designate.add_argument("--key", required=True, metavar="FILE", help="the key to protect (it signs)")
+    designate.add_argument("--key", required=True, metavar="FILE", help=_("the key to protect (it signs)"))
     designate.add_argument(
         "--recovery-key",
         action="append",
         required=True,
         metavar="DID",
-        help="a recovery key's DID (repeatable, up to 5)",
+        help=_("a recovery key's DID (repeatable, up to 5)"),
     )
     designate.add_argument(
         "--waiting-days",
         type=int,
         default=7,
         metavar="N",
-        help="days the old key can veto a recovery (1-90, default 7)",
+        help=_("days the old key can veto a recovery (1-90, default 7)"),
     )
     _finish(designate)
 
     request = _command(
         recover,
         "request",
-        "as a recovery key, ask to move a lost key's DID to a new key",
+        _("as a recovery key, ask to move a lost key's DID to a new key"),
         cmd_recover_request,
     )
-    request.add_argument("--key", required=True, metavar="RECOVERY.key", help="a designated recovery key")
-    request.add_argument("--did", required=True, metavar="LOST_DID", help="the DID whose key was lost")
+    request.add_argument("--key", required=True, metavar="RECOVERY.key", help=_("a designated recovery key"))
+    request.add_argument("--did", required=True, metavar="LOST_DID", help=_("the DID whose key was lost"))
     request.add_argument(
         "--new-key",
         required=True,
         metavar="NEW.key",
-        help="the successor's key file (created, 0600, if missing)",
+        help=_("the successor's key file (created, 0600, if missing)"),
     )
     _finish(request)
 
-    veto = _command(recover, "veto", "as the key under recovery, refuse a recovery request", cmd_recover_veto)
-    veto.add_argument("--key", required=True, metavar="FILE", help="the key a recovery would replace")
-    veto.add_argument("--request", required=True, metavar="ID", help="the recovery request's id")
+    veto = _command(
+        recover, "veto", _("as the key under recovery, refuse a recovery request"), cmd_recover_veto
+    )
+    veto.add_argument("--key", required=True, metavar="FILE", help=_("the key a recovery would replace"))
+    veto.add_argument("--request", required=True, metavar="ID", help=_("the recovery request's id"))
     _finish(veto)
 
     complete = _command(
         recover,
         "complete",
-        "after the waiting period, complete a recovery (recovery key or successor)",
+        _("after the waiting period, complete a recovery (recovery key or successor)"),
         cmd_recover_complete,
     )
     complete.add_argument(
-        "--key", required=True, metavar="FILE", help="the requesting recovery key or the successor"
+        "--key", required=True, metavar="FILE", help=_("the requesting recovery key or the successor")
     )
-    complete.add_argument("--request", required=True, metavar="ID", help="the recovery request's id")
+    complete.add_argument("--request", required=True, metavar="ID", help=_("the recovery request's id"))
     _finish(complete)
 
 
 def register(commands: argparse._SubParsersAction[Parser]) -> None:
     """Add `kotowari mandate`, `attest`, `domain` and `authority` to the command line."""
     mandate = commands.add_parser(
-        "mandate", help="authorise an agent (an agency) to file claims for you, and revoke it"
+        "mandate", help=_("authorise an agent (an agency) to file claims for you, and revoke it")
     ).add_subparsers(dest="mandate_command", required=True, metavar="COMMAND", parser_class=Parser)
     new = _command(
-        mandate, "new", "sign and file a mandate naming your agent; prints its id", cmd_mandate_new
+        mandate, "new", _("sign and file a mandate naming your agent; prints its id"), cmd_mandate_new
     )
-    new.add_argument("--key", required=True, metavar="PRINCIPAL.key", help="your key (the principal's)")
-    new.add_argument("--agent", required=True, metavar="DID", help="the agent's DID")
+    new.add_argument("--key", required=True, metavar="PRINCIPAL.key", help=_("your key (the principal's)"))
+    new.add_argument("--agent", required=True, metavar="DID", help=_("the agent's DID"))
     new.add_argument(
-        "--kind", action="append", choices=SUBJECT_KINDS, help="kinds it covers (repeatable; default any)"
+        "--kind",
+        action="append",
+        type=kind_arg,
+        choices=SUBJECT_KINDS,
+        help=_("kinds it covers (repeatable; default any)"),
     )
     new.add_argument(
-        "--uses", metavar="USES", help=f"uses it covers, comma-separated: {','.join(USES)} (default any)"
+        "--uses", metavar="USES", help=uses_help(_("uses it covers, comma-separated (default any)"))
     )
     new.add_argument(
         "--url",
         action="append",
         default=[],
         metavar="URL",
-        help="limit it to these URLs and below (repeatable)",
+        help=_("limit it to these URLs and below (repeatable)"),
     )
-    new.add_argument("--principal-name", metavar="NAME", help="your name, as the agent will name you")
-    new.add_argument("--valid-from", metavar="TIME", help="RFC 3339 UTC, e.g. 2027-01-01T00:00:00Z")
-    new.add_argument("--valid-until", metavar="TIME")
+    new.add_argument("--principal-name", metavar="NAME", help=_("your name, as the agent will name you"))
+    new.add_argument("--valid-from", metavar="TIME", help=_("RFC 3339 UTC, e.g. 2027-01-01T00:00:00Z"))
+    new.add_argument("--valid-until", metavar="TIME", help=_("RFC 3339 UTC"))
     _finish(new)
-    revoke = _command(mandate, "revoke", "revoke one of your mandates", cmd_mandate_revoke)
-    revoke.add_argument("id", metavar="ID", help="the mandate's id")
-    revoke.add_argument("--key", required=True, metavar="FILE", help="the principal's key")
-    revoke.add_argument("--reason", metavar="TEXT")
+    revoke = _command(mandate, "revoke", _("revoke one of your mandates"), cmd_mandate_revoke)
+    revoke.add_argument("id", metavar="ID", help=_("the mandate's id"))
+    revoke.add_argument("--key", required=True, metavar="FILE", help=_("the principal's key"))
+    revoke.add_argument("--reason", metavar="TEXT", help=_("why (published with the revocation)"))
     _finish(revoke)
 
     attest = commands.add_parser(
-        "attest", help="as a domain-verified organisation, vouch for a person's DID, and revoke it"
+        "attest", help=_("as a domain-verified organisation, vouch for a person's DID, and revoke it")
     ).add_subparsers(dest="attest_command", required=True, metavar="COMMAND", parser_class=Parser)
-    vouch = _command(attest, "new", "sign and file an attestation; prints its id", cmd_attest_new)
-    vouch.add_argument("--key", required=True, metavar="ORG.key", help="the organisation's key")
-    vouch.add_argument("--subject", required=True, metavar="DID", help="the person's DID")
+    vouch = _command(attest, "new", _("sign and file an attestation; prints its id"), cmd_attest_new)
+    vouch.add_argument("--key", required=True, metavar="ORG.key", help=_("the organisation's key"))
+    vouch.add_argument("--subject", required=True, metavar="DID", help=_("the person's DID"))
     vouch.add_argument(
         "--statement",
         required=True,
         choices=("identity", "member"),
-        help="who they are, or that they are a member",
+        help=_("who they are, or that they are a member"),
     )
-    vouch.add_argument("--name", metavar="NAME", help="the person's name, e.g. 山寺宏一")
+    vouch.add_argument("--name", metavar="NAME", help=_("the person's name, e.g. 山寺宏一"))
     vouch.add_argument(
-        "--isni", action="append", default=[], metavar="ID", help="an ISNI it vouches for (repeatable)"
+        "--isni", action="append", default=[], metavar="ID", help=_("an ISNI it vouches for (repeatable)")
     )
     vouch.add_argument(
-        "--wikidata", action="append", default=[], metavar="QID", help="a Wikidata item (repeatable)"
+        "--wikidata", action="append", default=[], metavar="QID", help=_("a Wikidata item (repeatable)")
     )
-    vouch.add_argument("--valid-from", metavar="TIME")
-    vouch.add_argument("--valid-until", metavar="TIME")
+    vouch.add_argument("--valid-from", metavar="TIME", help=_("RFC 3339 UTC, e.g. 2027-01-01T00:00:00Z"))
+    vouch.add_argument("--valid-until", metavar="TIME", help=_("RFC 3339 UTC"))
     _finish(vouch)
-    unvouch = _command(attest, "revoke", "revoke one of your attestations", cmd_attest_revoke)
-    unvouch.add_argument("id", metavar="ID", help="the attestation's id")
-    unvouch.add_argument("--key", required=True, metavar="FILE", help="the issuer's key")
-    unvouch.add_argument("--reason", metavar="TEXT")
+    unvouch = _command(attest, "revoke", _("revoke one of your attestations"), cmd_attest_revoke)
+    unvouch.add_argument("id", metavar="ID", help=_("the attestation's id"))
+    unvouch.add_argument("--key", required=True, metavar="FILE", help=_("the issuer's key"))
+    unvouch.add_argument("--reason", metavar="TEXT", help=_("why (published with the revocation)"))
     _finish(unvouch)
 
-    domain = commands.add_parser("domain", help="prove control of a host to the registry").add_subparsers(
+    domain = commands.add_parser("domain", help=_("prove control of a host to the registry")).add_subparsers(
         dest="domain_command", required=True, metavar="COMMAND", parser_class=Parser
     )
     verify = _command(
         domain,
         "verify",
-        "ask the registry to check that a DID controls a host; prints what it fetched",
+        _("ask the registry to check that a DID controls a host; prints what it fetched"),
         cmd_domain_verify,
     )
-    verify.add_argument("--did", required=True, metavar="DID", help="the DID that controls the host")
+    verify.add_argument("--did", required=True, metavar="DID", help=_("the DID that controls the host"))
     verify.add_argument(
-        "--host", required=True, metavar="HOST", help="e.g. example.com (covers its subdomains)"
+        "--host", required=True, metavar="HOST", help=_("e.g. example.com (covers its subdomains)")
     )
     verify.add_argument(
         "--method",
         choices=VERIFICATION_METHODS,
         default="well-known",
-        help="well-known: https://HOST/.well-known/kotowari-did lists the DID (default); did-web: the DID "
-        "is did:web:HOST; dns-txt: a TXT record names it",
+        help=_(
+            "well-known: https://HOST/.well-known/kotowari-did lists the DID (default); did-web: the DID "
+            "is did:web:HOST; dns-txt: a TXT record names it"
+        ),
     )
     registry_flag(verify)
-    verify.add_argument("--json", action="store_true", help="print the signed verification and its receipt")
+    verify.add_argument(
+        "--json", action="store_true", help=_("print the signed verification and its receipt")
+    )
 
     authority = commands.add_parser(
-        "authority", help="what the log says about a DID's authority"
+        "authority", help=_("what the log says about a DID's authority")
     ).add_subparsers(dest="authority_command", required=True, metavar="COMMAND", parser_class=Parser)
     show = _command(
         authority,
         "show",
-        "who acts for a DID, its domain verifications, attestations, mandates, recovery",
+        _("who acts for a DID, its domain verifications, attestations, mandates, recovery"),
         cmd_authority_show,
     )
-    show.add_argument("did", metavar="DID")
+    show.add_argument("did", metavar="DID", help=_("the DID to describe"))
     registry_flag(show)
-    show.add_argument("--json", action="store_true", help="print the registry's whole answer")
+    show.add_argument("--json", action="store_true", help=_("print the registry's whole answer"))

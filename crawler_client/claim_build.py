@@ -16,7 +16,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from crawler_client.cli_support import UsageError, as_if_signed, given, parse_items
+from crawler_client.cli_support import UsageError, as_if_signed, given, parse_items, unknown_use
+from crawler_client.i18n import _
 from registry.vocabulary import UnknownUse, parse_uses
 
 __all__ = ["CLAIM_VALUES", "build_claim", "flag_label", "time_of", "uses_of", "validate_claim"]
@@ -47,14 +48,14 @@ def flag_label(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def uses_of(text: str | None, value: str) -> dict[str, str]:
-    """`{use: value}` for a comma-separated list of uses (`--deny`, `--allow`)."""
+def uses_of(text: str | None, value: str, label: str = "--deny") -> dict[str, str]:
+    """`{use: value}` for a comma-separated list of uses (`--deny`, `--allow`), tokens or Japanese names."""
     if not text:
         return {}
     try:
         return {use: value for use in parse_uses(text)}
     except UnknownUse as exc:
-        raise UsageError(str(exc)) from None
+        raise unknown_use(exc, label) from None
 
 
 def time_of(text: str | None, label: str) -> datetime | None:
@@ -66,7 +67,7 @@ def time_of(text: str | None, label: str) -> datetime | None:
     try:
         return parse_timestamp(text)
     except ValueError as exc:
-        raise UsageError(f"{label}: {exc}") from None
+        raise UsageError(_("{flag}: {detail}").format(flag=label, detail=exc)) from None
 
 
 def validate_claim(document: dict[str, Any]) -> None:
@@ -76,7 +77,7 @@ def validate_claim(document: dict[str, Any]) -> None:
     try:
         validate_document(Claim, as_if_signed(document))
     except InvalidDocument as exc:
-        raise UsageError(f"the claim would be refused: {exc}") from None
+        raise UsageError(_("the claim would be refused: {detail}").format(detail=exc)) from None
 
 
 def build_claim(
@@ -97,23 +98,26 @@ def build_claim(
         raise UsageError(_FLAG.sub(lambda m: label(m.group(1).replace("-", "_")), str(exc))) from None
     if not items:
         named = ", ".join(label(name) for name in ("url", "file", "name", "isni"))
-        raise UsageError(f"name at least one item ({named}, …)")
+        raise UsageError(_("name at least one item ({items}, …)").format(items=named))
     if not values.deny and not values.allow:
-        raise UsageError(f"say which uses you reserve ({label('deny')}) or allow ({label('allow')})")
-    denied, allowed = uses_of(values.deny, "n"), uses_of(values.allow, "y")
+        message = _("say which uses you reserve ({deny}) or allow ({allow})")
+        raise UsageError(message.format(deny=label("deny"), allow=label("allow")))
+    denied, allowed = uses_of(values.deny, "n", label("deny")), uses_of(values.allow, "y", label("allow"))
     if set(denied) & set(allowed):
-        raise UsageError("a use cannot be both denied and allowed")
+        raise UsageError(_("a use cannot be both denied and allowed"))
     if bool(values.on_behalf_of) != bool(values.authority):
-        raise UsageError(f"{label('on_behalf_of')} and {label('authority')} go together")
+        message = _("{first} and {second} go together")
+        raise UsageError(message.format(first=label("on_behalf_of"), second=label("authority")))
     if (values.principal_did or values.mandate) and not values.on_behalf_of:
+        message = _("{did} and {mandate} describe the principal: give {principal} too")
         raise UsageError(
-            f"{label('principal_did')} and {label('mandate')} describe the principal: "
-            f"give {label('on_behalf_of')} too"
+            message.format(
+                did=label("principal_did"), mandate=label("mandate"), principal=label("on_behalf_of")
+            )
         )
     if values.mandate and not values.principal_did:
-        raise UsageError(
-            f"{label('mandate')} needs {label('principal_did')}: the DID of the principal who signed it"
-        )
+        message = _("{mandate} needs {did}: the DID of the principal who signed it")
+        raise UsageError(message.format(mandate=label("mandate"), did=label("principal_did")))
     on_behalf_of = (
         given(
             {

@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from crawler_client.cli_messages import refusal_line
 from crawler_client.cli_support import UsageError, print_json, read_key
+from crawler_client.i18n import N_, _
 from crawler_client.receipts_file import ReceiptsFile
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ProgressBar", "cmd_claim_import", "register"]
 
+CLAIMS = N_("claims")
+"""The progress bar's unit (a msgid)."""
 DEFAULT_BATCH = 500
 IN_FLIGHT = 2
 """Batches with the registry at once: one being filed while the next is signed and sent."""
@@ -61,9 +65,10 @@ def row_digest(claim: dict[str, Any]) -> str:
 
 
 class ProgressBar:
-    """`[######----] 120/500 claims, 85/s, 4 s left` on one rewritten line, at most ten times a second."""
+    """`[######----] 120/500 claims, 85/s, 4 s left` on one rewritten line, at most ten times a second.
+    `unit` is a msgid (`N_("claims")`), translated when shown."""
 
-    def __init__(self, total: int, stream: TextIO, unit: str = "claims", clock: Any = time.monotonic) -> None:
+    def __init__(self, total: int, stream: TextIO, unit: str = CLAIMS, clock: Any = time.monotonic) -> None:
         self.total, self.stream, self.unit, self.clock = total, stream, unit, clock
         self.started = clock()
         self._shown = float("-inf")
@@ -75,11 +80,11 @@ class ProgressBar:
             return
         self._shown = now
         filled = 24 * done // max(self.total, 1)
-        line = f"[{'#' * filled}{'-' * (24 - filled)}] {done}/{self.total} {self.unit}"
+        line = f"[{'#' * filled}{'-' * (24 - filled)}] {done}/{self.total} {_(self.unit)}"
         elapsed = now - self.started
         if done and elapsed > 0:
             rate = done / elapsed
-            line += f", {rate:.0f}/s, {(self.total - done) / rate:.0f} s left"
+            line += _(", {rate:.0f}/s, {left:.0f} s left").format(rate=rate, left=(self.total - done) / rate)
         self.stream.write("\r" + line.ljust(self._width))
         self._width = len(line)
         self.stream.flush()
@@ -91,7 +96,7 @@ class ProgressBar:
             self._width = 0
 
 
-def progress_for(total: int, unit: str = "claims", stream: TextIO | None = None) -> ProgressBar | None:
+def progress_for(total: int, unit: str = CLAIMS, stream: TextIO | None = None) -> ProgressBar | None:
     """A progress bar on standard error when it is a terminal (never in a pipe or a log file)."""
     stream = stream or sys.stderr
     return ProgressBar(total, stream, unit) if total and stream.isatty() else None
@@ -109,15 +114,18 @@ def _defaults(args: argparse.Namespace) -> dict[str, str]:
         name, sep, value = spec.partition("=")
         column = column_name(name)
         if not sep or column not in COLUMNS or column in (*ITEMS, "ref"):
-            raise UsageError(f"--default {spec!r}: expected COLUMN=VALUE for a column that is not an item")
+            message = _("--default {spec!r}: expected COLUMN=VALUE for a column that is not an item")
+            raise UsageError(message.format(spec=spec))
         if column in defaults:
-            raise UsageError(f"--default {column} is given twice")
+            raise UsageError(_("--default {column} is given twice").format(column=column))
         defaults[column] = value
     for name in ("kind", "deny", "allow"):
         value = getattr(args, name)
         if value is not None:
             if name in defaults:
-                raise UsageError(f"--{name} and --default {name}=… say the same thing: give one")
+                raise UsageError(
+                    _("--{name} and --default {name}=… say the same thing: give one").format(name=name)
+                )
             defaults[name] = value
     return defaults
 
@@ -135,7 +143,7 @@ def prepare(
     defaults = _defaults(args)
     rows = list(read_rows(path, encoding=args.encoding, format=args.format))
     if not rows:
-        raise UsageError(f"{path}: no rows to import")
+        raise UsageError(_("{path}: no rows to import").format(path=path))
     prepared: list[Prepared] = []
     failed: list[tuple[int, str]] = []
     duplicates: dict[int, int] = {}
@@ -146,10 +154,11 @@ def prepare(
             continue
         values = row.namespace(defaults, path.parent)
         if not values.kind:
-            failed.append((row.line, "kind is missing (a kind column, or --kind for every row)"))
+            failed.append((row.line, _("kind is missing (a kind column, or --kind for every row)")))
             continue
         if values.kind not in SUBJECT_KINDS:
-            failed.append((row.line, f"kind {values.kind!r} is not one of {', '.join(SUBJECT_KINDS)}"))
+            message = _("kind {kind!r} is not one of {kinds}")
+            failed.append((row.line, message.format(kind=values.kind, kinds=", ".join(SUBJECT_KINDS))))
             continue
         try:
             claim = build_claim(values, did, now=now, label=_column)
@@ -171,8 +180,8 @@ def refusal(result: dict[str, Any]) -> str:
     where = ""
     errors = result.get("errors") or []
     if errors and isinstance(errors[0], dict) and errors[0].get("pointer"):
-        where = f" (at {errors[0]['pointer']})"
-    return f"registry refused ({result.get('status')} {slug}): {result.get('detail', '')}{where}"
+        where = _(" (at {pointer})").format(pointer=errors[0]["pointer"])
+    return refusal_line(result.get("status"), slug, slug, str(result.get("detail", "")), where)
 
 
 def _batches(rows: Sequence[Prepared], size: int) -> Iterator[Sequence[Prepared]]:
@@ -184,9 +193,9 @@ def cmd_claim_import(args: argparse.Namespace) -> int:
     from crawler_client.cli import PUBLIC_CLAIM, _now
 
     if args.batch is not None and args.batch < 1:
-        raise UsageError("--batch is a number of rows per request (at least 1)")
+        raise UsageError(_("--batch is a number of rows per request (at least 1)"))
     if not args.dry_run and not args.registry:
-        raise UsageError("say where to file: --registry URL (or $KOTOWARI_REGISTRY), or --dry-run")
+        raise UsageError(_("say where to file: --registry URL (or $KOTOWARI_REGISTRY), or --dry-run"))
     key = read_key(args.key)
     prepared, failed, duplicates = prepare(args, key.did, _now())
     receipts_path = Path(args.receipts) if args.receipts else Path(args.file + ".receipts.jsonl")
@@ -194,7 +203,7 @@ def cmd_claim_import(args: argparse.Namespace) -> int:
         return _report(args, {"checked": len(prepared)}, failed, duplicates, [], receipts_path, None)
     from crawler_client.client import Client
 
-    print(PUBLIC_CLAIM, file=sys.stderr)
+    print(_(PUBLIC_CLAIM), file=sys.stderr)
     counts = {"filed": 0, "already_filed": 0}
     stopped: str | None = None
     with Client(args.registry) as client, ReceiptsFile.open(receipts_path) as receipts:
@@ -306,78 +315,92 @@ def _report(
         )
     else:
         for line, reason in failed:
-            print(f"kotowari: line {line}: {reason}", file=sys.stderr)
+            print(_("kotowari: line {line}: {reason}").format(line=line, reason=reason), file=sys.stderr)
         for line, same in sorted(duplicates.items()):
-            print(f"kotowari: line {line}: the same claim as line {same}; filed once", file=sys.stderr)
+            message = _("kotowari: line {line}: the same claim as line {same}; filed once")
+            print(message.format(line=line, same=same), file=sys.stderr)
         if stale:
-            print(
-                f"kotowari: {len(stale)} claim(s) filed earlier from rows no longer in the file (edited or "
-                "removed) stay in force until withdrawn:",
-                file=sys.stderr,
+            message = _(
+                "kotowari: {count} claim(s) filed earlier from rows no longer in the file (edited or "
+                "removed) stay in force until withdrawn:"
             )
+            print(message.format(count=len(stale)), file=sys.stderr)
             for line, claim_id in sorted(stale)[:10]:
-                print(f"  was line {line}: {claim_id}", file=sys.stderr)
+                print(_("  was line {line}: {id}").format(line=line, id=claim_id), file=sys.stderr)
         if stopped:
-            print(f"kotowari: stopped: {stopped}; run the same command again to resume", file=sys.stderr)
+            message = _("kotowari: stopped: {reason}; run the same command again to resume")
+            print(message.format(reason=stopped), file=sys.stderr)
         print(_summary(counts, len(failed), receipts if not args.dry_run else None))
     return 1 if failed or stopped else 0
 
 
 def _summary(counts: dict[str, int], failed: int, receipts: Path | None) -> str:
     if "checked" in counts:
-        return (
-            f"checked {counts['checked']} claim(s): {failed} row(s) would fail; nothing was signed or filed"
-        )
-    parts = [f"filed {counts['filed']}"]
+        message = _("checked {checked} claim(s): {failed} row(s) would fail; nothing was signed or filed")
+        return message.format(checked=counts["checked"], failed=failed)
+    parts = [_("filed {count}").format(count=counts["filed"])]
     if counts.get("recovered"):
-        parts.append(f"recovered {counts['recovered']} from an interrupted run")
-    parts.append(f"already filed {counts['already_filed']}")
-    parts.append(f"failed {failed}")
-    return ", ".join(parts) + f"; receipts in {receipts}"
+        parts.append(_("recovered {count} from an interrupted run").format(count=counts["recovered"]))
+    parts.append(_("already filed {count}").format(count=counts["already_filed"]))
+    parts.append(_("failed {count}").format(count=failed))
+    return _(", ").join(parts) + _("; receipts in {path}").format(path=receipts)
 
 
 def register(claim: Any) -> None:
     """Add `claim import` to the `claim` sub-commands."""
     from crawler_client.claim_rows import COLUMNS
+    from crawler_client.cli_support import kind_arg
 
-    columns = "\n".join(f"  {name:<16} {text}" for name, text in COLUMNS.items())
+    columns = "\n".join(f"  {name:<16} {_(text)}" for name, text in COLUMNS.items())
+    description = _(
+        "One claim per row. Columns (CSV header, or JSON keys; '-' and ' ' read as '_'; several values of "
+        "an item column separated by '|'):\n{columns}\n\nA re-run files only rows not filed before (the "
+        "receipts file remembers); exit status 0 when every row is in, 1 when some failed (each reported "
+        "with its line number), 2 for a usage error."
+    )
     parser = claim.add_parser(
         "import",
-        help="build, sign and file one claim per row of a CSV or JSON-lines file (resumable)",
-        description="One claim per row. Columns (CSV header, or JSON keys; '-' and ' ' read as '_'; "
-        "several values of an item column separated by '|'):\n" + columns + "\n\nA re-run files only "
-        "rows not filed before (the receipts file remembers); exit status 0 when every row is in, 1 "
-        "when some failed (each reported with its line number), 2 for a usage error.",
+        help=_("build, sign and file one claim per row of a CSV or JSON-lines file (resumable)"),
+        description=description.format(columns=columns),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("file", metavar="FILE", help="CSV (.csv) or JSON lines (.jsonl), UTF-8")
-    parser.add_argument("--key", required=True, metavar="FILE", help="sign every claim with this key")
+    parser.add_argument("file", metavar="FILE", help=_("CSV (.csv) or JSON lines (.jsonl), UTF-8"))
+    parser.add_argument("--key", required=True, metavar="FILE", help=_("sign every claim with this key"))
     parser.add_argument(
         "--registry",
         default=os.environ.get("KOTOWARI_REGISTRY"),
         metavar="URL",
-        help="the registry's base URL (default: $KOTOWARI_REGISTRY)",
+        help=_("the registry's base URL (default: $KOTOWARI_REGISTRY)"),
     )
     parser.add_argument(
         "--receipts",
         metavar="PATH",
-        help="JSON lines of receipts, one per filed row (default: FILE.receipts.jsonl)",
+        help=_("JSON lines of receipts, one per filed row (default: FILE.receipts.jsonl)"),
     )
-    parser.add_argument("--kind", choices=("work", "voice", "likeness"), help="for rows without a kind")
-    parser.add_argument("--deny", metavar="USES", help="for rows without a deny column")
-    parser.add_argument("--allow", metavar="USES", help="for rows without an allow column")
+    parser.add_argument(
+        "--kind", type=kind_arg, choices=("work", "voice", "likeness"), help=_("for rows without a kind")
+    )
+    parser.add_argument("--deny", metavar="USES", help=_("for rows without a deny column"))
+    parser.add_argument("--allow", metavar="USES", help=_("for rows without an allow column"))
     parser.add_argument(
         "--default",
         action="append",
         metavar="COLUMN=VALUE",
-        help="fill COLUMN where a row leaves it empty, e.g. --default authority='Agreement of 2025' "
-        "(repeatable)",
+        help=_(
+            "fill COLUMN where a row leaves it empty, e.g. --default authority='Agreement of 2025' "
+            "(repeatable)"
+        ),
     )
     parser.add_argument(
-        "--format", choices=("csv", "jsonl"), help="default: from the file name, else the content"
+        "--format", choices=("csv", "jsonl"), help=_("default: from the file name, else the content")
     )
-    parser.add_argument("--encoding", default="utf-8-sig", help="default: UTF-8, with or without a BOM")
-    parser.add_argument("--batch", type=int, metavar="N", help=f"rows per request (default {DEFAULT_BATCH})")
-    parser.add_argument("--dry-run", action="store_true", help="check every row; sign and file nothing")
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--encoding", default="utf-8-sig", help=_("default: UTF-8, with or without a BOM"))
+    parser.add_argument(
+        "--batch",
+        type=int,
+        metavar="N",
+        help=_("rows per request (default {count})").format(count=DEFAULT_BATCH),
+    )
+    parser.add_argument("--dry-run", action="store_true", help=_("check every row; sign and file nothing"))
+    parser.add_argument("--json", action="store_true", help=_("print the summary as JSON"))
     parser.set_defaults(run=cmd_claim_import)

@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crawler_client.cli_support import UsageError, print_json, read_key, registry_flag
+from crawler_client.cli_support import UsageError, kind_arg, os_reason, print_json, read_key, registry_flag
+from crawler_client.i18n import N_, _
 
 if TYPE_CHECKING:
     import keys
@@ -47,7 +48,7 @@ def _listed(client: Client, filters: dict[str, Any], page_size: int | None) -> I
     try:
         yield from client.list_claims(**filters, page_size=PAGE_SIZE if page_size is None else page_size)
     except ValueError as exc:  # page_size out of range
-        raise UsageError(f"--page-size: {exc}") from None
+        raise UsageError(_("--page-size: {detail}").format(detail=exc)) from None
 
 
 def _summary(claim: dict[str, Any]) -> str:
@@ -66,7 +67,7 @@ def cmd_claim_list(args: argparse.Namespace) -> int:
     from crawler_client.client import Client
 
     if args.claimant and args.key:
-        raise UsageError("give --claimant DID or --key FILE (whose DID is the claimant), not both")
+        raise UsageError(_("give --claimant DID or --key FILE (whose DID is the claimant), not both"))
     claimant = read_key(args.key).did if args.key else args.claimant
     count = 0
     with Client(args.registry) as client:
@@ -83,7 +84,7 @@ def cmd_claim_list(args: argparse.Namespace) -> int:
             count += 1
         if args.json:
             sys.stdout.write("\n]\n" if count else "]\n")
-    print(f"{count} claim(s)", file=sys.stderr)
+    print(_("{count} claim(s)").format(count=count), file=sys.stderr)
     return 0
 
 
@@ -95,9 +96,9 @@ def _ids_from(name: str) -> list[str]:
     try:
         text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise UsageError(f"--from {name}: {exc.strerror or exc}") from None
+        raise UsageError(_("--from {name}: {reason}").format(name=name, reason=os_reason(exc))) from None
     except UnicodeDecodeError:
-        raise UsageError(f"--from {name}: not UTF-8 text") from None
+        raise UsageError(_("--from {name}: not UTF-8 text").format(name=name)) from None
     ids: dict[str, None] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -110,7 +111,8 @@ def _ids_from(name: str) -> list[str]:
             except (ValueError, AttributeError):
                 found = None
         if not isinstance(found, str) or not _ID.fullmatch(found):
-            raise UsageError(f"--from {name} line {number}: neither a claim id (64 hex digits) nor a receipt")
+            message = _("--from {name} line {line}: neither a claim id (64 hex digits) nor a receipt")
+            raise UsageError(message.format(name=name, line=number))
         ids[found] = None
     return list(ids)
 
@@ -119,10 +121,13 @@ def _confirm(count: int, what: str, yes: bool) -> bool:
     if yes:
         return True
     if not sys.stdin.isatty():
-        raise UsageError(f"{count} claim(s) {what} would be withdrawn, permanently: confirm with --yes")
-    sys.stderr.write(f"withdraw {count} claim(s) {what}? This cannot be undone. [y/N] ")
+        message = _("{count} claim(s) {what} would be withdrawn, permanently: confirm with --yes")
+        raise UsageError(message.format(count=count, what=what))
+    sys.stderr.write(
+        _("withdraw {count} claim(s) {what}? This cannot be undone. [y/N] ").format(count=count, what=what)
+    )
     sys.stderr.flush()
-    return sys.stdin.readline().strip().lower() in ("y", "yes", "はい")
+    return sys.stdin.readline().strip().lower() in ("y", "yes", "はい", "ｙ")
 
 
 def _withdraw_one(
@@ -153,10 +158,10 @@ def cmd_claim_withdraw(args: argparse.Namespace) -> int:
 
     modes = [bool(args.id), args.all_matching, args.from_ is not None]
     if sum(modes) != 1:
-        raise UsageError("say what to withdraw: a claim ID, --all-matching [filters], or --from FILE")
+        raise UsageError(_("say what to withdraw: a claim ID, --all-matching [filters], or --from FILE"))
     filtering = any(getattr(args, name) for name in ("url", "name", "kind", "claimant"))
     if filtering and not args.all_matching:
-        raise UsageError("--url, --name, --kind and --claimant choose claims for --all-matching")
+        raise UsageError(_("--url, --name, --kind and --claimant choose claims for --all-matching"))
     key = read_key(args.key)
     with Client(args.registry) as client:
         if args.id:
@@ -164,15 +169,15 @@ def cmd_claim_withdraw(args: argparse.Namespace) -> int:
         if args.all_matching:
             filters = {**_filters(args, args.claimant or key.did), "status": "active"}
             ids = [claim["id"] for claim in _listed(client, filters, None)]
-            what = "matching"
+            what = _("matching")
         else:
             ids = _ids_from(args.from_)
-            what = f"listed in {args.from_}"
+            what = _("listed in {file}").format(file=args.from_)
         if not ids:
-            print(f"no claims {what}: nothing to withdraw")
+            print(_("no claims {what}: nothing to withdraw").format(what=what))
             return 0
         if not _confirm(len(ids), what, args.yes):
-            print("nothing withdrawn")
+            print(_("nothing withdrawn"))
             return 1
         return _many(client, key, ids, args)
 
@@ -190,7 +195,7 @@ def _single(client: Client, key: keys.SigningKey, args: argparse.Namespace) -> i
     if args.json:
         print_json({**receipt, "document": withdrawal})
     else:
-        print(f"withdrew {args.id}")
+        print(_("withdrew {id}").format(id=args.id))
     return 0
 
 
@@ -198,7 +203,7 @@ def _many(client: Client, key: keys.SigningKey, ids: list[str], args: argparse.N
     from crawler_client.claim_import import progress_for
 
     outcomes: dict[str, list[tuple[str, Any]]] = {"withdrawn": [], "already": [], "failed": []}
-    progress = progress_for(len(ids), "withdrawals")
+    progress = progress_for(len(ids), N_("withdrawals"))
     try:
         with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="kotowari-withdraw") as pool:
             for done, (claim_id, (outcome, detail)) in enumerate(
@@ -222,8 +227,9 @@ def _many(client: Client, key: keys.SigningKey, ids: list[str], args: argparse.N
         )
     else:
         for claim_id, why in failed:
-            print(f"kotowari: {claim_id}: {why}", file=sys.stderr)
-        print(f"withdrew {len(withdrawn)}, already withdrawn {len(already)}, failed {len(failed)}")
+            print(_("kotowari: {id}: {reason}").format(id=claim_id, reason=why), file=sys.stderr)
+        summary = _("withdrew {withdrawn}, already withdrawn {already}, failed {failed}")
+        print(summary.format(withdrawn=len(withdrawn), already=len(already), failed=len(failed)))
     return 1 if failed else 0
 
 
@@ -231,47 +237,53 @@ def _many(client: Client, key: keys.SigningKey, ids: list[str], args: argparse.N
 
 
 def _filter_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", metavar="URL", help="claims a check of this URL would match")
-    parser.add_argument("--name", metavar="NAME", help="claims a check of this name would match")
-    parser.add_argument("--kind", choices=("work", "voice", "likeness"))
+    parser.add_argument("--url", metavar="URL", help=_("claims a check of this URL would match"))
+    parser.add_argument("--name", metavar="NAME", help=_("claims a check of this name would match"))
+    parser.add_argument(
+        "--kind", type=kind_arg, choices=("work", "voice", "likeness"), help=_("only claims about this kind")
+    )
 
 
 def register(claim: Any) -> None:
     """Add `claim list` and `claim withdraw` to the `claim` sub-commands."""
-    listing = claim.add_parser("list", help="list claims (yours with --key) by URL, name, kind and status")
+    listing = claim.add_parser("list", help=_("list claims (yours with --key) by URL, name, kind and status"))
     who = listing.add_mutually_exclusive_group()
-    who.add_argument("--claimant", metavar="DID", help="claims signed by this DID")
-    who.add_argument("--key", metavar="FILE", help="claims signed by this key (yours)")
+    who.add_argument("--claimant", metavar="DID", help=_("claims signed by this DID"))
+    who.add_argument("--key", metavar="FILE", help=_("claims signed by this key (yours)"))
     _filter_flags(listing)
-    listing.add_argument("--status", choices=("active", "withdrawn"), help="default: both")
+    listing.add_argument("--status", choices=("active", "withdrawn"), help=_("default: both"))
     listing.add_argument(
-        "--page-size", type=int, metavar="N", help="claims per request (1 to 1000; default 100)"
+        "--page-size", type=int, metavar="N", help=_("claims per request (1 to 1000; default 100)")
     )
     registry_flag(listing)
     listing.add_argument(
-        "--json", action="store_true", help="a JSON array of the claims, as the registry lists them"
+        "--json", action="store_true", help=_("a JSON array of the claims, as the registry lists them")
     )
     listing.set_defaults(run=cmd_claim_list)
 
     withdraw = claim.add_parser(
         "withdraw",
-        help="withdraw one of your claims, every one matching filters, or those listed in a file",
-        description="Withdraw a claim by ID; or with --all-matching every active claim of yours (or of "
-        "--claimant) matching --url, --name and --kind; or every id in --from FILE (one per line, or the "
-        "receipts of `claim import`). Withdrawing many asks first, unless --yes.",
+        help=_("withdraw one of your claims, every one matching filters, or those listed in a file"),
+        description=_(
+            "Withdraw a claim by ID; or with --all-matching every active claim of yours (or of "
+            "--claimant) matching --url, --name and --kind; or every id in --from FILE (one per line, or the "
+            "receipts of `claim import`). Withdrawing many asks first, unless --yes."
+        ),
     )
-    withdraw.add_argument("id", metavar="ID", nargs="?", help="the claim's id")
-    withdraw.add_argument("--key", required=True, metavar="FILE")
+    withdraw.add_argument("id", metavar="ID", nargs="?", help=_("the claim's id"))
+    withdraw.add_argument("--key", required=True, metavar="FILE", help=_("the claimant's key"))
     registry_flag(withdraw)
-    withdraw.add_argument("--reason", help="why (published with the withdrawal)")
+    withdraw.add_argument("--reason", help=_("why (published with the withdrawal)"))
     withdraw.add_argument(
-        "--all-matching", action="store_true", help="every active claim matching the filters"
+        "--all-matching", action="store_true", help=_("every active claim matching the filters")
     )
     withdraw.add_argument(
-        "--claimant", metavar="DID", help="with --all-matching: the claimant (default: --key's)"
+        "--claimant", metavar="DID", help=_("with --all-matching: the claimant (default: --key's)")
     )
     _filter_flags(withdraw)
-    withdraw.add_argument("--from", dest="from_", metavar="FILE", help="claim ids, one per line, or receipts")
-    withdraw.add_argument("--yes", action="store_true", help="do not ask before withdrawing many")
-    withdraw.add_argument("--json", action="store_true")
+    withdraw.add_argument(
+        "--from", dest="from_", metavar="FILE", help=_("claim ids, one per line, or receipts")
+    )
+    withdraw.add_argument("--yes", action="store_true", help=_("do not ask before withdrawing many"))
+    withdraw.add_argument("--json", action="store_true", help=_("print the receipts as JSON"))
     withdraw.set_defaults(run=cmd_claim_withdraw)

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from crawler_client.claim_build import CLAIM_VALUES
-from crawler_client.cli_support import UsageError
+from crawler_client.cli_support import UsageError, os_reason
+from crawler_client.i18n import N_, _
 
 __all__ = ["COLUMNS", "Row", "RowError", "read_rows"]
 
@@ -39,32 +40,32 @@ ITEMS: tuple[str, ...] = ("url", "sha256", "iscc", "pdq", "isni", "wikidata", "n
 """Item columns: several values each."""
 
 COLUMNS: dict[str, str] = {
-    "kind": "work, voice or likeness (required, or give --kind)",
-    "url": "a page, file, path prefix or site",
-    "name": "a person's name or reading (kanji, kana, romaji; one per value)",
-    "sha256": "an exact file's SHA-256",
-    "iscc": "an ISO 24138 ISCC code",
-    "pdq": "an image's PDQ hash",
-    "isni": "an ISNI",
-    "wikidata": "a Wikidata item, e.g. Q42",
-    "file": "a local file to fingerprint (SHA-256, ISCC, PDQ); not sent",
-    "embedding": "SPACE:FILE, FILE a JSON array of numbers",
-    "deny": "uses to reserve, comma-separated (or give --deny)",
-    "allow": "uses to allow, comma-separated",
-    "title": "a title for the subject",
-    "on_behalf_of": "the person or body the agency files for",
-    "authority": "the agency's statement of its authority",
-    "principal_did": "the principal's DID",
-    "mandate": "the id of the principal's signed mandate",
-    "licence_contact": "where to ask for a licence",
-    "licence_terms": "licence terms (URL)",
-    "licence_rsl": "an RSL 1.0 licence document offering the reserved uses (https URL)",
-    "valid_from": "RFC 3339 UTC, e.g. 2027-01-01T00:00:00Z",
-    "valid_until": "RFC 3339 UTC",
-    "territory": "ISO 3166-1 alpha-2 codes, e.g. JP|US",
-    "ref": "your own reference for the row, kept in the receipts file only",
+    "kind": N_("work, voice or likeness, or 作品, 声, 肖像 (required, or give --kind)"),
+    "url": N_("a page, file, path prefix or site"),
+    "name": N_("a person's name or reading (kanji, kana, romaji; one per value)"),
+    "sha256": N_("an exact file's SHA-256"),
+    "iscc": N_("an ISO 24138 ISCC code"),
+    "pdq": N_("an image's PDQ hash"),
+    "isni": N_("an ISNI"),
+    "wikidata": N_("a Wikidata item, e.g. Q42"),
+    "file": N_("a local file to fingerprint (SHA-256, ISCC, PDQ); not sent"),
+    "embedding": N_("SPACE:FILE, FILE a JSON array of numbers"),
+    "deny": N_("uses to reserve, comma-separated, tokens or Japanese names (or give --deny)"),
+    "allow": N_("uses to allow, comma-separated"),
+    "title": N_("a title for the subject"),
+    "on_behalf_of": N_("the person or body the agency files for"),
+    "authority": N_("the agency's statement of its authority"),
+    "principal_did": N_("the principal's DID"),
+    "mandate": N_("the id of the principal's signed mandate"),
+    "licence_contact": N_("where to ask for a licence"),
+    "licence_terms": N_("licence terms (URL)"),
+    "licence_rsl": N_("an RSL 1.0 licence document offering the reserved uses (https URL)"),
+    "valid_from": N_("RFC 3339 UTC, e.g. 2027-01-01T00:00:00Z"),
+    "valid_until": N_("RFC 3339 UTC"),
+    "territory": N_("ISO 3166-1 alpha-2 codes, e.g. JP|US"),
+    "ref": N_("your own reference for the row, kept in the receipts file only"),
 }
-"""Every column an import file may have, and what it holds."""
+"""Every column an import file may have, and what it holds (msgids: translated where shown)."""
 
 _ALIASES = {
     "urls": "url",
@@ -96,7 +97,7 @@ _ALIASES = {
     "備考": "ref",
 }
 KINDS = {"作品": "work", "声": "voice", "肖像": "likeness"}
-"""Japanese names of the kinds, accepted in the kind column."""
+"""Japanese names of the kinds, accepted in the kind column (registry.vocabulary.SUBJECT_KIND_NAMES)."""
 _MULTI = frozenset(ITEMS) | {"territory"}
 _LISTS = _MULTI | {"deny", "allow"}  # a JSON line may give these as a list
 assert set(COLUMNS) == set(ITEMS) | set(CLAIM_VALUES) | {"ref"}
@@ -160,7 +161,7 @@ def column_name(header: str) -> str:
 
 
 def _unknown(name: str) -> str:
-    return f"unknown column {name!r} (columns: {', '.join(COLUMNS)})"
+    return _("unknown column {name!r} (columns: {columns})").format(name=name, columns=", ".join(COLUMNS))
 
 
 def _put(row: Row, name: str, value: str, *, split: bool = True) -> None:
@@ -172,7 +173,7 @@ def _put(row: Row, name: str, value: str, *, split: bool = True) -> None:
     elif name in ITEMS:
         row.values.setdefault(name, []).extend(_split(value, "|") if split else [value])
     elif name in row.values:
-        raise RowError(row.line, f"{name} is given twice; it takes one value")
+        raise RowError(row.line, _("{name} is given twice; it takes one value").format(name=name))
     else:
         row.values[name] = [value]
 
@@ -189,15 +190,23 @@ def read_rows(
     try:
         text = path.read_bytes().decode(encoding)
     except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+        raise UsageError(_("{name}: {reason}").format(name=path, reason=os_reason(exc))) from None
     except UnicodeDecodeError as exc:
         line = text_line(path.read_bytes(), exc.start)
-        hint = (
-            " (a Japanese Excel file is often cp932: --encoding cp932)" if encoding.startswith("utf") else ""
-        )
-        raise UsageError(f"{path} line {line}: not {encoding.removesuffix('-sig')} text{hint}") from None
+        if encoding.startswith("utf"):
+            message = _(
+                "{path} line {line}: not {encoding} text (a Japanese Excel file is often cp932: "
+                "--encoding cp932)"
+            )
+        else:
+            message = _("{path} line {line}: not {encoding} text")
+        raise UsageError(
+            message.format(path=path, line=line, encoding=encoding.removesuffix("-sig"))
+        ) from None
     except LookupError:
-        raise UsageError(f"--encoding {encoding}: not an encoding Python knows") from None
+        raise UsageError(
+            _("--encoding {encoding}: not an encoding Python knows").format(encoding=encoding)
+        ) from None
     text = text.removeprefix("\ufeff")
     chosen = format or _format_of(path, text)
     return _csv_rows(text) if chosen == "csv" else _json_rows(text)
@@ -229,7 +238,8 @@ def _csv_rows(text: str) -> Iterator[Row | RowError]:
                 header = _header(record, line)
                 continue
             if len(record) > len(header):
-                yield RowError(line, f"{len(record)} cells, but the header has {len(header)} columns")
+                message = _("{cells} cells, but the header has {columns} columns")
+                yield RowError(line, message.format(cells=len(record), columns=len(header)))
                 continue
             row = Row(line)
             try:
@@ -240,20 +250,23 @@ def _csv_rows(text: str) -> Iterator[Row | RowError]:
                 continue
             yield row
     except csv.Error as exc:
-        raise UsageError(f"line {reader.line_num}: not CSV: {exc}") from None
+        raise UsageError(
+            _("line {line}: not CSV ({detail})").format(line=reader.line_num, detail=exc)
+        ) from None
     if header is None:
-        raise UsageError("the file is empty: a CSV import needs a header row naming its columns")
+        raise UsageError(_("the file is empty: a CSV import needs a header row naming its columns"))
 
 
 def _header(record: list[str], line: int) -> list[str]:
     names = [column_name(cell) for cell in record]
     for name in names:
         if name and name not in COLUMNS:
-            raise UsageError(f"line {line}: {_unknown(name)}")
+            raise UsageError(_("line {line}: {reason}").format(line=line, reason=_unknown(name)))
     single = [name for name in names if name and name not in _MULTI]
     repeated = sorted({name for name in single if single.count(name) > 1})
     if repeated:
-        raise UsageError(f"line {line}: column {repeated[0]} appears twice; it takes one value")
+        message = _("line {line}: column {column} appears twice; it takes one value")
+        raise UsageError(message.format(line=line, column=repeated[0]))
     return names
 
 
@@ -264,10 +277,10 @@ def _json_rows(text: str) -> Iterator[Row | RowError]:
         try:
             obj = json.loads(raw, object_pairs_hook=_no_duplicates)
         except ValueError as exc:
-            yield RowError(number, f"not a JSON object: {exc}")
+            yield RowError(number, _("not a JSON object: {detail}").format(detail=exc))
             continue
         if not isinstance(obj, dict):
-            yield RowError(number, "not a JSON object")
+            yield RowError(number, _("not a JSON object"))
             continue
         try:
             yield _json_row(number, obj)
@@ -279,7 +292,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     names = [name for name, _ in pairs]
     for name in names:
         if names.count(name) > 1:
-            raise ValueError(f"the key {name!r} appears twice")
+            raise ValueError(_("the JSON key {name!r} appears twice").format(name=name))
     return dict(pairs)
 
 
@@ -293,10 +306,14 @@ def _json_row(number: int, obj: dict[str, Any]) -> Row:
         values = value if listed else [value]
         for one in values:
             if one is not None and not isinstance(one, str):
-                allowed = "a string or a list of strings" if name in _LISTS else "a string"
-                raise RowError(number, f"{name} must be {allowed}, not {json.dumps(one, ensure_ascii=False)}")
+                if name in _LISTS:
+                    message = _("{name} must be a string or a list of strings, not {value}")
+                else:
+                    message = _("{name} must be a string, not {value}")
+                raise RowError(number, message.format(name=name, value=json.dumps(one, ensure_ascii=False)))
             if one is not None and not _encodable(one):
-                raise RowError(number, f"{name} holds a lone surrogate (\\ud800–\\udfff): not text")
+                message = _("{name} holds a lone surrogate (\\ud800–\\udfff): not text")
+                raise RowError(number, message.format(name=name))
         texts = [_text(one) for one in values if one is not None]
         if name in ("deny", "allow") and listed:
             texts = [",".join(texts)]

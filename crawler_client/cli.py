@@ -27,23 +27,30 @@ from crawler_client.audit_cli import register_log_audit
 from crawler_client.authority_cli import register_keys
 from crawler_client.claim_import import register as register_claim_import
 from crawler_client.claim_list_cli import register as register_claim_list
+from crawler_client.cli_messages import decision_shown, explained_error, reason_shown
 from crawler_client.cli_support import (
     Negative,
     Parser,
     UsageError,
+    error_line,
+    kind_arg,
+    kinds_help,
     min_authority_flag,
     min_authority_of,
     parse_items,
     print_json,
+    purpose_flag,
     read_document,
     read_key,
     registry_flag,
+    uses_help,
     write_document,
 )
 from crawler_client.errors import KotowariError, NotWitnessed, UntrustedAnswer
+from crawler_client.i18n import N_, _, install_argparse
 from crawler_client.items import add_item_flags
 from crawler_client.witness_options import add_witness_flags, witness_options
-from registry.vocabulary import SUBJECT_KINDS, USES
+from registry.vocabulary import SUBJECT_KINDS
 
 if TYPE_CHECKING:
     from crawler_client.core import WitnessedCheckpoint
@@ -60,6 +67,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crawler_client.authority_cli",
     "crawler_client.witness_cli",
     "crawler_client.admin_cli",
+    "crawler_client.disclosure_cli",
+    "crawler_client.info_request_cli",
 )
 """Modules whose `register(commands)` adds a command (see `crawler_client.cli_support`)."""
 
@@ -81,9 +90,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from api.app import verify_database
         from registry.integrity import IntegrityFailure
     except ImportError as exc:
-        raise UsageError(
-            f"the server is not installed ({exc.name}): pip install 'kotowari[server]'"
-        ) from None
+        message = _("the server is not installed ({module}): pip install 'kotowari[server]'")
+        raise UsageError(message.format(module=exc.name)) from None
     try:
         settings = Settings.from_env(db_url=args.db, host=args.host, port=args.port, data_dir=args.data_dir)
         settings.database_url  # noqa: B018 - refuse an unsupported URL before starting
@@ -92,21 +100,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def ready(did: str, created: bool) -> None:
         key_file = settings.data_dir / "registry.key"
-        print(f"Kotowari registry {did}", flush=True)
+        print(_("Kotowari registry {did}").format(did=did), flush=True)
         if created:
-            print(f"created its signing key in {key_file} (mode 0600)", flush=True)
-        print(f"database {_redacted(settings.database_url)}", flush=True)
-        print(f"listening on http://{settings.host}:{settings.port}", flush=True)
+            print(_("created its signing key in {path} (mode 0600)").format(path=key_file), flush=True)
+        print(_("database {url}").format(url=_redacted(settings.database_url)), flush=True)
+        print(
+            _("listening on http://{host}:{port}").format(host=settings.host, port=settings.port), flush=True
+        )
 
     if args.verify:
         try:
             report = asyncio.run(verify_database(settings))
         except IntegrityFailure as exc:
-            print(f"kotowari: the log does not verify: {exc.detail}", file=sys.stderr)
+            print(_("kotowari: the log does not verify: {detail}").format(detail=exc.detail), file=sys.stderr)
             return 1
+        verified = _("verified {entries} log entries, {signatures} signatures and {rows} cached rows")
         print(
-            f"verified {report.tree_size} log entries, {report.signatures_checked} signatures "
-            f"and {report.rows_checked} cached rows",
+            verified.format(
+                entries=report.tree_size, signatures=report.signatures_checked, rows=report.rows_checked
+            ),
             flush=True,
         )
     app = create_app(settings, on_ready=ready)
@@ -135,7 +147,7 @@ def cmd_keys_new(args: argparse.Namespace) -> int:
     key = keys.SigningKey.generate()
     keys.write_key_file(args.out, key)
     print(key.did)
-    print(f"private key written to {args.out} (mode 0600); keep it safe", file=sys.stderr)
+    print(_("private key written to {path} (mode 0600); keep it safe").format(path=args.out), file=sys.stderr)
     return 0
 
 
@@ -150,15 +162,17 @@ def cmd_url(args: argparse.Namespace) -> int:
         try:
             reports.append(urls.url_report(url))
         except urls.InvalidURL as exc:
-            raise UsageError(f"{url!r}: {exc}") from None
+            raise UsageError(
+                _("{url!r} is not a URL that can be used ({detail})").format(url=url, detail=exc)
+            ) from None
     if args.json:
         print_json(reports if len(reports) > 1 else reports[0])
         return 0
     for report in reports:
         print(report["canonical"])
-        print(f"  expression: {report['expression']}")
+        print(_("  expression: {expression}").format(expression=report["expression"]))
         for lookup in report["lookups"]:  # type: ignore[attr-defined]
-            print(f"  lookup:     {lookup}")
+            print(_("  lookup:     {lookup}").format(lookup=lookup))
     return 0
 
 
@@ -172,16 +186,51 @@ def cmd_claim_new(args: argparse.Namespace) -> int:
     key = read_key(args.key)
     document = build_claim(args, key.did, now=_now())
     signed = keys.sign_document(document, key, created=_now())
-    print(PUBLIC_CLAIM, file=sys.stderr)
+    print(_(PUBLIC_CLAIM), file=sys.stderr)
+    for hint in name_order_hints(args.kind, args.name):
+        print(hint, file=sys.stderr)
     write_document(signed, args.out)
     return 0
 
 
-PUBLIC_CLAIM = (
-    "注意: クレームは公開され、永久に記録されます（取り下げても記録は残ります）。"
-    "住所や電話番号を書かないでください。 / A claim is public and permanent (withdrawing it "
-    "leaves the record): put no private address or phone in it."
+PUBLIC_CLAIM = N_(
+    "Note: a claim is public and permanent (withdrawing it leaves the record): put no private address "
+    "or phone in it."
 )
+
+
+def name_order_hints(kind: str, names: list[str]) -> list[str]:
+    """For a voice or likeness: a hint for each Latin-script personal name (two or more words)
+    whose other order is not given too, since a prompt may write either ("Koichi Yamadera" or
+    "Yamadera Koichi") and names are matched as written."""
+    if kind not in ("voice", "likeness"):
+        return []
+    given = {" ".join(name.split()).casefold() for name in names}
+    hints = []
+    for name in names:
+        words = name.split()
+        if len(words) < 2 or not all(_latin(word) for word in words):
+            continue
+        other = " ".join(words[1:] + words[:1]) if len(words) == 2 else " ".join(reversed(words))
+        if other.casefold() not in given:
+            hint = _(
+                "hint: {name!r} is matched only in this order; to match {other!r} too, add --name {quoted}"
+            )
+            hints.append(hint.format(name=name, other=other, quoted=_shell_quoted(other)))
+    return hints
+
+
+def _latin(word: str) -> bool:
+    import unicodedata
+
+    letters = [char for char in word if char.isalpha()]
+    return bool(letters) and all("LATIN" in unicodedata.name(char, "") for char in letters)
+
+
+def _shell_quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 def cmd_claim_file(args: argparse.Namespace) -> int:
@@ -208,9 +257,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.data:
         for path in args.data:
             if not Path(path).is_file():
-                raise UsageError(f"--data: {path}: no such file")
+                raise UsageError(_("--data: {path}: no such file").format(path=path))
     if witnessing and not args.registry:
-        raise UsageError("--witness needs --registry URL: the cosigned checkpoints come from the registry")
+        raise UsageError(_("--witness needs --registry URL: the cosigned checkpoints come from the registry"))
     try:
         if args.file != "-" and _is_snapshot(args.file):
             lines = _verify_snapshot(args.file, args.registry, witnessing)
@@ -220,23 +269,36 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 lines = _verify_receipt(document, args.registry, witnessing)
             elif document.get("type") == "CheckAnswer":
                 lines = _verify_answer(document, args.registry, witnessing)
+            elif document.get("type") == "GuardRecord":
+                from crawler_client.guard_record import verify_record_lines
+
+                lines = verify_record_lines(document, args.registry, witnessing)
+            elif document.get("type") == "CrawlManifest":
+                from crawler_client.crawl_manifest import CrawlManifestInvalid, verify_crawl_manifest
+
+                try:
+                    lines = verify_crawl_manifest(document, Path(args.log) if args.log else None)
+                except CrawlManifestInvalid as exc:
+                    raise VerificationFailed(str(exc)) from None
             elif document.get("type") == "ComplianceManifest":
                 lines = _verify_manifest(document, Path(args.file).parent, args.data)
                 lines += _verify_manifest_online(document, args.registry, witnessing)
             elif witnessing:
                 raise UsageError(
-                    "--witness: this document names no checkpoint (give a receipt, a check answer, "
-                    "a snapshot or a compliance manifest)"
+                    _(
+                        "--witness: this document names no checkpoint (give a receipt, a check answer, "
+                        "a snapshot or a compliance manifest)"
+                    )
                 )
             elif args.data:
-                raise UsageError("--data goes with a compliance manifest (kotowari filter --manifest)")
+                raise UsageError(_("--data goes with a compliance manifest (kotowari filter --manifest)"))
             else:
                 lines = _verify_signed(document, args.key)
     except NotWitnessed as exc:
-        print(f"NOT WITNESSED: {exc}")
+        print(_("NOT WITNESSED: {detail}").format(detail=exc))
         raise Negative from None
     except (VerificationFailed, KeysError, UntrustedAnswer) as exc:
-        print(f"INVALID: {exc}")
+        print(_("INVALID: {detail}").format(detail=exc))
         raise Negative from None
     if args.json:
         print_json({"valid": True, "details": lines})
@@ -253,9 +315,12 @@ def _verify_signed(document: dict[str, Any], key_text: str | None) -> list[str]:
         try:
             key = keys.VerifyingKey.from_multibase(key_text)
         except keys.KeysError as exc:
-            raise UsageError(f"--key: {exc}") from None
+            raise UsageError(_("--key: not an Ed25519 key ({detail})").format(detail=exc)) from None
     verified = keys.verify_document(document, key=key)
-    return [f"valid: signed by {verified.verification_method}", f"id {keys.document_id(document)}"]
+    return [
+        _("valid: signed by {method}").format(method=verified.verification_method),
+        _("id {id}").format(id=keys.document_id(document)),
+    ]
 
 
 def _against_registry(
@@ -274,8 +339,14 @@ def _against_registry(
         required = client.witness_policy.min_cosignatures
     lines = []
     if witnessing:
+        cosigned = _("{witnesses} ({count} of {required} required) at size {size}")
         lines.append(
-            f"{current.describe()} ({len(current.cosigned_by)} of {required} required) at size {current.size}"
+            cosigned.format(
+                witnesses=current.describe(),
+                count=len(current.cosigned_by),
+                required=required,
+                size=current.size,
+            )
         )
     return current, lines
 
@@ -286,19 +357,22 @@ def _verify_receipt(
     import keys
     from crawler_client.verification import verify_receipt
 
-    checkpoint, _, leaf = verify_receipt(receipt)
+    checkpoint, _verifier, leaf = verify_receipt(receipt)
     log = receipt["log"]
     lines = [
-        f"valid receipt: document {keys.document_id(receipt['document'])}",
-        f"signed by {keys.verify_document(receipt['document']).verification_method}",
-        f"entry {log['index']} of log {checkpoint.origin}, in its checkpoint of size {checkpoint.size}",
-        f"checkpoint signed by registry {log['registry']}",
+        _("valid receipt: document {id}").format(id=keys.document_id(receipt["document"])),
+        _("signed by {method}").format(method=keys.verify_document(receipt["document"]).verification_method),
+        _("entry {index} of log {origin}, in its checkpoint of size {size}").format(
+            index=log["index"], origin=checkpoint.origin, size=checkpoint.size
+        ),
+        _("checkpoint signed by registry {registry}").format(registry=log["registry"]),
     ]
     if registry_url:
         current, witnessed = _against_registry(
             registry_url, witnessing or {}, str(log["registry"]), checkpoint, leaf
         )
-        lines.append(f"{registry_url} still includes it at size {current.size}, consistent with the receipt")
+        still = _("{registry} still includes it at size {size}, consistent with the receipt")
+        lines.append(still.format(registry=registry_url, size=current.size))
         lines += witnessed
     return lines
 
@@ -312,8 +386,10 @@ def _verify_answer(
     verify_answer(answer)
     point = answer.get("checkpoint") or {}
     lines = [
-        f"valid check answer signed by registry {answer['registry']}",
-        f"computed at size {point.get('tree_size')} of log {point.get('origin')}",
+        _("valid check answer signed by registry {registry}").format(registry=answer["registry"]),
+        _("computed at size {size} of log {origin}").format(
+            size=point.get("tree_size"), origin=point.get("origin")
+        ),
     ]
     if registry_url:
         try:
@@ -321,11 +397,17 @@ def _verify_answer(
                 str(point["origin"]), int(point["tree_size"]), base64.b64decode(point["root_hash"])
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise VerificationFailed(f"the answer's checkpoint is malformed: {exc}") from None
+            raise VerificationFailed(
+                _("the answer's checkpoint is malformed: {detail}").format(detail=exc)
+            ) from None
         current, witnessed = _against_registry(
             registry_url, witnessing or {}, str(answer["registry"]), checkpoint
         )
-        lines.append(f"{registry_url}'s log at size {current.size} extends that checkpoint")
+        lines.append(
+            _("{registry}'s log at size {size} extends that checkpoint").format(
+                registry=registry_url, size=current.size
+            )
+        )
         lines += witnessed
     return lines
 
@@ -353,13 +435,16 @@ def _verify_snapshot(name: str, registry_url: str | None, witnessing: dict[str, 
     except SnapshotRefused as exc:
         raise VerificationFailed(str(exc)) from None
     lines = [
-        f"valid snapshot signed by registry {state.registry}",
-        f"{claims} claims in force at size {state.tree_size} of log {state.origin}, as its checkpoint says",
+        _("valid snapshot signed by registry {registry}").format(registry=state.registry),
+        _("{claims} claims in force at size {size} of log {origin}, as its checkpoint says").format(
+            claims=claims, size=state.tree_size, origin=state.origin
+        ),
     ]
     if registry_url:
         checkpoint = Checkpoint(state.origin, state.tree_size, state.root_hash)
         current, witnessed = _against_registry(registry_url, witnessing, state.registry, checkpoint)
-        lines.append(f"{registry_url}'s log at size {current.size} extends the snapshot's checkpoint")
+        extends = _("{registry}'s log at size {size} extends the snapshot's checkpoint")
+        lines.append(extends.format(registry=registry_url, size=current.size))
         lines += witnessed
     return lines
 
@@ -395,7 +480,8 @@ def _verify_manifest_online(
         raise VerificationFailed(f"snapshot state: {exc}") from None
     checkpoint = Checkpoint(state.origin, state.tree_size, state.root_hash)
     current, witnessed = _against_registry(registry_url, witnessing, state.registry, checkpoint)
-    return [f"{registry_url}'s log at size {current.size} extends the snapshot's checkpoint", *witnessed]
+    extends = _("{registry}'s log at size {size} extends the snapshot's checkpoint")
+    return [extends.format(registry=registry_url, size=current.size), *witnessed]
 
 
 # ---------------------------------------------------------------- log
@@ -416,32 +502,35 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
             did, origin, published = info["did"], info["log"]["origin"], info["log"]["note_verifier_key"]
             verifier = note_verifier(did, origin)
             if published != verifier_key(origin, verifier.public_key):
-                raise VerificationFailed("the published note verifier key is not the registry's did:key")
+                raise VerificationFailed(_("the published note verifier key is not the registry's did:key"))
             if state and (state["registry"], state["origin"]) != (did, origin):
+                changed = _("the registry's identity changed: was {was} ({was_origin}), now {now} ({origin})")
                 raise VerificationFailed(
-                    f"the registry's identity changed: was {state['registry']} ({state['origin']}), "
-                    f"now {did} ({origin})"
+                    changed.format(was=state["registry"], was_origin=state["origin"], now=did, origin=origin)
                 )
             witnessed = client.witnessed_checkpoint()  # signed by the registry, cosigned as asked
             current = witnessed.checkpoint
-            message = (
-                f"ok: {origin} at size {current.size}, root {base64.b64encode(current.root_hash).decode()}"
+            message = _("ok: {origin} at size {size}, root {root}").format(
+                origin=origin, size=current.size, root=base64.b64encode(current.root_hash).decode()
             )
             if witnessing:
                 required = client.witness_policy.min_cosignatures
-                message += f"; {witnessed.describe()} ({len(witnessed.cosigned_by)} of {required} required)"
+                message += _("; {witnesses} ({count} of {required} required)").format(
+                    witnesses=witnessed.describe(), count=len(witnessed.cosigned_by), required=required
+                )
             if state:
                 seen = Checkpoint(origin, int(state["size"]), base64.b64decode(state["root_hash"]))
                 if current.size < seen.size:
-                    raise VerificationFailed(f"the log shrank from {seen.size} to {current.size} entries")
+                    shrank = _("the log shrank from {before} to {after} entries")
+                    raise VerificationFailed(shrank.format(before=seen.size, after=current.size))
                 proof = client.consistency_proof(seen.size, current.size)
                 merkle.verify_consistency(seen.size, current.size, seen.root_hash, current.root_hash, proof)
-                message += f"; consistent with size {seen.size} seen before"
+                message += _("; consistent with size {size} seen before").format(size=seen.size)
         except NotWitnessed as exc:
-            print(f"NOT WITNESSED: {exc}")
+            print(_("NOT WITNESSED: {detail}").format(detail=exc))
             raise Negative from None
         except (VerificationFailed, merkle.InvalidMerkleProof, UntrustedAnswer, KeyError, TypeError) as exc:
-            print(f"INCONSISTENT: {exc}")
+            print(_("INCONSISTENT: {detail}").format(detail=exc))
             raise Negative from None
     if state_path:
         _write_state(
@@ -460,7 +549,7 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
 def _read_state(path: Path) -> dict[str, Any]:
     state = read_document(str(path))
     if not {"registry", "origin", "size", "root_hash"} <= state.keys():
-        raise UsageError(f"--state {path}: not a kotowari log state file")
+        raise UsageError(_("--state {path}: not a kotowari log state file").format(path=path))
     return state
 
 
@@ -477,7 +566,7 @@ def _write_state(path: Path, state: dict[str, Any]) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     items = parse_items(args, query=True)
     if not items:
-        raise UsageError("name at least one item to check (--url, --file, --text, --name, …)")
+        raise UsageError(_("name at least one item to check (--url, --file, --text, --name, …)"))
     minimum = min_authority_of(args)
     if args.snapshot:
         from crawler_client.snapshot import Snapshot  # numpy and the snapshot format only when asked
@@ -492,12 +581,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             result = registry.check(items, purpose=args.purpose, min_authority=minimum)
         answered, shown = result.items, result.to_json()
     else:
-        raise UsageError("say where to check: --registry URL (or $KOTOWARI_REGISTRY) or --snapshot FILE")
+        raise UsageError(_("say where to check: --registry URL (or $KOTOWARI_REGISTRY) or --snapshot FILE"))
     if args.json:
         print_json(shown)
     else:
         for item in answered:
-            print(f"{item['decision']:<8} {_shown(item['item'])}")
+            print(f"{decision_shown(item['decision']):<8} {_shown(item['item'])}")
             for line in explained(item):
                 print(f"         {line}")
     return 1 if any(item["decision"] == "n" for item in answered) else 0
@@ -510,16 +599,19 @@ def explained(item: dict[str, Any]) -> list[str]:
     lines = []
     for reason in item.get("reasons") or []:
         match = _match_of(reason, matches)
+        shown = reason_shown(reason)
         if match is not None and match.get("counted", True) and match.get("authority"):
-            reason += f" [{', '.join(match['authority'])}]"
-        lines.append(reason)
+            shown += f" [{', '.join(match['authority'])}]"
+        lines.append(shown)
     notes = dict.fromkeys(
-        f"note on claim {match['claim'][:16]}…: {note}"
+        _("note on claim {claim}…: {note}").format(claim=match["claim"][:16], note=note)
         for match in matches
         for note in match.get("authority_notes") or []
     )
     licences = dict.fromkeys(
-        f"claim {match['claim'][:16]}… offers a licence: {_licence_shown(match['licence'])}"
+        _("claim {claim}… offers a licence: {licence}").format(
+            claim=match["claim"][:16], licence=_licence_shown(match["licence"])
+        )
         for match in matches
         if isinstance(match.get("licence"), dict) and match["licence"]
     )
@@ -528,8 +620,8 @@ def explained(item: dict[str, Any]) -> list[str]:
 
 def _licence_shown(licence: dict[str, Any]) -> str:
     """A claim's `licence` object in a line: its RSL licence, terms and contact."""
-    names = {"rsl": "RSL licence", "terms": "terms", "contact": "contact"}
-    return "; ".join(f"{label} {licence[key]}" for key, label in names.items() if licence.get(key))
+    names = {"rsl": N_("RSL licence {value}"), "terms": N_("terms {value}"), "contact": N_("contact {value}")}
+    return "; ".join(_(label).format(value=licence[key]) for key, label in names.items() if licence.get(key))
 
 
 def _match_of(reason: str, matches: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -546,7 +638,9 @@ def _match_of(reason: str, matches: list[dict[str, Any]]) -> dict[str, Any] | No
 
 def _shown(item: dict[str, Any]) -> str:
     if item.get("scheme") == "embedding":
-        return f"embedding in {item.get('space')} ({item.get('dimensions')} dimensions)"
+        return _("embedding in {space} ({dimensions} dimensions)").format(
+            space=item.get("space"), dimensions=item.get("dimensions")
+        )
     value = str(item.get("value", ""))
     return f"{item.get('scheme')} {value[:77] + '…' if len(value) > 80 else value}"
 
@@ -555,123 +649,138 @@ def _shown(item: dict[str, Any]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog=PROG, description="Kotowari: signed AI opt-outs over works, voices and likenesses.")
+    parser = Parser(
+        prog=PROG, description=_("Kotowari: signed AI opt-outs over works, voices and likenesses.")
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
 
-    serve = commands.add_parser("serve", help="run the registry (SQLite in --data-dir unless --db is given)")
-    serve.add_argument("--db", metavar="URL", help="sqlite://PATH or postgres://USER:PW@HOST/DB")
-    serve.add_argument("--host", metavar="H", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", metavar="P", type=int, help="port (default 8000)")
-    serve.add_argument("--data-dir", metavar="DIR", help="where the key and the SQLite database live")
+    serve = commands.add_parser(
+        "serve", help=_("run the registry (SQLite in --data-dir unless --db is given)")
+    )
+    serve.add_argument("--db", metavar="URL", help=_("sqlite://PATH or postgres://USER:PW@HOST/DB"))
+    serve.add_argument("--host", metavar="H", help=_("address to listen on (default 127.0.0.1)"))
+    serve.add_argument("--port", metavar="P", type=int, help=_("port (default 8000)"))
+    serve.add_argument("--data-dir", metavar="DIR", help=_("where the key and the SQLite database live"))
     serve.add_argument(
         "--verify",
         action="store_true",
-        help="first verify every log entry, signature and cached row; exit 1 if they do not verify",
+        help=_("first verify every log entry, signature and cached row; exit 1 if they do not verify"),
     )
     serve.set_defaults(run=cmd_serve)
 
-    keys_cmd = commands.add_parser("keys", help="create, rotate and recover your signing key").add_subparsers(
-        dest="keys_command", required=True, metavar="COMMAND", parser_class=Parser
-    )
-    keys_new = keys_cmd.add_parser("new", help="create an Ed25519 key file (0600) and print its did:key")
-    keys_new.add_argument("--out", default="kotowari.key", metavar="FILE", help="default: kotowari.key")
+    keys_cmd = commands.add_parser(
+        "keys", help=_("create, rotate and recover your signing key")
+    ).add_subparsers(dest="keys_command", required=True, metavar="COMMAND", parser_class=Parser)
+    keys_new = keys_cmd.add_parser("new", help=_("create an Ed25519 key file (0600) and print its did:key"))
+    keys_new.add_argument("--out", default="kotowari.key", metavar="FILE", help=_("default: kotowari.key"))
     keys_new.set_defaults(run=cmd_keys_new)
     register_keys(keys_cmd)
 
-    url = commands.add_parser("url", help="show a URL's canonical form and lookup expressions")
+    url = commands.add_parser("url", help=_("show a URL's canonical form and lookup expressions"))
     url.add_argument("urls", nargs="+", metavar="URL")
     url.add_argument("--json", action="store_true")
     url.set_defaults(run=cmd_url)
 
     claim = commands.add_parser(
-        "claim", help="create, file, import, list and withdraw claims"
+        "claim", help=_("create, file, import, list and withdraw claims")
     ).add_subparsers(dest="claim_command", required=True, metavar="COMMAND", parser_class=Parser)
-    new = claim.add_parser("new", help="build and sign a claim offline")
-    new.add_argument("--key", required=True, metavar="FILE")
-    new.add_argument("--kind", required=True, choices=SUBJECT_KINDS)
+    new = claim.add_parser("new", help=_("build and sign a claim offline"))
+    new.add_argument("--key", required=True, metavar="FILE", help=_("your key file (keys new)"))
+    new.add_argument("--kind", required=True, type=kind_arg, choices=SUBJECT_KINDS, help=kinds_help())
     add_item_flags(new, query=False)
-    new.add_argument("--deny", metavar="USES", help=f"uses to reserve, comma-separated: {','.join(USES)}")
-    new.add_argument("--allow", metavar="USES", help="uses to allow explicitly")
-    new.add_argument("--title", help="a title for the subject")
-    new.add_argument("--on-behalf-of", metavar="PRINCIPAL", help="the person or body an agency files for")
-    new.add_argument("--authority", metavar="TEXT", help="the agency's statement of its authority")
+    new.add_argument("--deny", metavar="USES", help=uses_help(_("uses to reserve, comma-separated")))
+    new.add_argument("--allow", metavar="USES", help=_("uses to allow explicitly"))
+    new.add_argument("--title", help=_("a title for the subject"))
+    new.add_argument("--on-behalf-of", metavar="PRINCIPAL", help=_("the person or body an agency files for"))
+    new.add_argument("--authority", metavar="TEXT", help=_("the agency's statement of its authority"))
     new.add_argument(
         "--principal-did",
         metavar="DID",
-        help="the principal's DID: the claim counts as mandated while a mandate from it covers the claim",
+        help=_("the principal's DID: the claim counts as mandated while a mandate from it covers the claim"),
     )
     new.add_argument(
-        "--mandate", metavar="ID", help="the id of the principal's signed mandate (`kotowari mandate new`)"
+        "--mandate", metavar="ID", help=_("the id of the principal's signed mandate (`kotowari mandate new`)")
     )
-    new.add_argument("--licence-contact", metavar="CONTACT", help="where to ask for a licence")
-    new.add_argument("--licence-terms", metavar="URL", help="licence terms")
+    new.add_argument("--licence-contact", metavar="CONTACT", help=_("where to ask for a licence"))
+    new.add_argument("--licence-terms", metavar="URL", help=_("licence terms"))
     new.add_argument(
-        "--licence-rsl", metavar="URL", help="an RSL 1.0 licence document offering the reserved uses (https)"
+        "--licence-rsl",
+        metavar="URL",
+        help=_("an RSL 1.0 licence document offering the reserved uses (https)"),
     )
-    new.add_argument("--valid-from", metavar="TIME", help="RFC 3339 UTC, e.g. 2027-01-01T00:00:00Z")
-    new.add_argument("--valid-until", metavar="TIME")
-    new.add_argument("--territory", action="append", metavar="CC", help="ISO 3166-1 alpha-2 (repeatable)")
-    new.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
+    new.add_argument("--valid-from", metavar="TIME", help=_("RFC 3339 UTC, e.g. 2027-01-01T00:00:00Z"))
+    new.add_argument("--valid-until", metavar="TIME", help=_("RFC 3339 UTC"))
+    new.add_argument("--territory", action="append", metavar="CC", help=_("ISO 3166-1 alpha-2 (repeatable)"))
+    new.add_argument("--out", metavar="FILE", help=_("write here (default: standard output)"))
     new.set_defaults(run=cmd_claim_new)
 
-    file_ = claim.add_parser("file", help="file a signed claim and print its id")
-    file_.add_argument("file", metavar="FILE", help="the signed claim ('-' for standard input)")
+    file_ = claim.add_parser("file", help=_("file a signed claim and print its id"))
+    file_.add_argument("file", metavar="FILE", help=_("the signed claim ('-' for standard input)"))
     registry_flag(file_)
-    file_.add_argument("--json", action="store_true", help="print the whole receipt")
+    file_.add_argument("--json", action="store_true", help=_("print the whole receipt"))
     file_.set_defaults(run=cmd_claim_file)
 
     register_claim_list(claim)  # list, withdraw (one, --all-matching, --from)
     register_claim_import(claim)
 
     verify = commands.add_parser(
-        "verify", help="verify a signed document, receipt, check answer, snapshot or manifest"
+        "verify", help=_("verify a signed document, receipt, check answer, snapshot or manifest")
     )
     verify.add_argument(
         "file",
         metavar="FILE",
-        help="a signed document, a receipt (claim file --json), a check answer, a snapshot "
-        "(snapshot pull) or a compliance manifest",
+        help=_(
+            "a signed document, a receipt (claim file --json), a check answer, a snapshot "
+            "(snapshot pull) or a compliance manifest"
+        ),
     )
-    verify.add_argument("--key", metavar="MULTIBASE", help="verify a document with this Ed25519 key (z6Mk…)")
+    verify.add_argument(
+        "--key", metavar="MULTIBASE", help=_("verify a document with this Ed25519 key (z6Mk…)")
+    )
     verify.add_argument(
         "--data",
         nargs=2,
         metavar=("IN", "OUT"),
-        help="with a compliance manifest: the input and output files, hashed against the signed digests",
+        help=_("with a compliance manifest: the input and output files, hashed against the signed digests"),
     )
     verify.add_argument(
-        "--registry", metavar="URL", help="also check the registry's log still holds it, consistently"
+        "--log", metavar="FILE", help=_("with a crawl manifest: the audit log it was made from")
+    )
+    verify.add_argument(
+        "--registry", metavar="URL", help=_("also check the registry's log still holds it, consistently")
     )
     add_witness_flags(verify)
-    verify.add_argument("--json", action="store_true")
+    verify.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     verify.set_defaults(run=cmd_verify)
 
-    log = commands.add_parser("log", help="audit the registry's transparency log").add_subparsers(
+    log = commands.add_parser("log", help=_("audit the registry's transparency log")).add_subparsers(
         dest="log_command", required=True, metavar="COMMAND", parser_class=Parser
     )
     log_verify = log.add_parser(
-        "verify", help="verify the checkpoint and its consistency with the last one seen"
+        "verify", help=_("verify the checkpoint and its consistency with the last one seen")
     )
     registry_flag(log_verify)
-    log_verify.add_argument("--state", metavar="FILE", help="where the last verified checkpoint is kept")
+    log_verify.add_argument("--state", metavar="FILE", help=_("where the last verified checkpoint is kept"))
     add_witness_flags(log_verify)
     log_verify.set_defaults(run=cmd_log_verify)
     register_log_audit(log)
 
-    check = commands.add_parser("check", help="ask the registry, or a local snapshot, what is reserved")
+    check = commands.add_parser("check", help=_("ask the registry, or a local snapshot, what is reserved"))
     where = check.add_mutually_exclusive_group()
     where.add_argument(
         "--registry",
         default=os.environ.get("KOTOWARI_REGISTRY"),
         metavar="URL",
-        help="default: $KOTOWARI_REGISTRY",
+        help=_("default: $KOTOWARI_REGISTRY"),
     )
-    where.add_argument("--snapshot", metavar="FILE", help="check offline against a snapshot (snapshot pull)")
-    check.add_argument("--purpose", required=True, choices=USES)
+    where.add_argument(
+        "--snapshot", metavar="FILE", help=_("check offline against a snapshot (snapshot pull)")
+    )
+    purpose_flag(check, _("the use to check for"))
     min_authority_flag(check)
     add_item_flags(check, query=True)
     check.add_argument(
-        "--json", action="store_true", help="print every item's decision per use, matches and authority"
+        "--json", action="store_true", help=_("print every item's decision per use, matches and authority")
     )
     check.set_defaults(run=cmd_check)
 
@@ -681,6 +790,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    install_argparse()
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
@@ -692,7 +802,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not _input_error(exc):
             raise
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(error_line(PROG, explained_error(exc)), file=sys.stderr)
         return 2
 
 

@@ -18,8 +18,18 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from crawler_client.i18n import _
 from crawler_client.items import items_from_args
 from registry.authority.levels import LEVELS, UnknownLevel, parse_level
+from registry.vocabulary import (
+    JAPANESE_NAMES,
+    SUBJECT_KIND_NAMES,
+    SUBJECT_KINDS,
+    USES,
+    UnknownUse,
+    as_subject_kind,
+    as_use,
+)
 
 if TYPE_CHECKING:
     import keys
@@ -30,15 +40,23 @@ __all__ = [
     "Parser",
     "UsageError",
     "as_if_signed",
+    "error_line",
     "given",
+    "kind_arg",
+    "kinds_help",
     "min_authority_flag",
     "min_authority_of",
+    "os_reason",
     "parse_items",
     "print_json",
+    "purpose_flag",
     "read_document",
     "read_key",
     "refuse_repeats",
     "registry_flag",
+    "unknown_use",
+    "use_arg",
+    "uses_help",
     "write_document",
 ]
 
@@ -51,12 +69,28 @@ class Negative(Exception):
     """A negative result (exit status 1) whose message has already been printed."""
 
 
+def error_line(prog: str, message: str) -> str:
+    """`kotowari: error: …`, the one line a usage or input error prints, in the locale's language."""
+    return _("{prog}: error: {message}").format(prog=prog, message=message)
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be read or written, in the locale's language where it is a common case."""
+    if isinstance(exc, FileNotFoundError):
+        return _("no such file")
+    if isinstance(exc, PermissionError):
+        return _("permission denied")
+    if isinstance(exc, IsADirectoryError):
+        return _("it is a directory")
+    return str(exc.strerror or exc)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line (plus the usage) and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, error_line(self.prog, message) + "\n")
 
 
 class Once(argparse.Action):
@@ -76,7 +110,8 @@ class Once(argparse.Action):
         given = namespace.__dict__.setdefault("_given_once", set())
         if self.dest in given:
             flag = "/".join(self.option_strings) or self.dest
-            parser.exit(2, f"{parser.prog}: error: {flag} given more than once; give it once\n")
+            message = _("{flag} given more than once; give it once").format(flag=flag)
+            parser.exit(2, error_line(parser.prog, message) + "\n")
         given.add(self.dest)
         setattr(namespace, self.dest, values)
 
@@ -100,7 +135,57 @@ def registry_flag(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("KOTOWARI_REGISTRY"),
         required="KOTOWARI_REGISTRY" not in os.environ,
         metavar="URL",
-        help="the registry's base URL (default: $KOTOWARI_REGISTRY)",
+        help=_("the registry's base URL (default: $KOTOWARI_REGISTRY)"),
+    )
+
+
+def _names(names: dict[str, tuple[str, ...]] | Any) -> str:
+    return ", ".join(f"{token} ({'/'.join(aliases[:2])})" for token, aliases in names.items())
+
+
+def uses_help(text: str) -> str:
+    """A help text for a list of uses, naming each with its Japanese names (both are accepted)."""
+    return _("{text}: {uses}").format(text=text, uses=_names(JAPANESE_NAMES))
+
+
+def kinds_help() -> str:
+    return _("what the claim is about: {kinds}").format(kinds=_names(SUBJECT_KIND_NAMES))
+
+
+def unknown_use(exc: UnknownUse, flag: str) -> UsageError:
+    """The one line for a use outside the vocabulary (`--deny 学修`), naming what is accepted."""
+    if exc.name is None:
+        return UsageError(_("{flag}: name at least one use").format(flag=flag))
+    message = _("{flag}: unknown use {name!r}; give one of {uses}, or its Japanese name ({example})")
+    return UsageError(
+        message.format(flag=flag, name=exc.name, uses=", ".join(USES), example="学習, まねた生成")
+    )
+
+
+def use_arg(text: str) -> str:
+    """argparse `type` of a flag taking one use: the token, or its Japanese name (`--purpose 学習`)."""
+    try:
+        return as_use(text)
+    except UnknownUse:
+        message = _("unknown use {name!r}; give one of {uses}, or its Japanese name ({example})")
+        raise argparse.ArgumentTypeError(
+            message.format(name=text, uses=", ".join(USES), example="学習")
+        ) from None
+
+
+def kind_arg(text: str) -> str:
+    """argparse `type` of `--kind`: a kind, or its Japanese name (`--kind 声`)."""
+    try:
+        return as_subject_kind(text)
+    except ValueError:
+        message = _("unknown kind {name!r}; give one of {kinds} (or 作品, 声, 肖像)")
+        raise argparse.ArgumentTypeError(message.format(name=text, kinds=", ".join(SUBJECT_KINDS))) from None
+
+
+def purpose_flag(parser: argparse.ArgumentParser | Any, text: str) -> None:
+    """`--purpose USE` (required): one use, given by its token or its Japanese name."""
+    parser.add_argument(
+        "--purpose", required=True, type=use_arg, choices=USES, metavar="USE", help=uses_help(text)
     )
 
 
@@ -110,8 +195,10 @@ def min_authority_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--min-authority",
         metavar="LEVEL",
-        help=f"count only claims of at least this authority, weakest first: {', '.join(LEVELS)} "
-        "(default: every claim counts)",
+        help=_(
+            "count only claims of at least this authority, weakest first: {levels} "
+            "(default: every claim counts)"
+        ).format(levels=", ".join(LEVELS)),
     )
 
 
@@ -122,8 +209,9 @@ def min_authority_of(args: argparse.Namespace) -> str | None:
         return None
     try:
         return parse_level(value)
-    except UnknownLevel as exc:
-        raise UsageError(f"--min-authority: {exc}") from None
+    except UnknownLevel:
+        message = _("--min-authority {value!r}: not an authority level; give one of {levels}")
+        raise UsageError(message.format(value=value, levels=", ".join(LEVELS))) from None
 
 
 def read_key(path: str) -> keys.SigningKey:
@@ -133,7 +221,12 @@ def read_key(path: str) -> keys.SigningKey:
     try:
         return keys.read_key_file(path)
     except keys.KeysError as exc:
-        raise UsageError(f"--key {path}: {exc}") from None
+        cause = exc.__cause__
+        if isinstance(cause, OSError):
+            reason = os_reason(cause)
+        else:
+            reason = _("not a key file ({detail})").format(detail=exc)
+        raise UsageError(_("--key {path}: {reason}").format(path=path, reason=reason)) from None
 
 
 def read_document(name: str) -> dict[str, Any]:
@@ -143,13 +236,14 @@ def read_document(name: str) -> dict[str, Any]:
     try:
         raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
     except OSError as exc:
-        raise UsageError(f"{name}: {exc.strerror or exc}") from None
+        raise UsageError(_("{name}: {reason}").format(name=name, reason=os_reason(exc))) from None
     try:
         document = keys.parse_strict_json(raw)
     except keys.InvalidJSON as exc:
-        raise UsageError(f"{name}: not a valid JSON document: {exc}") from None
+        message = _("{name}: not a valid JSON document ({detail})")
+        raise UsageError(message.format(name=name, detail=exc)) from None
     if not isinstance(document, dict):
-        raise UsageError(f"{name}: a signed document is a JSON object")
+        raise UsageError(_("{name}: a signed document is a JSON object").format(name=name))
     return document
 
 
@@ -165,10 +259,10 @@ def write_document(document: dict[str, Any], out: str | None, *, private: bool =
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
     except FileExistsError:
-        raise UsageError(f"--out {out}: file exists; choose another name") from None
+        raise UsageError(_("--out {path}: the file exists; choose another name").format(path=out)) from None
     except OSError as exc:
-        raise UsageError(f"--out {out}: {exc.strerror or exc}") from None
-    print(f"wrote {out}", file=sys.stderr)
+        raise UsageError(_("--out {path}: {reason}").format(path=out, reason=os_reason(exc))) from None
+    print(_("wrote {path}").format(path=out), file=sys.stderr)
 
 
 def print_json(value: Any) -> None:

@@ -18,11 +18,12 @@ from crawler_client.cli_support import (
     UsageError,
     min_authority_flag,
     min_authority_of,
+    purpose_flag,
     read_key,
     registry_flag,
 )
+from crawler_client.i18n import _
 from crawler_client.witness_options import add_witness_flags, witness_options
-from registry.vocabulary import USES
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -44,12 +45,16 @@ def cmd_snapshot_pull(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(pulled.__dict__))
         return 0
-    how = {"full": "full download", "delta": f"delta from {pulled.previous}", "unchanged": "unchanged"}[
-        pulled.how
-    ]
+    how = {
+        "full": _("full download"),
+        "delta": _("delta from {size}").format(size=pulled.previous),
+        "unchanged": _("unchanged"),
+    }[pulled.how]
+    pulled_line = _("{path}: tree size {size}, {claims} claims in force ({how}, {bytes:,} bytes)")
     print(
-        f"{args.out}: tree size {pulled.tree_size}, {pulled.claims} claims in force "
-        f"({how}, {pulled.bytes_downloaded:,} bytes)"
+        pulled_line.format(
+            path=args.out, size=pulled.tree_size, claims=pulled.claims, how=how, bytes=pulled.bytes_downloaded
+        )
     )
     return 0
 
@@ -69,7 +74,8 @@ class _Progress:
         self.shown = now
         rate = done / max(now - self.started, 1e-9)
         share = f" ({100 * done / self.total:.0f}%)" if self.total else ""
-        print(f"\r{done:,} rows{share}, {removed:,} removed, {rate:,.0f} rows/s", end="", file=sys.stderr)
+        line = _("{done:,} rows{share}, {removed:,} removed, {rate:,.0f} rows/s")
+        print("\r" + line.format(done=done, share=share, removed=removed, rate=rate), end="", file=sys.stderr)
 
     def close(self) -> None:
         if self.enabled:
@@ -88,17 +94,18 @@ def cmd_filter(args: argparse.Namespace) -> int:
 
     source, target = Path(args.input), Path(args.output)
     if source.resolve() == target.resolve():
-        raise UsageError("IN and OUT must be different files")
+        raise UsageError(_("IN and OUT must be different files"))
     if (args.manifest is None) != (args.key is None):
-        raise UsageError("--manifest and --key go together: the manifest is signed with your key")
+        raise UsageError(_("--manifest and --key go together: the manifest is signed with your key"))
     key = read_key(args.key) if args.key else None
     minimum = min_authority_of(args)
     at = _moment(args.at)
     snapshot = Snapshot.open(args.snapshot)
     reader = Reader(source)
     if reader.schema is not None and args.column not in reader.schema.names:
+        message = _("{file} has no column {column!r} (columns: {columns})")
         raise UsageError(
-            f"{source} has no column {args.column!r} (columns: {', '.join(reader.schema.names)})"
+            message.format(file=source, column=args.column, columns=", ".join(reader.schema.names))
         )
     manifest = Path(args.manifest) if args.manifest else None
     source_digest = _digest_meanwhile(source) if manifest else None
@@ -168,14 +175,30 @@ def cmd_filter(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
         return 0
     invalid = tally.decisions["invalid"]
-    print(
-        f"{tally.rows:,} rows: {tally.kept:,} kept, {tally.removed:,} removed "
-        f"({tally.decisions['n']:,} reserved for {args.purpose}, {invalid:,} unparsable "
-        f"{'dropped' if args.invalid == 'drop' else 'kept'}); snapshot at tree size {snapshot.tree_size}"
-        + (f"; counting only claims of at least {minimum} authority" if minimum else "")
+    if args.invalid == "drop":
+        counts = _(
+            "{rows:,} rows: {kept:,} kept, {removed:,} removed ({reserved:,} reserved for {purpose}, "
+            "{invalid:,} unparsable dropped); snapshot at tree size {size}"
+        )
+    else:
+        counts = _(
+            "{rows:,} rows: {kept:,} kept, {removed:,} removed ({reserved:,} reserved for {purpose}, "
+            "{invalid:,} unparsable kept); snapshot at tree size {size}"
+        )
+    line = counts.format(
+        rows=tally.rows,
+        kept=tally.kept,
+        removed=tally.removed,
+        reserved=tally.decisions["n"],
+        purpose=args.purpose,
+        invalid=invalid,
+        size=snapshot.tree_size,
     )
+    if minimum:
+        line += _("; counting only claims of at least {level} authority").format(level=minimum)
+    print(line)
     if manifest is not None:
-        print(f"signed manifest: {manifest}")
+        print(_("signed manifest: {path}").format(path=manifest))
     return 0
 
 
@@ -255,53 +278,57 @@ def _moment(text: str | None) -> datetime:
     try:
         return parse_timestamp(text)
     except ValueError as exc:
-        raise UsageError(f"--at: {exc}") from None
+        raise UsageError(_("--at: {detail}").format(detail=exc)) from None
 
 
 def register(commands: Any) -> None:
-    snapshot = commands.add_parser("snapshot", help="keep a local, verified snapshot for offline checks")
+    snapshot = commands.add_parser("snapshot", help=_("keep a local, verified snapshot for offline checks"))
     actions = snapshot.add_subparsers(
         dest="snapshot_command", required=True, metavar="COMMAND", parser_class=Parser
     )
-    pull_cmd = actions.add_parser("pull", help="create or update (by delta) a local snapshot, verified")
+    pull_cmd = actions.add_parser("pull", help=_("create or update (by delta) a local snapshot, verified"))
     registry_flag(pull_cmd)
-    pull_cmd.add_argument("--out", required=True, metavar="FILE", help="the local snapshot file")
+    pull_cmd.add_argument("--out", required=True, metavar="FILE", help=_("the local snapshot file"))
     pull_cmd.add_argument(
-        "--registry-did", metavar="DID", help="refuse a snapshot signed by any other registry"
+        "--registry-did", metavar="DID", help=_("refuse a snapshot signed by any other registry")
     )
     add_witness_flags(pull_cmd)
-    pull_cmd.add_argument("--json", action="store_true")
+    pull_cmd.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     pull_cmd.set_defaults(run=cmd_snapshot_pull)
 
     filter_cmd = commands.add_parser(
-        "filter", help="drop a dataset's rows reserved for a use (Parquet, CSV, JSONL)"
+        "filter", help=_("drop a dataset's rows reserved for a use (Parquet, CSV, JSONL)")
     )
     filter_cmd.add_argument(
-        "--snapshot", required=True, metavar="FILE", help="a snapshot from `snapshot pull`"
+        "--snapshot", required=True, metavar="FILE", help=_("a snapshot from `snapshot pull`")
     )
-    filter_cmd.add_argument("--purpose", required=True, choices=USES)
+    purpose_flag(filter_cmd, _("the use the dataset is for"))
     filter_cmd.add_argument(
-        "--column", required=True, metavar="COL", help="the column holding URLs (or hashes)"
+        "--column", required=True, metavar="COL", help=_("the column holding URLs (or hashes)")
     )
     filter_cmd.add_argument(
-        "--scheme", choices=SCHEMES, default="url", help="what the column holds (default url)"
+        "--scheme", choices=SCHEMES, default="url", help=_("what the column holds (default url)")
     )
     filter_cmd.add_argument(
         "--invalid",
         choices=("drop", "keep"),
         default="drop",
-        help="rows whose value cannot be checked are counted, listed in the manifest, and dropped "
-        "(default) or kept",
+        help=_(
+            "rows whose value cannot be checked are counted, listed in the manifest, and dropped "
+            "(default) or kept"
+        ),
     )
-    filter_cmd.add_argument("--territory", metavar="CC", help="decide for this ISO 3166-1 territory")
+    filter_cmd.add_argument("--territory", metavar="CC", help=_("decide for this ISO 3166-1 territory"))
     min_authority_flag(filter_cmd)
-    filter_cmd.add_argument("--at", metavar="TIME", help="decide as of this RFC 3339 UTC time (default now)")
-    filter_cmd.add_argument("--manifest", metavar="FILE", help="write a signed compliance manifest here")
-    filter_cmd.add_argument("--key", metavar="FILE", help="your key file, to sign the manifest")
     filter_cmd.add_argument(
-        "--workers", type=int, default=min(2, os.cpu_count() or 1), help="threads (default: 2 or the CPUs)"
+        "--at", metavar="TIME", help=_("decide as of this RFC 3339 UTC time (default now)")
     )
-    filter_cmd.add_argument("--json", action="store_true", help="print the counts as JSON")
-    filter_cmd.add_argument("input", metavar="IN")
-    filter_cmd.add_argument("output", metavar="OUT")
+    filter_cmd.add_argument("--manifest", metavar="FILE", help=_("write a signed compliance manifest here"))
+    filter_cmd.add_argument("--key", metavar="FILE", help=_("your key file, to sign the manifest"))
+    filter_cmd.add_argument(
+        "--workers", type=int, default=min(2, os.cpu_count() or 1), help=_("threads (default: 2 or the CPUs)")
+    )
+    filter_cmd.add_argument("--json", action="store_true", help=_("print the counts as JSON"))
+    filter_cmd.add_argument("input", metavar="IN", help=_("the dataset to filter"))
+    filter_cmd.add_argument("output", metavar="OUT", help=_("where to write the rows kept"))
     filter_cmd.set_defaults(run=cmd_filter)

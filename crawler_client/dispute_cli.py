@@ -17,6 +17,7 @@ import re
 from datetime import UTC, datetime
 
 from crawler_client.cli_support import Parser, UsageError, print_json, read_key, refuse_repeats, registry_flag
+from crawler_client.i18n import _
 
 _CLAIM_ID = re.compile(r"[0-9a-f]{64}")
 
@@ -26,19 +27,19 @@ def cmd_dispute(args: argparse.Namespace) -> int:
 
     for claim_id in (args.claim, args.other):
         if claim_id is not None and not _CLAIM_ID.fullmatch(claim_id):
-            raise UsageError(f"{claim_id!r} is not a claim id (64 lower-case hex digits)")
+            raise UsageError(_("{id!r} is not a claim id (64 lower-case hex digits)").format(id=claim_id))
     if args.other is None:
         if args.key or args.statement:
-            raise UsageError("--key and --statement go with OTHER, the claim you dispute")
+            raise UsageError(_("--key and --statement go with OTHER, the claim you dispute"))
         with Client(args.registry) as registry:
             links = registry.request("GET", f"/v1/claims/{args.claim}/links")
         _print_links(links, args.json)
         return 0
     if args.other == args.claim:
-        raise UsageError("a claim cannot dispute itself")
+        raise UsageError(_("a claim cannot dispute itself"))
     if not args.key or not args.statement or not args.statement.strip():
         raise UsageError(
-            "disputing OTHER needs --key FILE (the key of CLAIM's claimant) and --statement TEXT"
+            _("disputing OTHER needs --key FILE (the key of CLAIM's claimant) and --statement TEXT")
         )
     return _file(args)
 
@@ -60,9 +61,12 @@ def _file(args: argparse.Namespace) -> int:
     else:
         print(receipt["id"])
         shared = ", ".join(receipt["shared_keys"])
+        disputed = _(
+            "claim {claim} now disputes {other} (both assert {shared}); log entry {index}; checks mark both "
+            "claims disputed"
+        )
         print(
-            f"claim {args.claim} now disputes {args.other} (both assert {shared}); "
-            f"log entry {receipt['log']['index']}; checks mark both claims disputed"
+            disputed.format(claim=args.claim, other=args.other, shared=shared, index=receipt["log"]["index"])
         )
     return 0
 
@@ -74,26 +78,31 @@ def _print_links(links: dict[str, object], as_json: bool) -> None:
     linked = links.get("linked") or []
     disputes = links.get("disputes") or []
     assert isinstance(linked, list) and isinstance(disputes, list)
-    print(
-        f"{links['claim']}: {len(linked)} claim(s) by others on the same subject, {len(disputes)} dispute(s)"
-    )
+    heading = _("{claim}: {count} claim(s) by others on the same subject, {disputes} dispute(s)")
+    print(heading.format(claim=links["claim"], count=len(linked), disputes=len(disputes)))
     for other in linked:
-        print(f"  {other['claim']} by {other['claimant']}: {', '.join(other['shared_keys'])}")
+        line = _("  {claim} by {claimant}: {keys}")
+        print(
+            line.format(
+                claim=other["claim"], claimant=other["claimant"], keys=", ".join(other["shared_keys"])
+            )
+        )
     for dispute in disputes:
-        print(f"  dispute {dispute['id']}: {dispute['claim']} disputes {dispute['disputed']}")
+        line = _("  dispute {id}: {claim} disputes {disputed}")
+        print(line.format(id=dispute["id"], claim=dispute["claim"], disputed=dispute["disputed"]))
 
 
 def register(commands: argparse._SubParsersAction[Parser]) -> None:
     """Add `kotowari dispute` to the command line."""
     dispute = refuse_repeats(
-        commands.add_parser("dispute", help="dispute another claimant's claim on the same subject")
+        commands.add_parser("dispute", help=_("dispute another claimant's claim on the same subject"))
     )
-    dispute.add_argument("claim", metavar="CLAIM", help="your claim's id")
+    dispute.add_argument("claim", metavar="CLAIM", help=_("your claim's id"))
     dispute.add_argument(
-        "other", metavar="OTHER", nargs="?", help="the claim you dispute (omit to list links)"
+        "other", metavar="OTHER", nargs="?", help=_("the claim you dispute (omit to list links)")
     )
-    dispute.add_argument("--key", metavar="FILE", help="the key of CLAIM's claimant")
-    dispute.add_argument("--statement", metavar="TEXT", help="why (published in the log)")
+    dispute.add_argument("--key", metavar="FILE", help=_("the key of CLAIM's claimant"))
+    dispute.add_argument("--statement", metavar="TEXT", help=_("why (published in the log)"))
     registry_flag(dispute)
-    dispute.add_argument("--json", action="store_true")
+    dispute.add_argument("--json", action="store_true", help=_("print the answer as JSON"))
     dispute.set_defaults(run=cmd_dispute)

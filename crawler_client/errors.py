@@ -11,6 +11,8 @@ KotowariError                 base; `str(e)` is one line a person can act on
 │   │                         cosignature; a log the witnessed one does not extend (a split view)
 │   ├── RegistryKeyMismatch   the registry's key is not the one pinned or given (`expected`, `found`)
 │   └── NotWitnessed          fewer than the required witnesses cosigned a checkpoint covering it
+├── GuardInputError           an input the generation guard cannot check (`crawler_client.guard`)
+├── InvalidGuardRecord        a guard record that does not verify (`crawler_client.guard_record`)
 └── FetchRefused              the guarded fetcher would not fetch or hand over a URL (`decision`)
     ├── UseReserved           a signal reserves the declared use, or robots.txt forbids the fetch
     └── AddressRefused        the host resolves to an address that is not globally routable

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import stat
 import warnings
@@ -41,6 +42,7 @@ __all__ = [
     "FingerprintError",
     "PdqHash",
     "fingerprint_file",
+    "fingerprint_image",
     "image_signature",
     "pdq_of_image",
 ]
@@ -76,8 +78,22 @@ def fingerprint_file(path: str | Path) -> list[dict[str, object]]:
     A PDQ hash below quality 50 is left out (the registry would refuse it); `pdq_of_image` reports it.
     """
     with _open(path) as stream:
-        sha256, data_code, instance_code = _hash_stream(stream, path)
-        image = _decode_image(stream, path)
+        return _identifiers(stream, path, image_only=False)
+
+
+def fingerprint_image(data: bytes, *, label: str = "image") -> list[dict[str, object]]:
+    """`fingerprint_file` for an image held in memory (a generation service's reference or output);
+    bytes Pillow cannot decode as an image are refused with `FingerprintError`, naming `label`."""
+    if len(data) > MAX_FILE_BYTES:
+        raise FingerprintError(f"{label} is {len(data)} bytes, over the {MAX_FILE_BYTES}-byte limit")
+    return _identifiers(io.BytesIO(data), label, image_only=True)
+
+
+def _identifiers(stream: BinaryIO, path: str | Path, *, image_only: bool) -> list[dict[str, object]]:
+    sha256, data_code, instance_code = _hash_stream(stream, path)
+    image = _decode_image(stream, path)
+    if image is None and image_only:
+        raise FingerprintError(f"{path}: not an image (Pillow cannot decode it)")
     units = [data_code, instance_code]
     pdq = None
     if image is not None:

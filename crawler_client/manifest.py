@@ -26,9 +26,9 @@ from typing import IO, Any, Final
 
 import keys
 from crawler_client.errors import KotowariError
-from registry.authority.levels import LEVELS, counts
+from registry.accountability.manifests import MANIFEST_TYPE, MANIFEST_VERSION
 from registry.documents import format_timestamp
-from registry.snapshot import InvalidSnapshot, SnapshotState
+from registry.snapshot import SnapshotState
 
 __all__ = [
     "INLINE_LIMIT",
@@ -42,8 +42,6 @@ __all__ = [
 ]
 
 INLINE_LIMIT: Final = 1000
-MANIFEST_TYPE: Final = "ComplianceManifest"
-MANIFEST_VERSION: Final = 2
 
 
 class ManifestInvalid(KotowariError):
@@ -221,69 +219,30 @@ def sign_manifest(
 
 
 def verify_manifest(document: dict[str, Any], directory: Path) -> list[str]:
-    """Verify the operator's signature, the registry's snapshot state and the sidecar; lines to print."""
-    if document.get("type") != MANIFEST_TYPE:
-        raise ManifestInvalid("not a ComplianceManifest")
+    """Verify the operator's signature, the registry's snapshot state and the sidecar; lines to print.
+
+    The checks are the registry's own (`registry.accountability.manifests.verify_manifest`, which
+    `POST /v1/manifests` runs too); here the sidecar, a file beside the manifest, is hashed and read."""
+    from registry.accountability.manifests import ManifestRefused
+    from registry.accountability.manifests import verify_manifest as verify_document
+
+    removed = document.get("removed") if isinstance(document, dict) else None
     try:
-        verified = keys.verify_document(document)
-    except keys.KeysError as exc:
-        raise ManifestInvalid(f"operator signature: {exc}") from None
-    if verified.key.did != document.get("operator"):
-        raise ManifestInvalid(f"signed by {verified.key.did}, not by the operator {document.get('operator')}")
-    try:
-        state = SnapshotState.verify(document.get("snapshot"))
-    except InvalidSnapshot as exc:
-        raise ManifestInvalid(f"snapshot state: {exc}") from None
-    version = document.get("version")
-    if version not in (1, MANIFEST_VERSION):
-        raise ManifestInvalid(f"unknown manifest version {version!r}")
-    minimum = document.get("min_authority")
-    if minimum is not None and minimum not in LEVELS:
-        raise ManifestInvalid(f"min_authority {minimum!r} is not one of {', '.join(LEVELS)}")
-    removed = document.get("removed")
-    rows = document.get("rows")
-    if not isinstance(removed, dict) or not isinstance(rows, dict):
-        raise ManifestInvalid("malformed manifest: 'rows' and 'removed' are objects")
-    if "file" in removed:
-        sidecar = directory / str(removed["file"])
-        try:
+        if isinstance(removed, dict) and "file" in removed and document.get("type") == MANIFEST_TYPE:
+            verify_document(document)  # signatures and counts first, as without a sidecar
+            sidecar = directory / str(removed["file"])
+            try:
+                with open(sidecar, "rb") as handle:
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            except OSError as exc:
+                raise ManifestInvalid(f"sidecar {sidecar}: {exc.strerror or exc}") from None
+            if digest != removed.get("sha256"):
+                raise ManifestInvalid(f"sidecar {sidecar} does not have the SHA-256 the manifest signs")
             with open(sidecar, "rb") as handle:
-                digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        except OSError as exc:
-            raise ManifestInvalid(f"sidecar {sidecar}: {exc.strerror or exc}") from None
-        if digest != removed.get("sha256"):
-            raise ManifestInvalid(f"sidecar {sidecar} does not have the SHA-256 the manifest signs")
-        count = 0
-        with open(sidecar, "rb") as handle:
-            for line in handle:
-                count += 1
-                if version == MANIFEST_VERSION:
-                    _check_row(json.loads(line), minimum)
-    else:
-        listed_rows = removed.get("rows") or []
-        count = len(listed_rows)
-        if version == MANIFEST_VERSION:
-            for entry in listed_rows:
-                _check_row(entry, minimum)
-    if count != removed.get("count"):
-        raise ManifestInvalid(f"{count} removed rows listed, the manifest says {removed.get('count')}")
-    decisions = rows.get("decisions") or {}
-    if rows.get("removed", 0) + rows.get("kept", 0) != rows.get("total"):
-        raise ManifestInvalid("kept and removed rows do not add up to the total")
-    listed = decisions.get("n", 0) + (
-        decisions.get("invalid", 0) if document.get("invalid_rows") == "drop" else 0
-    )
-    if listed != rows.get("removed") or count != decisions.get("n", 0) + decisions.get("invalid", 0):
-        raise ManifestInvalid("the removed rows do not match the decision counts")
-    counting = f"claims of at least {minimum} authority" if minimum else "claims of any authority"
-    return [
-        f"operator {document['operator']} signed at {verified.created}",
-        f"registry {state.registry} snapshot at tree size {state.tree_size} ({state.origin})",
-        f"purpose {document.get('purpose')}: {rows.get('total')} rows, {rows.get('kept')} kept, "
-        f"{rows.get('removed')} removed ({decisions.get('invalid', 0)} unparsable: "
-        f"{document.get('invalid_rows')})",
-        f"counting {counting}" if version == MANIFEST_VERSION else "counting claims of any authority (v1)",
-    ]
+                return verify_document(document, sidecar=handle).lines()
+        return verify_document(document).lines()
+    except ManifestRefused as exc:
+        raise ManifestInvalid(exc.detail) from None
 
 
 def verify_data(document: dict[str, Any], source: Path, output: Path) -> list[str]:
@@ -309,18 +268,3 @@ def verify_data(document: dict[str, Any], source: Path, output: Path) -> list[st
             )
         lines.append(f"{role} {path}: SHA-256 {digest} as signed ({signed.get('rows')} rows)")
     return lines
-
-
-def _check_row(entry: object, minimum: str | None) -> None:
-    """A version 2 row: its claims name their authority, and a reserved row has a claim that counted."""
-    if not isinstance(entry, dict):
-        raise ManifestInvalid("malformed removed row")
-    claims = entry.get("claims", [])
-    for claim in claims:
-        levels = claim.get("authority") if isinstance(claim, dict) else None
-        if not isinstance(levels, list) or not levels or any(level not in LEVELS for level in levels):
-            raise ManifestInvalid(f"row {entry.get('row')}: a claim without its authority levels")
-    if entry.get("decision") == "n":
-        counted = [c for c in claims if c.get("counted", True)]
-        if not counted or (minimum and not any(counts(c["authority"], minimum) for c in counted)):
-            raise ManifestInvalid(f"row {entry.get('row')} is listed as reserved by no claim that counts")

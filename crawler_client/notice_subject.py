@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from crawler_client.cli_support import UsageError
+from crawler_client.i18n import _
 
 if TYPE_CHECKING:
     from crawler_client.client import Client
@@ -38,40 +39,51 @@ def verified_claim(client: Client, claim_id: str) -> dict[str, Any]:
     from registry.documents import Claim, InvalidDocument, validate_document
 
     if not re.fullmatch(r"[0-9a-f]{64}", claim_id):
-        raise UsageError(f"--claim {claim_id!r}: not a claim id (64 lower-case hex digits)")
+        raise UsageError(_("--claim {id!r}: not a claim id (64 lower-case hex digits)").format(id=claim_id))
     try:
         envelope = client.get_claim(claim_id)
     except KotowariError as exc:
-        raise UsageError(f"--claim {claim_id}: {exc}") from None
+        from crawler_client.cli_messages import explained_error
+
+        raise UsageError(
+            _("--claim {id}: {detail}").format(id=claim_id, detail=explained_error(exc))
+        ) from None
     document = envelope.get("document")
     if not isinstance(document, dict):
-        raise UsageError(f"--claim {claim_id}: the registry answered without the signed claim")
+        raise UsageError(
+            _("--claim {id}: the registry answered without the signed claim").format(id=claim_id)
+        )
     try:
         keys.verify_document(document)
         if keys.document_id(document) != claim_id:
-            raise UsageError(f"--claim {claim_id}: the registry answered with another document")
+            raise UsageError(
+                _("--claim {id}: the registry answered with another document").format(id=claim_id)
+            )
         validate_document(Claim, document)
     except keys.KeysError as exc:
-        raise UsageError(f"--claim {claim_id}: the claim's signature does not verify: {exc}") from None
+        message = _("--claim {id}: the claim's signature does not verify: {detail}")
+        raise UsageError(message.format(id=claim_id, detail=exc)) from None
     except InvalidDocument as exc:
-        raise UsageError(f"--claim {claim_id}: not a valid claim: {exc}") from None
+        raise UsageError(
+            _("--claim {id}: not a valid claim: {detail}").format(id=claim_id, detail=exc)
+        ) from None
     if envelope.get("status") != "active":
-        raise UsageError(f"--claim {claim_id}: the claim was withdrawn; a notice cannot rely on it")
+        message = _("--claim {id}: the claim was withdrawn; a notice cannot rely on it")
+        raise UsageError(message.format(id=claim_id))
     leaf = merkle.leaf_hash(keys.canonicalize(document))
     try:
         current = client.witnessed_checkpoint()
         index, path = client.inclusion_proof(leaf, current.size)
         merkle.verify_inclusion(leaf, index, current.size, path, current.checkpoint.root_hash)
     except KotowariError as exc:
-        raise UsageError(
-            f"--claim {claim_id}: the registry's log does not prove it holds the claim: {exc}"
-        ) from None
+        message = _("--claim {id}: the registry's log does not prove it holds the claim: {detail}")
+        raise UsageError(message.format(id=claim_id, detail=exc)) from None
     except merkle.InvalidMerkleProof as exc:
-        raise UsageError(f"--claim {claim_id}: the inclusion proof does not verify: {exc}") from None
+        message = _("--claim {id}: the inclusion proof does not verify: {detail}")
+        raise UsageError(message.format(id=claim_id, detail=exc)) from None
     if index != envelope.get("log_index"):
-        raise UsageError(
-            f"--claim {claim_id}: the log holds it at {index}, not at {envelope.get('log_index')}"
-        )
+        message = _("--claim {id}: the log holds it at {index}, not at {claimed}")
+        raise UsageError(message.format(id=claim_id, index=index, claimed=envelope.get("log_index")))
     return document
 
 
@@ -84,10 +96,11 @@ def subject_of_claims(client: Client, claim_ids: Sequence[str]) -> ClaimedSubjec
         claim = verified_claim(client, claim_id)
         named = claim["subject"]
         if subject.kind is not None and named["kind"] != subject.kind:
-            raise UsageError(
-                f"--claim {claim_id}: a claim for a {named['kind']}, the others are for a {subject.kind}; "
-                "one notice has one subject"
+            message = _(
+                "--claim {id}: a claim for a {kind}, the others are for a {others}; one notice has one "
+                "subject"
             )
+            raise UsageError(message.format(id=claim_id, kind=named["kind"], others=subject.kind))
         subject.kind = named["kind"]
         subject.title = subject.title or named.get("title")
         subject.claimants.add(claim["claimant"])

@@ -23,6 +23,7 @@ from crawler_client.cli_support import (
     refuse_repeats,
     registry_flag,
 )
+from crawler_client.i18n import _, local_time
 
 
 def cmd_operator_list(args: argparse.Namespace) -> int:
@@ -52,7 +53,7 @@ def cmd_operator_list(args: argparse.Namespace) -> int:
         for entry in found:
             print(_line(entry))
     if not found:
-        print("no registered operator matches", file=sys.stderr)
+        print(_("no registered operator matches"), file=sys.stderr)
         raise Negative
     return 0
 
@@ -61,16 +62,18 @@ def _limit(text: str | None) -> int | None:
     if text is None:
         return None
     if not text.isascii() or not text.isdigit() or int(text) < 1:
-        raise UsageError(f"--limit {text!r}: a whole number, at least 1")
+        raise UsageError(_("--limit {value!r}: a whole number, at least 1").format(value=text))
     return int(text)
 
 
 def _line(entry: dict[str, Any]) -> str:
-    how = "webhook" if entry["webhook"] else "pulls its inbox"
+    how = _("webhook") if entry["webhook"] else _("pulls its inbox")
     line = f"{entry['did']}  {entry['name']}  {entry['domain']} ({entry['authority']})  {how}"
     if entry.get("name_disputed"):
         holder = entry.get("name_held_by")
-        line += f"  NAME DISPUTED{f': held by {holder}' if holder else ''}"
+        line += (
+            _("  NAME DISPUTED: held by {holder}").format(holder=holder) if holder else _("  NAME DISPUTED")
+        )
     return line
 
 
@@ -85,9 +88,12 @@ def cmd_operator_show(args: argparse.Namespace) -> int:
         print_json(entry)
         return 0
     print(_line(entry))
-    print(f"  registered {entry['registered_at']} (log entry {entry['registration']['log_index']})")
+    registered = _("  registered {time} (log entry {index})")
+    print(
+        registered.format(time=local_time(entry["registered_at"]), index=entry["registration"]["log_index"])
+    )
     if entry["verified_hosts"]:
-        print(f"  verified for {', '.join(entry['verified_hosts'])}")
+        print(_("  verified for {hosts}").format(hosts=", ".join(entry["verified_hosts"])))
     for name, path in entry["links"].items():
         if name != "self":
             print(f"  {name}: {args.registry.rstrip('/')}{path}")
@@ -97,18 +103,22 @@ def cmd_operator_show(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction[Parser]) -> None:
     """Add `kotowari operator …` to the command line."""
     operator = commands.add_parser(
-        "operator", help="the directory of operators that receive notices"
+        "operator", help=_("the directory of operators that receive notices")
     ).add_subparsers(dest="operator_command", required=True, metavar="COMMAND", parser_class=Parser)
-    listing = refuse_repeats(operator.add_parser("list", help="registered operators, by name or domain"))
-    listing.add_argument("--name", help="only operators whose name contains this (case and width folded)")
-    listing.add_argument("--domain", help="only operators verified for this domain (or a did:web on it)")
-    listing.add_argument("--limit", metavar="N", help="at most N operators (default: all)")
+    listing = refuse_repeats(operator.add_parser("list", help=_("registered operators, by name or domain")))
+    listing.add_argument("--name", help=_("only operators whose name contains this (case and width folded)"))
+    listing.add_argument("--domain", help=_("only operators verified for this domain (or a did:web on it)"))
+    listing.add_argument("--limit", metavar="N", help=_("at most N operators (default: all)"))
     registry_flag(listing)
-    listing.add_argument("--json", action="store_true", help="print the directory entries")
+    listing.add_argument("--json", action="store_true", help=_("print the directory entries"))
     listing.set_defaults(run=cmd_operator_list)
 
-    show = refuse_repeats(operator.add_parser("show", help="one operator's directory entry"))
-    show.add_argument("did", metavar="DID")
+    show = refuse_repeats(operator.add_parser("show", help=_("one operator's directory entry")))
+    show.add_argument("did", metavar="DID", help=_("the operator's DID"))
     registry_flag(show)
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--json", action="store_true", help=_("print the directory entry"))
     show.set_defaults(run=cmd_operator_show)
+
+    from crawler_client.operator_record_cli import register as register_record
+
+    register_record(operator)  # record DID, ranking: the public records (registry.accountability)

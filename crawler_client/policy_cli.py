@@ -23,8 +23,9 @@ from crawler_client.cli_support import (
     min_authority_flag,
     min_authority_of,
     print_json,
+    purpose_flag,
 )
-from registry.vocabulary import USES
+from crawler_client.i18n import N_, _
 
 if TYPE_CHECKING:  # httpx, the policy and its signal parsers load when `kotowari policy` runs
     from crawler_client.policy import Decision, Policy, RegistrySource
@@ -34,31 +35,36 @@ __all__ = ["cmd_policy", "register"]
 
 def register(commands: Any) -> None:
     policy = commands.add_parser(
-        "policy", help="decide whether a crawler may use a URL for a use, from every opt-out signal"
+        "policy", help=_("decide whether a crawler may use a URL for a use, from every opt-out signal")
     )
-    policy.add_argument("url", metavar="URL")
-    policy.add_argument("--purpose", required=True, choices=USES, help="the use the content is fetched for")
+    policy.add_argument("url", metavar="URL", help=_("the URL to decide about"))
+    purpose_flag(policy, _("the use the content is fetched for"))
     policy.add_argument(
-        "--user-agent", required=True, metavar="UA", help="the crawler's product token (e.g. ExampleBot/1.0)"
+        "--user-agent",
+        required=True,
+        metavar="UA",
+        help=_("the crawler's product token (e.g. ExampleBot/1.0)"),
     )
     source = policy.add_mutually_exclusive_group()
-    source.add_argument("--registry", metavar="URL", help="also ask this Kotowari registry (online)")
-    source.add_argument("--snapshot", metavar="FILE", help="also check this registry snapshot (offline)")
+    source.add_argument("--registry", metavar="URL", help=_("also ask this Kotowari registry (online)"))
+    source.add_argument("--snapshot", metavar="FILE", help=_("also check this registry snapshot (offline)"))
     policy.add_argument(
-        "--allow-private", action="store_true", help="allow private, loopback and link-local addresses"
+        "--allow-private", action="store_true", help=_("allow private, loopback and link-local addresses")
     )
     policy.add_argument(
         "--pre-fetch-only",
         action="store_true",
-        help="decide from site files and the registry; do not fetch the URL",
+        help=_("decide from site files and the registry; do not fetch the URL"),
     )
     min_authority_flag(policy)
-    policy.add_argument("--honour-noindex", action="store_true", help="let noindex reserve search")
+    policy.add_argument("--honour-noindex", action="store_true", help=_("let noindex reserve search"))
     policy.add_argument(
-        "--deny-unknown", action="store_true", help="treat uses no signal speaks about as reserved"
+        "--deny-unknown", action="store_true", help=_("treat uses no signal speaks about as reserved")
     )
-    policy.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per request (default 10)")
-    policy.add_argument("--json", action="store_true", help="print the whole decision as JSON")
+    policy.add_argument(
+        "--timeout", type=float, default=10.0, metavar="S", help=_("per request (default 10)")
+    )
+    policy.add_argument("--json", action="store_true", help=_("print the whole decision as JSON"))
     policy.set_defaults(run=cmd_policy)
 
 
@@ -70,19 +76,24 @@ def _registry(args: argparse.Namespace) -> tuple[RegistrySource | None, Any]:
         try:
             client = Client(args.registry, timeout=args.timeout)
         except ValueError as exc:
-            raise UsageError(f"--registry: {exc}") from None
+            raise UsageError(_("--registry: {detail}").format(detail=exc)) from None
         return client, client
     if args.snapshot:
         try:
             module = importlib.import_module("crawler_client.snapshot")
         except ImportError:
             raise UsageError(
-                "--snapshot: this installation has no snapshot support (crawler_client.snapshot)"
+                _("--snapshot: this installation has no snapshot support (crawler_client.snapshot)")
             ) from None
         try:
             snapshot = module.Snapshot.open(args.snapshot)
         except (OSError, ValueError) as exc:
-            raise UsageError(f"--snapshot {args.snapshot}: {exc}") from None
+            from crawler_client.cli_support import os_reason
+
+            reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+            raise UsageError(
+                _("--snapshot {path}: {reason}").format(path=args.snapshot, reason=reason)
+            ) from None
         return snapshot, snapshot
     return None, None
 
@@ -95,16 +106,15 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
     url = httpx.URL(args.url) if args.url.startswith(("http://", "https://")) else None
     if url is None or not url.host:
-        raise UsageError(f"{args.url!r} is not an http(s) URL")
+        raise UsageError(_("{url!r} is not an http(s) URL").format(url=args.url))
     if not product_token(args.user_agent):
-        raise UsageError(
-            f"--user-agent {args.user_agent!r}: it must start with a product token (letters, _ or -)"
-        )
+        message = _("--user-agent {agent!r}: it must start with a product token (letters, _ or -)")
+        raise UsageError(message.format(agent=args.user_agent))
     if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
+        raise UsageError(_("--timeout must be positive"))
     minimum = min_authority_of(args)
     if minimum is not None and not (args.registry or args.snapshot):
-        raise UsageError("--min-authority needs --registry or --snapshot: it selects registry claims")
+        raise UsageError(_("--min-authority needs --registry or --snapshot: it selects registry claims"))
     registry, closable = _registry(args)
     policy = Policy(
         registry,
@@ -148,10 +158,10 @@ def _fetch(policy: Policy, args: argparse.Namespace) -> Decision:
                 return exc.decision
             raise UsageError(str(exc)) from None
         except httpx.HTTPError as exc:
-            raise UsageError(f"fetching {args.url}: {exc}") from None
+            raise UsageError(_("fetching {url}: {detail}").format(url=args.url, detail=exc)) from None
     last = transport.last_decision
     if last is None:
-        raise UsageError("no decision was made")
+        raise UsageError(_("no decision was made"))
     return last
 
 
@@ -159,15 +169,18 @@ def _print(decision: Decision, as_json: bool) -> None:
     if as_json:
         print_json(decision.to_json())
         return
+    from crawler_client.cli_messages import decision_shown
+
     print(decision.explain())
     for signal in decision.signals:
-        verdict = signal.for_use(decision.purpose)
+        verdict = decision_shown(signal.for_use(decision.purpose))
         print(f"  {verdict:<8} {signal.source} ({signal.stage}): {signal.reason}", file=sys.stdout)
     site = decision.site
     if site is not None:
         pacing = [f"crawl-delay {site.crawl_delay:g}s"] if site.crawl_delay is not None else []
         if site.request_rate is not None:
             pacing.append(f"request-rate {site.request_rate[0]}/{site.request_rate[1]:g}s")
-        for label, values in (("pacing", pacing), ("sitemap", site.sitemaps), ("licence", site.licences)):
+        labels = ((N_("pacing"), pacing), (N_("sitemap"), site.sitemaps), (N_("licence"), site.licences))
+        for label, values in labels:
             for value in values:
-                print(f"  {label:<8} {value}")
+                print(f"  {_(label):<8} {value}")

@@ -23,7 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from crawler_client.cli_support import UsageError
+from crawler_client.cli_support import UsageError, os_reason
+from crawler_client.i18n import _
 
 try:
     import fcntl
@@ -52,15 +53,16 @@ class ReceiptsFile:
         try:
             handle = open(path, "a+b")  # noqa: SIM115 - held for the whole run, closed below
         except OSError as exc:
-            raise UsageError(f"--receipts {path}: {exc.strerror or exc}") from None
+            raise UsageError(
+                _("--receipts {path}: {reason}").format(path=path, reason=os_reason(exc))
+            ) from None
         try:
             if fcntl is not None:
                 try:
                     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except OSError:
-                    raise UsageError(
-                        f"--receipts {path}: another import is using it; wait for it to end"
-                    ) from None
+                    message = _("--receipts {path}: another import is using it; wait for it to end")
+                    raise UsageError(message.format(path=path)) from None
             receipts = cls(path, handle)
             receipts._load()
             yield receipts
@@ -90,7 +92,8 @@ class ReceiptsFile:
         except ValueError:
             ok = False
         if not ok:
-            raise UsageError(f"--receipts {self.path} line {number}: not a receipt written by `claim import`")
+            message = _("--receipts {path} line {line}: not a receipt written by `claim import`")
+            raise UsageError(message.format(path=self.path, line=number))
         self.filed[line["row"]] = (int(line.get("line", 0)), line["id"])
         self.registries.add(line["registry"])
 
@@ -98,10 +101,11 @@ class ReceiptsFile:
         """Refuse receipts from another registry: skipping rows filed elsewhere would file nothing here."""
         others = sorted(self.registries - {registry})
         if others:
-            raise UsageError(
-                f"--receipts {self.path} holds receipts from registry {others[0]}, not {registry}: "
-                "give another --receipts for this registry"
+            message = _(
+                "--receipts {path} holds receipts from registry {other}, not {registry}: give another "
+                "--receipts for this registry"
             )
+            raise UsageError(message.format(path=self.path, other=others[0], registry=registry))
 
     def line(
         self, number: int, ref: str | None, digest: str, document: dict[str, Any], receipt: dict[str, Any]

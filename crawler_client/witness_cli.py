@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler_client.cli_support import Parser, UsageError
+from crawler_client.i18n import _
 
 __all__ = ["DEFAULT_PORT", "parse_log_flag", "register"]
 
@@ -49,9 +50,10 @@ def parse_log_flag(text: str) -> tuple[str, str]:
             start = split + 1
             continue
         if not origin or "\n" in origin:
-            raise UsageError(f"--log {text!r}: the origin is empty")
+            raise UsageError(_("--log {text!r}: the origin is empty").format(text=text))
         return origin, key
-    raise UsageError(f"--log {text!r}: expected ORIGIN=VERIFIER_KEY ({reason})")
+    message = _("--log {text!r}: expected ORIGIN=VERIFIER_KEY ({reason})")
+    raise UsageError(message.format(text=text, reason=reason))
 
 
 def _logs(flags: list[str]) -> dict[str, list[str]]:
@@ -68,9 +70,8 @@ def _witness_module() -> Any:
     try:
         import api.witness
     except ImportError as exc:
-        raise UsageError(
-            f"the witness is not installed ({exc.name}): pip install 'kotowari[server]'"
-        ) from None
+        message = _("the witness is not installed ({module}): pip install 'kotowari[server]'")
+        raise UsageError(message.format(module=exc.name)) from None
     return api.witness
 
 
@@ -79,9 +80,8 @@ def cmd_witness_serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
     except ImportError as exc:
-        raise UsageError(
-            f"the witness is not installed ({exc.name}): pip install 'kotowari[server]'"
-        ) from None
+        message = _("the witness is not installed ({module}): pip install 'kotowari[server]'")
+        raise UsageError(message.format(module=exc.name)) from None
     logs = _logs(args.log)
     data_dir = Path(args.data_dir)
     try:
@@ -89,12 +89,13 @@ def cmd_witness_serve(args: argparse.Namespace) -> int:
     except (witness_module.WitnessStateError, ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None
     witness = app.state.witness
-    print(f"Kotowari witness {witness.verifier_key}", flush=True)
+    print(_("Kotowari witness {key}").format(key=witness.verifier_key), flush=True)
     if witness.key_created:
-        print(f"created its signing key in {data_dir / witness_module.KEY_FILE} (mode 0600)", flush=True)
+        key_file = data_dir / witness_module.KEY_FILE
+        print(_("created its signing key in {path} (mode 0600)").format(path=key_file), flush=True)
     for origin in logs:
-        print(f"witnessing {origin}", flush=True)
-    print(f"listening on http://{args.host}:{args.port}", flush=True)
+        print(_("witnessing {origin}").format(origin=origin), flush=True)
+    print(_("listening on http://{host}:{port}").format(host=args.host, port=args.port), flush=True)
     server = uvicorn.Server(
         uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     )
@@ -110,8 +111,9 @@ def cmd_witness_key(args: argparse.Namespace) -> int:
     except (witness_module.WitnessStateError, ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None
     if witness.key_created:
+        key_file = data_dir / witness_module.KEY_FILE
         print(
-            f"created the witness's signing key in {data_dir / witness_module.KEY_FILE} (mode 0600)",
+            _("created the witness's signing key in {path} (mode 0600)").format(path=key_file),
             file=sys.stderr,
         )
     print(witness.verifier_key)
@@ -121,34 +123,39 @@ def cmd_witness_key(args: argparse.Namespace) -> int:
 def register(commands: Any) -> None:
     """Add `witness serve` and `witness key` to the `kotowari` parser."""
     witness = commands.add_parser(
-        "witness", help="run a C2SP tlog-witness that cosigns consistent checkpoints of the logs it is given"
+        "witness",
+        help=_("run a C2SP tlog-witness that cosigns consistent checkpoints of the logs it is given"),
     ).add_subparsers(dest="witness_command", required=True, metavar="COMMAND", parser_class=Parser)
 
     serve = witness.add_parser(
-        "serve", help="serve add-checkpoint (c2sp.org/tlog-witness); prints the witness's verifier key"
+        "serve", help=_("serve add-checkpoint (c2sp.org/tlog-witness); prints the witness's verifier key")
     )
     serve.add_argument(
-        "--data-dir", required=True, metavar="DIR", help="where the witness key and state live"
+        "--data-dir", required=True, metavar="DIR", help=_("where the witness key and state live")
     )
     serve.add_argument(
         "--log",
         required=True,
         action="append",
         metavar="ORIGIN=VERIFIER_KEY",
-        help="a log to witness: its checkpoint origin and note verifier key (repeatable)",
+        help=_("a log to witness: its checkpoint origin and note verifier key (repeatable)"),
     )
-    serve.add_argument("--name", metavar="NAME", help="the witness's key name, fixed at first start")
+    serve.add_argument("--name", metavar="NAME", help=_("the witness's key name, fixed at first start"))
     serve.add_argument(
-        "--host", default="127.0.0.1", metavar="H", help="address to listen on (default 127.0.0.1)"
+        "--host", default="127.0.0.1", metavar="H", help=_("address to listen on (default 127.0.0.1)")
     )
     serve.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, metavar="P", help=f"port (default {DEFAULT_PORT})"
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        metavar="P",
+        help=_("port (default {port})").format(port=DEFAULT_PORT),
     )
     serve.set_defaults(run=cmd_witness_serve)
 
     key = witness.add_parser(
-        "key", help="print the witness's cosignature verifier key (creating its key if there is none)"
+        "key", help=_("print the witness's cosignature verifier key (creating its key if there is none)")
     )
-    key.add_argument("--data-dir", required=True, metavar="DIR", help="the witness's data directory")
-    key.add_argument("--name", metavar="NAME", help="the witness's key name, fixed at first use")
+    key.add_argument("--data-dir", required=True, metavar="DIR", help=_("the witness's data directory"))
+    key.add_argument("--name", metavar="NAME", help=_("the witness's key name, fixed at first use"))
     key.set_defaults(run=cmd_witness_key)

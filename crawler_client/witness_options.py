@@ -13,6 +13,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from crawler_client.cli_support import UsageError
+from crawler_client.i18n import _
 
 if TYPE_CHECKING:
     from keys.cosignature import CosignatureVerifier
@@ -27,14 +28,16 @@ def add_witness_flags(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY",
-        help="a witness's cosignature verifier key (`kotowari witness key` prints it); repeatable: "
-        "every checkpoint relied on must be cosigned by these witnesses",
+        help=_(
+            "a witness's cosignature verifier key (`kotowari witness key` prints it); repeatable: "
+            "every checkpoint relied on must be cosigned by these witnesses"
+        ),
     )
     parser.add_argument(
         "--min-cosignatures",
         type=int,
         metavar="K",
-        help="how many of the --witness keys must cosign (default: all of them)",
+        help=_("how many of the --witness keys must cosign (default: all of them)"),
     )
 
 
@@ -44,7 +47,7 @@ def witness_options(args: argparse.Namespace) -> dict[str, Any]:
     minimum: int | None = getattr(args, "min_cosignatures", None)
     if not keys:
         if minimum is not None:
-            raise UsageError("--min-cosignatures needs the --witness keys whose cosignatures count")
+            raise UsageError(_("--min-cosignatures needs the --witness keys whose cosignatures count"))
         return {}
     from crawler_client.witnessed import WitnessPolicy  # cryptography only once witnesses are named
     from keys.cosignature import parse_cosignature_verifier_key
@@ -54,9 +57,11 @@ def witness_options(args: argparse.Namespace) -> dict[str, Any]:
         try:
             verifiers.append(parse_cosignature_verifier_key(text.strip()))
         except ValueError as exc:
-            raise UsageError(f"--witness {text!r:.80}: {exc}") from None
+            raise UsageError(_("--witness {key!r:.80}: {detail}").format(key=text, detail=exc)) from None
     try:
         policy = WitnessPolicy.of(verifiers, minimum)
     except ValueError as exc:
-        raise UsageError(f"--min-cosignatures {minimum}: {exc}") from None
+        raise UsageError(
+            _("--min-cosignatures {count}: {detail}").format(count=minimum, detail=exc)
+        ) from None
     return {"witnesses": list(policy.witnesses), "min_cosignatures": policy.min_cosignatures}

@@ -33,6 +33,7 @@ from datetime import UTC, datetime  # noqa: F401 - used by the doctest
 from typing import Any, Final
 
 import keys
+from registry.accountability.documents import ACCOUNTABILITY_DOCUMENT_TYPES, REGISTRY_SIGNED_TYPES
 from registry.authority.didweb import DidResolutionError, parse_did_document
 from registry.authority.documents import AUTHORITY_DOCUMENT_TYPES
 from registry.documents import DOCUMENT_TYPES, SignedDocument
@@ -51,10 +52,13 @@ ENTRY_TYPES: Final[Mapping[str, type[SignedDocument]]] = {
     **DOCUMENT_TYPES,
     **NOTICE_DOCUMENT_TYPES,
     **AUTHORITY_DOCUMENT_TYPES,
+    **ACCOUNTABILITY_DOCUMENT_TYPES,
 }
 """Every document type a log entry may hold, by its `type`."""
 
-REGISTRY_SIGNED: Final = frozenset({"DomainVerification", "DomainVerificationLapse", "DidDocumentRecord"})
+REGISTRY_SIGNED: Final = frozenset(
+    {"DomainVerification", "DomainVerificationLapse", "DidDocumentRecord", *REGISTRY_SIGNED_TYPES}
+)
 """What the registry signs itself: it must be the registry's DID that signed them, or anyone could
 log a DID document (and so a key) for a did:web author."""
 

@@ -24,6 +24,7 @@ from typing import Any
 import keys
 from keys import merkle
 from keys.note import Checkpoint, InvalidCheckpoint, InvalidNote, open_note
+from registry.accountability.models import ManifestRow
 from registry.entry_check import EntryRefused, check_entry_signature
 from registry.errors import RegistryError
 from registry.log import TransparencyLog
@@ -88,6 +89,7 @@ class _Seen:
     registrations: dict[str, str] = field(default_factory=dict)  # operator -> latest registration id
     nonces: set[tuple[str, str]] = field(default_factory=set)
     authors: dict[str, str] = field(default_factory=dict)  # claim id -> claimant
+    manifests: dict[str, str] = field(default_factory=dict)  # ManifestRecord id -> manifest SHA-256
 
 
 async def verify(
@@ -184,6 +186,8 @@ def _check_entry(
         seen.withdrawals[str(document["claim"])] = (index, identifier)
     elif kind == "OperatorRegistration":
         seen.registrations[author] = identifier
+    elif kind == "ManifestRecord":
+        seen.manifests[identifier] = str(document.get("manifest"))
 
 
 async def _check_rows(seen: _Seen) -> int:
@@ -241,11 +245,34 @@ async def _check_rows(seen: _Seen) -> int:
             raise IntegrityFailure(f"the withdrawals row of log entry {index} names another claim", index)
     for row in await NoticeRecord.all().values("id", "state", "notifier", "operator"):
         _replay_notice(row, await NoticeEventRecord.filter(notice_id=row["id"]).order_by("sequence"), seen)
+    checked += await _check_manifests(seen)
     used = {(str(a), str(n)) for a, n in await UsedNonce.all().values_list("author", "nonce")}
     lost = seen.nonces - used
     if lost:
         raise IntegrityFailure(f"{len(lost)} used nonces were deleted: their documents could be replayed")
     return checked
+
+
+async def _check_manifests(seen: _Seen) -> int:
+    """Every kept manifest is the one its logged `ManifestRecord` names, and every record has it."""
+    rows = await ManifestRow.all().values("sha256", "record_id", "document", "log_index")
+    for row in rows:
+        logged = seen.by_id.get(str(row["record_id"]))
+        if logged != (int(row["log_index"]), "ManifestRecord") or seen.manifests.get(
+            str(row["record_id"])
+        ) != str(row["sha256"]):
+            raise IntegrityFailure(
+                f"a manifests row ({str(row['sha256'])[:16]}…) caches no ManifestRecord entry"
+            )
+        if hashlib.sha256(str(row["document"]).encode()).hexdigest() != row["sha256"]:
+            raise IntegrityFailure(
+                f"the manifest kept for log entry {logged[0]} is not the one it records", logged[0]
+            )
+    missing = set(seen.manifests) - {str(row["record_id"]) for row in rows}
+    if missing:
+        first = min(seen.by_id[identifier][0] for identifier in missing)
+        raise IntegrityFailure(f"log entry {first} (ManifestRecord) has no manifests row", first)
+    return len(rows)
 
 
 def _replay_notice(notice: Mapping[str, Any], events: list[NoticeEventRecord], seen: _Seen) -> None:

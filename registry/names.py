@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 import threading
 import unicodedata
 from collections.abc import Callable, Hashable
@@ -35,7 +36,18 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar
 if TYPE_CHECKING:
     import ahocorasick  # type: ignore[import-not-found, unused-ignore]  # no stubs; pyproject ignores it
 
-__all__ = ["MAX_NAME_CHARS", "InvalidName", "NameHit", "NameIndex", "fold", "validate_name"]
+__all__ = [
+    "MAX_NAME_CHARS",
+    "FoldedText",
+    "InvalidName",
+    "NameHit",
+    "NameIndex",
+    "fold",
+    "fold_with_positions",
+    "is_word_char",
+    "source_span",
+    "validate_name",
+]
 
 MAX_NAME_CHARS: Final = 200
 """Longest name accepted, in characters as given (before folding)."""
@@ -86,15 +98,32 @@ _UNSPACED_FIRSTS: Final = tuple(first for first, _ in _UNSPACED_RANGES)
 _CACHE_LIMIT: Final = 100_000  # per-character tables stop growing here (text can hold any character)
 
 
+_KANA_MARKS: Final = frozenset("\u3099\u309a")  # voiced and semi-voiced marks (ﾞ ﾟ), kept alone
+_LONG_MARKS: Final = frozenset("\u0302\u0304")  # combining circumflex and macron: ô ō, â ā, …
+
+
+def _plain_latin(char: str) -> str:
+    """A Latin letter without a macron or circumflex (ō ô → o, ū û → u), other marks kept."""
+    decomposed = unicodedata.normalize("NFD", char)
+    if len(decomposed) < 2 or not ("a" <= decomposed[0] <= "z") or not _LONG_MARKS & set(decomposed):
+        return char
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _LONG_MARKS))
+
+
 def _fold_piece(piece: str) -> str:
     """Fold one character with the characters joined to it (see `fold`)."""
-    out = []
-    for char in unicodedata.normalize("NFKC", piece).casefold():
+    out: list[str] = []
+    for char in unicodedata.normalize("NFC", unicodedata.normalize("NFKC", piece).casefold()):
         code = ord(char)
         if _KATAKANA_FIRST <= code <= _KATAKANA_LAST:
             out.append(chr(code - _KANA_SHIFT))
-        elif unicodedata.category(char) not in _DROPPED_CATEGORIES:
-            out.append(char)
+            continue
+        category = unicodedata.category(char)
+        if category in _DROPPED_CATEGORIES or (not out and category[0] == "M" and char not in _KANA_MARKS):
+            # A mark on a dropped character goes with it (´ is a space and an acute under NFKC):
+            # kept, it would land on the letter before it when the folded text is folded again.
+            continue
+        out.append(_plain_latin(char))
     return "".join(out)
 
 
@@ -156,7 +185,8 @@ def _fold_positions(text: str) -> _Folded:
             starts = list(
                 itertools.chain.from_iterable(map(itertools.repeat, range(len(text)), map(len, pieces)))
             )
-        return _Folded(folded, text, starts, None)
+        plain = _Folded(folded, text, starts, None)
+        return plain if _LONG_VOWEL.search(folded) is None else _long_vowels_folded(plain)
     # Rare: combining marks and the like, folded together with the character they follow.
     out: list[str] = []
     starts, ends = [], []
@@ -170,20 +200,115 @@ def _fold_positions(text: str) -> _Folded:
         starts += [first] * len(piece)
         ends += [last] * len(piece)
         first = last
-    return _Folded("".join(out), text, starts, ends)
+    joined = _Folded("".join(out), text, starts, ends)
+    return joined if _LONG_VOWEL.search(joined.text) is None else _long_vowels_folded(joined)
 
 
 def fold(text: str) -> str:
     """The form names and texts are compared in: NFKC, case-folded, katakana as hiragana, and
-    without whitespace, punctuation, symbols or control and format characters.
+    without whitespace, punctuation, symbols or control and format characters; words of romaji
+    without the ways long vowels are written (see `_long_vowels_folded`).
 
     Folding makes the spacing, case and width a name happens to be written in irrelevant; ー and
     characters no script has a case or kana pair for are kept.
 
     >>> fold("山寺 宏一") == fold("山寺宏一"), fold("ヤマデラ・コウイチ"), fold("ＫＯＩＣＨＩ  Yamadera")
     (True, 'やまでらこういち', 'koichiyamadera')
+    >>> {fold(name) for name in ("Kōichi", "Kôichi", "Kouichi", "Kooichi", "Koichi")}
+    {'koichi'}
+    >>> fold("Ōno") == fold("Ohno") == fold("Oono") == fold("Ono"), fold("Satoh") == fold("Satō")
+    (True, True)
+    >>> fold("Yūko") == fold("Yuuko") == fold("Yûko") == fold("Yuko")
+    True
     """
+    if not any(map(_JOINS.__getitem__, text)):  # what `_fold_positions` gives, without the positions
+        folded = "".join(map(_FOLDED.__getitem__, text))
+        if _LONG_VOWEL.search(folded) is None:
+            return folded
     return _fold_positions(text).text
+
+
+_LONG_VOWEL: Final = re.compile("uu|o[ouh]")
+_EXTENDS: Final = {"o": "ou", "u": "u"}  # the letters that lengthen a vowel
+_VOWELS: Final = frozenset("aeiou")
+ROMAJI_WORD: Final = re.compile(
+    r"(?:(?:[kgsztdnhbpmr]y?|sh|ch|ts|j|f|w|y|v)?[aiueo]|n|([kgsztdhbpmfjc])(?=\1)|t(?=ch)"
+    r"|m(?=[bpm])|(?<=o)h(?![aiueoy]))+"
+)
+"""A word of Hepburn (or wāpuro) romaji, lower case, diacritics removed: syllables, syllabic n,
+doubled consonants (sokuon), m before b/p/m, and the passport "oh" for a long o."""
+
+
+def _long_vowels_folded(folded: _Folded) -> _Folded:
+    """Romaji long vowels written as one letter: ō (ô), oo, ou and oh (before a consonant or at the
+    end of a word: Ohno, Satoh) become o, and ū (û), uu become u (the marks are gone by now). So
+    `Kōichi`, `Kôichi`, `Kouichi`, `Kooichi` and `Koichi` are one name, as their owners write it
+    each way.
+
+    Only inside one word as written (letters next to each other in the source) and only in a word
+    that is Hepburn romaji (`ROMAJI_WORD`): "audio Oliver" keeps both o's and "Louis" is not "Lois",
+    so folding a prompt never joins words; an English word that happens to read as romaji ("Moore",
+    "too") is shortened like one.
+    The price: folded text, which has lost its spaces, may fold further (fold is idempotent on
+    names and on text whose words are already apart only in the ways above).
+    """
+    text, starts = folded.text, folded.starts
+    romaji = [False] * len(text)
+    first = 0
+    for index in range(1, len(text) + 1):
+        if index == len(text) or starts[index] != folded.end(index - 1) or not _ascii_letter(text[index]):
+            word = text[first:index]
+            if word and all(map(_ascii_letter, word)) and ROMAJI_WORD.fullmatch(word):
+                romaji[first:index] = [True] * (index - first)
+            first = index
+    out: list[str] = []
+    out_starts: list[int] = []
+    out_ends: list[int] = []
+    for index, char in enumerate(text):
+        start, end = starts[index], folded.end(index)
+        if out and romaji[index] and start == out_ends[-1] and romaji[index - 1]:
+            last = out[-1]
+            if char in _EXTENDS.get(last, "") or (last == "o" and char == "h" and _closes(folded, index)):
+                out_ends[-1] = max(out_ends[-1], end)
+                continue
+        out.append(char)
+        out_starts.append(start)
+        out_ends.append(end)
+    return _Folded("".join(out), folded.source, out_starts, out_ends)
+
+
+def _ascii_letter(char: str) -> bool:
+    return "a" <= char <= "z"
+
+
+def _closes(folded: _Folded, index: int) -> bool:
+    """Whether the h at `index` ends a syllable (so it lengthens the o before it): a consonant follows,
+    or no letter, or the word ends there ("Satoh Aiko")."""
+    text, after = folded.text, index + 1
+    if after >= len(text) or folded.starts[after] > folded.end(index):
+        return True
+    return not ("a" <= text[after] <= "z") or text[after] not in _VOWELS
+
+
+FoldedText = _Folded
+"""Folded text with the map back to the text as written (`fold_with_positions`)."""
+
+
+def fold_with_positions(text: str) -> FoldedText:
+    """`fold(text)` and, per folded character, where it came from: for matchers other than
+    `NameIndex` (an SDK's guard) that must find names exactly where the index finds them.
+
+    >>> folded = fold_with_positions("ＫＯ ichi")
+    >>> folded.text, source_span(folded, 0, 6, start_boundary=True, end_boundary=True)
+    ('koichi', (0, 7))
+    """
+    return _fold_positions(text)
+
+
+def is_word_char(char: str) -> bool:
+    """Whether `char` is a letter or digit of a script that separates words with spaces: a name
+    beginning (ending) with one needs a word boundary there, and text beside it is no boundary."""
+    return _WORD[char]
 
 
 def validate_name(name: str) -> str:
@@ -363,10 +488,19 @@ class NameIndex(Generic[R]):
 
 
 def _span(folded: _Folded, first: int, stop: int, held: _Key[R]) -> tuple[int, int] | None:
-    """The original span of folded `[first, stop)`, or None when a boundary the key needs is missing."""
+    return source_span(
+        folded, first, stop, start_boundary=held.start_boundary, end_boundary=held.end_boundary
+    )
+
+
+def source_span(
+    folded: FoldedText, first: int, stop: int, *, start_boundary: bool, end_boundary: bool
+) -> tuple[int, int] | None:
+    """The span of the text as written that folded `[first, stop)` came from, or None when a word
+    boundary the name needs (`is_word_char` of its first or last folded character) is missing."""
     starts, source = folded.starts, folded.source
     start, end = starts[first], folded.end(stop - 1)
-    if held.start_boundary:
+    if start_boundary:
         if first > 0 and starts[first - 1] == start:
             return None  # begins inside what one character folded to ("i" of "ﬁ")
         before = start - 1
@@ -374,7 +508,7 @@ def _span(folded: _Folded, first: int, stop: int, held: _Key[R]) -> tuple[int, i
             before -= 1
         if before >= 0 and _WORD[source[before]]:
             return None
-    if held.end_boundary:
+    if end_boundary:
         if stop < len(starts) and starts[stop] == starts[stop - 1]:
             return None
         if end < len(source) and _WORD[source[end]]:

@@ -28,6 +28,13 @@ import keys
 hypothesis_settings.register_profile("kotowari", deadline=None)
 hypothesis_settings.load_profile("kotowari")
 
+# The command line speaks the locale's language (crawler_client.i18n): the tests read its English,
+# whatever the machine's locale, and tests of the Japanese set it themselves (and this process's
+# servers and subprocesses inherit it).
+for _name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
+
 POSTGRES_ENV = (
     "KOTOWARI_TEST_POSTGRES"  # use this server (postgres://user@host:port/db) instead of starting one
 )

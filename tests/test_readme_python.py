@@ -152,11 +152,53 @@ def guarded_fetch(block: str, registry: ServerProcess, tmp_path: Path) -> None:
     site.reset()
 
 
+def generation_guard(block: str, registry: ServerProcess, tmp_path: Path) -> None:
+    """The Starlette app as written, over a snapshot pulled from the test registry (files in the
+    working directory, as the block names them): a prompt naming a registered voice in another
+    spelling is refused (451) saying why, another is generated, an empty one is a 422 with the reason;
+    each answered request leaves a signed record that verifies against its prompt."""
+    import asyncio
+
+    import httpx
+
+    from crawler_client import verify_guard_record
+
+    creator = keys.SigningKey.generate()
+    voice = [{"scheme": "name", "value": "Kōichi Yamadera"}]
+    with Client(registry.url) as client:
+        claim = signed_claim(
+            creator, datetime.now(UTC), urls=(), kind="voice", identifiers=voice, deny=("generate",)
+        )
+        claim_id = client.file_claim(claim)["id"]
+    assert kotowari(["snapshot", "pull", "--registry", registry.url, "--out", "claims.snapshot"]) == 0
+    keys.write_key_file(tmp_path / "operator.key", operator := keys.SigningKey.generate())
+    done = run(block, registry, {"my_model": lambda prompt: f"generated: {prompt}"}, {})
+    prompts = ["in the voice of Kouichi Yamadera", "a calm narrator reads the weather", ""]
+
+    async def requests() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=done["app"])
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            return [await http.post("/generate", json={"prompt": prompt}) for prompt in prompts]
+
+    refused, generated, bad = asyncio.run(requests())
+    done["records"].close()
+    assert refused.status_code == 451 and "'Kōichi Yamadera'" in refused.json()["refused"][0]
+    assert generated.json() == {"output": "generated: " + prompts[1]}
+    assert bad.status_code == 422 and "empty" in bad.json()["error"]
+    kept = [json.loads(line) for line in (tmp_path / "guard-records.jsonl").read_text().splitlines()]
+    assert [
+        verify_guard_record(record, prompt=prompt, operator=operator.did).decision
+        for record, prompt in zip(kept, prompts, strict=False)
+    ] == ["n", "unknown"]
+    assert kept[0]["matches"][0]["claim"] == claim_id
+
+
 RUNNERS: dict[str, Callable[[str, ServerProcess, Path], None]] = {
     "registry.file_claims(": bulk_filing,
     "registry.check(": developer_check,
     "mapInArrow": spark_filter,
     "GuardedTransport(": guarded_fetch,
+    "run_in_threadpool(guard.check": generation_guard,
 }
 """Each README block, by a phrase only it contains, and what runs it."""
 

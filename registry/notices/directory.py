@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from registry.accountability.answers import OperatorAccountabilityRecord
 from registry.authority.levels import host_covered
 from registry.documents import Did, format_timestamp
 from registry.errors import InvalidParameter, NotFound
@@ -45,6 +46,7 @@ class OperatorLinks(_Answer):
     self: str
     notices: str
     stats: str
+    record: str
 
 
 class RegistrationRef(_Answer):
@@ -69,9 +71,11 @@ class OperatorEntry(_Answer):
 
 
 class OperatorRecordAnswer(OperatorEntry):
-    """`GET /v1/operators/{did}`: the entry, at the log size its authority was read at."""
+    """`GET /v1/operators/{did}`: the entry, at the log size its authority was read at, and its public
+    record computed from the log (`registry.accountability.record`)."""
 
     tree_size: int
+    record: OperatorAccountabilityRecord | None = None
 
 
 class OperatorPage(_Answer):
@@ -207,6 +211,7 @@ def links(did: str) -> dict[str, str]:
         "self": f"/v1/operators/{quoted}",
         "notices": f"/v1/operators/{quoted}/notices",
         "stats": f"/v1/stats/operators?operator={quote(did, safe='')}",
+        "record": f"/v1/accountability/operators/{quoted}",
     }
 
 
@@ -263,5 +268,6 @@ async def operator_entry(store: NoticeStore, did: str) -> dict[str, Any]:
         if entry["did"] == did:
             return {"tree_size": tree_size, **entry}
     raise NotFound(
-        f"{did} has not registered as an operator (notices to it are held: {links(did)['notices']})"
+        f"{did} has not registered as an operator (notices to it are held: {links(did)['notices']}; "
+        f"its record: {links(did)['record']})"
     )

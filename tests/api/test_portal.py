@@ -18,7 +18,7 @@ from markupsafe import escape
 
 import api as api_package
 import keys
-from api.i18n import CATALOG, negotiate, parse_accept_language
+from api.i18n import CATALOG, negotiate, parse_accept_language, translate
 from api.portal import CONTENT_SECURITY_POLICY, CSRF_COOKIE, human_time, lookup_item
 from registry.documents import new_claim
 from registry.models import LogEntry
@@ -225,8 +225,14 @@ async def test_lookup_by_claim_id_goes_to_the_claim(
     assert response.status_code == 303 and response.headers["location"] == f"/claims/{claim_id}"
     found = await api.get("/lookup", params={"q": "https://www.example.com/gallery/x.png"})
     assert claim_id[:16] in found.text
+    # 64 hex digits that are no id are looked up as a file's SHA-256 ("automatic"), or said unknown.
     unknown = await api.get("/lookup", params={"q": "b" * 64}, headers={"Accept-Language": "en"})
-    assert unknown.status_code == 200 and "No claim or notice has that id." in unknown.text
+    assert unknown.status_code == 200 and 'data-scheme="sha256"' in unknown.text
+    assert "No reservation matches." in unknown.text
+    as_id = await api.get(
+        "/lookup", params={"q": "b" * 64, "scheme": "claim"}, headers={"Accept-Language": "en"}
+    )
+    assert as_id.status_code == 200 and "No claim or notice has that id." in as_id.text
 
 
 async def test_lookup_by_notice_id_goes_to_the_notice(
@@ -246,7 +252,13 @@ def test_lookup_guesses_the_scheme():
     assert lookup_item("auto", "Q42") == {"scheme": "wikidata", "value": "Q42"}
     assert lookup_item("auto", "0000 0001 2103 2683") == {"scheme": "isni", "value": "0000 0001 2103 2683"}
     assert lookup_item("auto", "山田 花子") == {"scheme": "name", "value": "山田 花子"}
-    assert lookup_item("auto", "a" * 64) is None
+    assert lookup_item("auto", "A" * 64) == {"scheme": "sha256", "value": "a" * 64}  # ids tried first
+    assert lookup_item("claim", "a" * 64) is None
+    assert lookup_item("auto", "ISCC:GAAXL2XYM5BQIAZ3") == {
+        "scheme": "iscc",
+        "value": "ISCC:GAAXL2XYM5BQIAZ3",
+    }
+    assert lookup_item("auto", "https://www.wikidata.org/wiki/Q42")["scheme"] == "wikidata"  # type: ignore[index]
 
 
 async def test_takedown_form_lists_each_regimes_requirements_from_the_registry(api: httpx.AsyncClient):
@@ -257,8 +269,8 @@ async def test_takedown_form_lists_each_regimes_requirements_from_the_registry(a
         assert [item["pointer"] for item in data[regime]] == [
             pointer for pointer, _, _ in REQUIREMENTS[regime]
         ]
-        for _, reason, _ in REQUIREMENTS[regime]:
-            assert str(escape(reason)) in page
+        for pointer, _, _ in REQUIREMENTS[regime]:  # each said in the page's language
+            assert str(escape(translate("ja", f"req.{regime}.{pointer}"))) in page
     # Every pointer a regime requires has a field on the form.
     for pointer in {pointer for rows in REQUIREMENTS.values() for pointer, _, _ in rows}:
         assert f'data-pointer="{pointer}"' in page, pointer
@@ -278,7 +290,7 @@ async def test_stats_page_has_a_table_and_a_chart(
     assert notice.status_code == 201, notice.text
     page = (await api.get("/stats")).text
     assert "<b>Acme</b>" not in page and "&lt;b&gt;Acme&lt;/b&gt;" in page
-    assert page.count("<rect") == 2 and '<table id="stats-table">' in page and operator.did in page
+    assert page.count("<rect") == 2 and '<table id="stats-table"' in page and operator.did in page
     state = await api.get(f"/notices/{notice.json()['id']}", headers={"Accept-Language": "en"})
     assert state.status_code == 200 and 'data-state="filed"' in state.text and "Acknowledge by" in state.text
 
@@ -333,7 +345,7 @@ async def test_claim_page_shows_authority_per_identifier_with_its_chain(
     section = re.search(r'<section id="authority".*?</section>', before, re.S)
     assert section is not None and "基本の裏付け" in section.group(0) and "自己申告" in section.group(0)
     assert '<ol class="chain">' not in section.group(0)
-    assert "登録者自身の申告のほかに、裏付けはありません。" in before
+    assert translate("ja", "authority.none") in before
     assert all("authority-domain-verified" not in item for item in _identifier_items(before))
 
     verification = await verify_domain(portal.state, alice.did, "publisher.example")
@@ -345,7 +357,7 @@ async def test_claim_page_shows_authority_per_identifier_with_its_chain(
     chain = re.search(r'<ol class="chain">(.*?)</ol>', page, re.S)
     assert chain is not None
     assert "このレジストリ" in chain.group(1) and "確認ファイル（/.well-known/）" in chain.group(1)
-    assert f"ログ上の位置 {index}" in chain.group(1) and ".publisher.example" in chain.group(1)
+    assert f"ログ上の番号 {index}" in chain.group(1) and ".publisher.example" in chain.group(1)
     assert re.search(
         r'<time datetime="\d{4}-\d\d-\d\dT[\d:]+Z">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>', chain.group(1)
     )
@@ -381,7 +393,7 @@ async def test_lookup_results_show_each_matchs_authority_and_chain(
     )
     await verify_domain(portal.state, alice.did, "publisher.example")
     page = (await portal.http.get("/lookup", params={"q": "https://publisher.example/a/b.html"})).text
-    matches = dict(re.findall(r'<li><a href="/claims/([0-9a-f]{64})">(.*?)</li>', page, re.S))
+    matches = dict(re.findall(r'<li[^>]*><a href="/claims/([0-9a-f]{64})">(.*?)</li>', page, re.S))
     assert set(matches) == {verified, asserted}
     assert "ドメイン確認済み" in matches[verified] and '<ol class="chain">' in matches[verified]
     assert "ドメイン確認済み" not in matches[asserted] and "自己申告" in matches[asserted]
@@ -454,7 +466,7 @@ def test_times_are_written_in_utc_for_the_page_script_to_localise() -> None:
 
 
 @pytest.mark.parametrize(
-    ("language", "said"), [("ja", "公開され、永久に記録されます"), ("en", "public and permanent")]
+    ("language", "said"), [("ja", "公開され、透明性ログに永久に残ります"), ("en", "public and permanent")]
 )
 async def test_the_reserve_page_says_a_claim_is_public_before_signing(
     api: httpx.AsyncClient, language: str, said: str
@@ -462,3 +474,15 @@ async def test_the_reserve_page_says_a_claim_is_public_before_signing(
     page = (await api.get("/reserve", headers={"Accept-Language": language})).text
     assert said in page
     assert page.index('id="public-warning"') < page.index('id="sign-claim"')
+
+
+def test_durations_read_as_people_say_them_and_zero_bars_are_drawn():
+    from api.portal import bar_chart, human_duration
+
+    assert [human_duration(s, "ja") for s in (0, 59, 60, 5400, 36_000, 200_000, None)] == [
+        "1 分未満", "1 分未満", "1 分", "1.5 時間", "10 時間", "2 日", "—",
+    ]  # fmt: skip
+    assert "0.0" not in human_duration(1, "en") and human_duration(3600, "en") == "1 h"
+    chart = bar_chart([{"operator": "did:key:z6Mk" + "x" * 40, "received": 0, "actioned": 0}])
+    bar = chart["bars"][0]
+    assert bar["received_zero"] and bar["received_width"] >= 3 and bar["actioned_width"] >= 3

@@ -1,13 +1,17 @@
 """Run the README's shell walkthroughs as they are written, so every command shown is tested.
 
 `blocks(heading)` returns the ```sh blocks of one README section (up to the next heading of the
-same or a higher level). `Shell.run(block)` executes a block the way a reader pasting it into a
-POSIX shell would, for the small shell language the README uses: `\\` line continuations, `#`
-comments, single and double quotes, `$NAME` / `${NAME}` expansion and `NAME=$(kotowari …)` to
-capture a command's standard output. Every command must be `kotowari …`; it runs in this process
-(`crawler_client.cli.main`, so a walkthrough costs no interpreter start per command), with its
-exit status, standard output and standard error recorded in `Shell.ran` for the test to assert on.
-`http://127.0.0.1:8000` is replaced by the test registry's URL.
+same or a higher level; `nested=False`: up to the next heading of any level, the section's own
+blocks only). `Shell.run(block)` executes a block the way a reader pasting it into a POSIX shell
+would, for the small shell language the README uses: `\\` line continuations, `#` comments,
+single and double quotes, `$NAME` / `${NAME}` expansion, `NAME=$(kotowari …)` to capture a
+command's standard output and `> FILE` to write it to a file. Every command must be `kotowari …`;
+it runs in this process (`crawler_client.cli.main`, so a walkthrough costs no interpreter start per
+command), with its exit status, standard output and standard error recorded in `Shell.ran` for the
+test to assert on. `http://127.0.0.1:8000` is replaced by the test registry's URL, and
+`Shell.rewrite` replaces what the reader's machine has and the test's has elsewhere (a site the
+README names, served on 127.0.0.1; the registry's data directory). `sh_headings()` names the
+heading over every ```sh block, for the test that no block goes unrun (tests/test_readme_shell.py).
 """
 
 from __future__ import annotations
@@ -28,32 +32,69 @@ _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 _ASSIGNMENT = re.compile(r"^(\w+)=\$\(")
 
 
-def blocks(heading: str, language: str = "sh") -> list[str]:
-    """The ```sh (or other `language`) blocks under the README heading whose text is `heading`."""
-    lines = README.read_text(encoding="utf-8").splitlines()
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Block:
+    language: str
+    text: str
+    heading: str  # the nearest heading above it
+
+
+def _parsed() -> list[Heading | Block]:
+    """The README's headings and fenced blocks, in order. Lines inside a fence are never taken for
+    headings (`# …` is a comment in sh and in Python)."""
+    found: list[Heading | Block] = []
+    heading = ""
+    fence: tuple[str, list[str]] | None = None
+    for line in README.read_text(encoding="utf-8").splitlines():
+        if fence is not None:
+            if line.startswith("```"):
+                found.append(Block(fence[0], "\n".join(fence[1]), heading))
+                fence = None
+            else:
+                fence[1].append(line)
+        elif line.startswith("```"):
+            fence = (line[3:].strip(), [])
+        elif match := _HEADING.match(line):
+            heading = match.group(2).strip()
+            found.append(Heading(len(match.group(1)), heading))
+    return found
+
+
+def blocks(heading: str, language: str = "sh", nested: bool = True) -> list[str]:
+    """The ```sh (or other `language`) blocks under the README heading whose text is `heading`;
+    with `nested=False` only the section's own, not those of its sub-sections."""
     found: list[str] = []
     level: int | None = None
-    block: list[str] | None = None
-    for line in lines:
-        if block is not None:
-            if line.startswith("```"):
-                found.append("\n".join(block))
-                block = None
-            else:
-                block.append(line)
-            continue
-        match = _HEADING.match(line)
-        if match:
-            if level is not None and len(match.group(1)) <= level:
-                break
-            if match.group(2).strip() == heading:
-                level = len(match.group(1))
-            continue
-        if level is not None and line.strip() == f"```{language}":
-            block = []
+    own = False
+    for item in _parsed():
+        if isinstance(item, Heading):
+            if level is not None:
+                if item.level <= level:
+                    break
+                own = False
+            elif item.text == heading:
+                level, own = item.level, True
+        elif level is not None and (own or nested) and item.language == language:
+            found.append(item.text)
     if level is None:
         raise AssertionError(f"README has no section {heading!r}")
     return found
+
+
+def sh_headings() -> list[str]:
+    """The heading right above each ```sh block of the README, in order (repeated per block)."""
+    return [item.heading for item in _parsed() if isinstance(item, Block) and item.language == "sh"]
+
+
+def languages() -> set[str]:
+    """Every fence language the README uses (`""` for a bare fence)."""
+    return {item.language for item in _parsed() if isinstance(item, Block)}
 
 
 @dataclass
@@ -72,11 +113,14 @@ class Shell:
     registry: str
     variables: dict[str, str] = field(default_factory=dict)
     ran: list[Ran] = field(default_factory=list)
+    rewrite: dict[str, str] = field(default_factory=dict)
+    """Replaced inside every word: what the README names and the test has elsewhere (a site's URL
+    served on 127.0.0.1, the registry's data directory)."""
 
     def run(self, block: str) -> list[Ran]:
         """Run every command of `block`; the ones it ran."""
         start = len(self.ran)
-        for line in _logical_lines(block):
+        for line in logical_lines(block):
             self._line(line)
         return self.ran[start:]
 
@@ -95,9 +139,14 @@ class Shell:
 
     def _command(self, text: str) -> Ran:
         words = shlex.split(self._expand(text), comments=True)
+        target = None
+        if ">" in words:  # `kotowari … > FILE`: standard output to a file, as the shell would
+            if words.index(">") != len(words) - 2:
+                raise AssertionError(f"only one `> FILE`, at the end, is supported: {text!r}")
+            words, target = words[:-2], words[-1]
         if not words or words[0] != "kotowari":
             raise AssertionError(f"the README may only run kotowari here: {text!r}")
-        argv = [self.registry if word == README_REGISTRY else word for word in words[1:]]
+        argv = [self.registry if word == README_REGISTRY else self._rewritten(word) for word in words[1:]]
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
@@ -106,8 +155,15 @@ class Shell:
                 status = int(exit_.code or 0)
         ran = Ran(argv, status, out.getvalue(), err.getvalue())
         assert "Traceback" not in ran.err, str(ran)
+        if target is not None:
+            Path(target).write_text(ran.out, encoding="utf-8")
         self.ran.append(ran)
         return ran
+
+    def _rewritten(self, word: str) -> str:
+        for written, local in self.rewrite.items():
+            word = word.replace(written, local)
+        return word
 
     def _expand(self, text: str) -> str:
         def value(match: re.Match[str]) -> str:
@@ -119,7 +175,7 @@ class Shell:
         return _VARIABLE.sub(value, text)
 
 
-def _logical_lines(block: str) -> list[str]:
+def logical_lines(block: str) -> list[str]:
     """Lines with their `\\` continuations joined (a comment ends a line, as in the shell)."""
     out: list[str] = []
     pending = ""

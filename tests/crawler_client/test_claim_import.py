@@ -81,7 +81,9 @@ def test_a_csv_with_a_bom_and_japanese_text_files_one_claim_per_row_and_a_rerun_
     status, out, err = imported(capsys, registry, "members.csv")
     assert status == 0, err
     assert out.strip() == "filed 3, already filed 0, failed 0; receipts in members.csv.receipts.jsonl"
-    assert "公開され" in err and "\r" not in err  # the public-record notice; no progress bar off a terminal
+    assert (
+        "public and permanent" in err and "\r" not in err
+    )  # the public-record notice; no progress bar off a terminal
     lines = receipts(in_tmp / "members.csv.receipts.jsonl")
     assert [(line["line"], line["ref"]) for line in lines] == [(2, "M-001"), (3, "M-002"), (4, "M-003")]
     ayaka = lines[0]["document"]

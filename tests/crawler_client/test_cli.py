@@ -65,7 +65,7 @@ def test_claim_new_builds_a_signed_claim(capsys: pytest.CaptureFixture[str], in_
     capsys.readouterr()
     assert main(argv) == 0
     said = capsys.readouterr().err
-    assert "public and permanent" in said and "公開され" in said  # said before anyone files it
+    assert "public and permanent" in said  # said before anyone files it (in Japanese under ja: test_i18n)
     claim = json.loads((in_tmp / "claim.json").read_text())
     keys.verify_document(claim)
     assert claim["uses"] == {"train-ai": "n", "generate": "n", "search": "y"}

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import ServerProcess, start_server, stop_server
+from tests.portal.harness import COMBINATIONS, VIEWPORTS, Portal, _slug, artifacts_root
 
 REQUIRE_BROWSER_ENV = "KOTOWARI_REQUIRE_BROWSER"
-ARTIFACTS_ENV = "KOTOWARI_ARTIFACTS"
 # Offline and quiet: no first-run pages, sync, component or background updates.
 CHROMIUM_ARGS = [
     "--headless",
@@ -74,40 +74,90 @@ def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
 
 
 @pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go: $KOTOWARI_ARTIFACTS, else a directory under pytest's temporary root."""
-    configured = os.environ.get(ARTIFACTS_ENV)
-    directory = Path(configured) if configured else tmp_path_factory.mktemp("artifacts")
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """Where a module's screenshots go: a directory per module under the artifacts root
+    ($KOTOWARI_ARTIFACTS, else one under the system's temporary directory)."""
+    directory = artifacts_root() / _slug(request.module.__name__.rsplit(".", 1)[-1])
     directory.mkdir(parents=True, exist_ok=True)
+    print(f"screenshots: {directory}")
     return directory
+
+
+class _Guard:
+    """A browser context whose requests may only reach the test server (anything else is aborted and
+    recorded) and whose pages' uncaught errors are recorded; `close` fails the test on either."""
+
+    def __init__(self, browser: Any, base_url: str, lang: str, viewport: dict[str, int]) -> None:
+        self.base_url = base_url
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.context = browser.new_context(
+            base_url=base_url,
+            accept_downloads=True,
+            viewport=viewport,
+            locale="ja-JP" if lang == "ja" else "en-GB",
+            timezone_id="Asia/Tokyo" if lang == "ja" else "Europe/London",
+        )
+        self.context.route("**/*", self._only_local)
+
+    def _only_local(self, route: Any) -> None:
+        if route.request.url.startswith((self.base_url, "blob:", "data:")):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def new_page(self) -> Any:
+        opened = self.context.new_page()
+        opened.on("pageerror", lambda error: self.errors.append(str(error)))
+        return opened
+
+    def close(self) -> None:
+        self.context.close()
+        assert not self.outside, f"the portal tried to reach other sites: {self.outside}"
+        assert not self.errors, f"uncaught errors in the page: {self.errors}"
+
+
+def localhost_url(server: ServerProcess) -> str:
+    """The server as http://localhost:PORT: a secure context whose host WebAuthn accepts as an RP ID
+    (an IP address is not one)."""
+    return server.url.replace("127.0.0.1", "localhost")
 
 
 @pytest.fixture
 def page(browser: Any, portal_server: ServerProcess) -> Iterator[Any]:
-    """A fresh browser context (own cookies and sessionStorage) whose requests may only reach the
-    test server: anything else is aborted and recorded, and the test fails if there was any."""
-    context = browser.new_context(
-        base_url=portal_server.url,
-        accept_downloads=True,
-        viewport={"width": 390, "height": 844},
-        locale="ja-JP",
-    )
-    outside: list[str] = []
-
-    def only_local(route: Any) -> None:
-        if route.request.url.startswith((portal_server.url, "blob:", "data:")):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
+    """A fresh browser context (own cookies and sessionStorage) at phone size in Japanese, whose
+    requests may only reach the test server; the test fails on any other request or page error."""
+    guard = _Guard(browser, portal_server.url, "ja", {"width": 390, "height": 844})
     try:
-        yield opened
+        yield guard.new_page()
     finally:
-        context.close()
-    assert not outside, f"the portal tried to reach other sites: {outside}"
-    assert not errors, f"uncaught errors in the page: {errors}"
+        guard.close()
+
+
+@pytest.fixture(params=COMBINATIONS, ids=[f"{lang}-{viewport}" for lang, viewport in COMBINATIONS])
+def portal(request: pytest.FixtureRequest, browser: Any, portal_server: ServerProcess) -> Iterator[Portal]:
+    """The test's page in one of four combinations: Japanese or English (the `lang` cookie, the
+    browser's locale and a matching time zone), phone (390×844) or desktop (1280×900). Screenshots go
+    to a directory per test and combination, printed at the start of the test."""
+    lang, viewport = request.param
+    base = localhost_url(portal_server)
+    guard = _Guard(browser, base, lang, VIEWPORTS[viewport])
+    guard.context.add_cookies([{"name": "lang", "value": lang, "url": base}])
+    module = request.node.module.__name__.rsplit(".", 1)[-1]
+    directory = artifacts_root() / _slug(module) / _slug(request.node.name)
+    directory.mkdir(parents=True, exist_ok=True)
+    print(f"screenshots: {directory}")
+    try:
+        opened = guard.new_page()
+        opened.set_default_timeout(15_000)
+        yield Portal(opened, lang, viewport, base, directory)
+    finally:
+        guard.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say where the portal's screenshots are, once per run."""
+    root = artifacts_root()
+    if any(root.iterdir()):
+        terminalreporter.write_line(f"portal screenshots (test artifacts): {root}")

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Hashable
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from registry import names
@@ -441,6 +441,9 @@ def test_inserted_names_are_found_where_they_were_put(
         index.add(name, ref)
     ref = data.draw(st.integers(0, len(registered) - 1))
     text = f"{filler} {registered[ref]} {filler}"
+    # Romaji long vowels fold across a space too (oo, ou, uu: `_long_vowels_folded`), so a name
+    # whose first letter lengthens the filler's last (or the filler's first, the name's last) merges.
+    assume(fold(text) == fold(filler) + fold(registered[ref]) + fold(filler))
     start = len(filler) + 1
     expected = naive_find(list(zip(registered, range(len(registered)), strict=True)), text)
     assert [(hit.ref, hit.name, hit.start, hit.end) for hit in index.find(text)] == expected

@@ -1,8 +1,10 @@
 // Check in this browser that the claim shown is in the registry's transparency log: hash the
 // document as shown (RFC 8785), and walk the inclusion proof up to the checkpoint's root.
 import { canonicalBytes } from "./jcs.js";
-import { base64Decode, currentKey, newNonce, signDocument, timestamp } from "./crypto.js";
-import { clearErrors, file, problemMessages, showErrors, text } from "./common.js";
+import { base64Decode, currentKey, signDocument } from "./crypto.js";
+import { clearErrors, file, text } from "./common.js";
+import { problemItems, showErrors } from "./problems.js";
+import { Intent, fetchJson, guard, problemSlug } from "./submit.js";
 import { leafHash, verifyInclusion } from "./merkle.js";
 import { openNote } from "./note.js";
 
@@ -35,15 +37,26 @@ async function offerWithdrawal() {
   if (!section || !key || key.did !== claim.claimant) return;
   section.hidden = false;
   const form = document.getElementById("withdraw-form");
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  const intent = new Intent();
+  const map = [{ prefix: "/reason", field: "withdraw-reason" }];
+  guard(form, form.querySelector("button[type=submit]"), async () => {
     clearErrors();
     const id = form.dataset.claim;
-    const doc = { type: "ClaimWithdrawal", claimant: key.did, claim: id, created: timestamp(), nonce: newNonce() };
-    if (text("withdraw-reason")) doc.reason = text("withdraw-reason");
-    const [ok, body] = await file(`/v1/claims/${encodeURIComponent(id)}/withdraw`, await signDocument(doc, key));
+    const unsigned = { type: "ClaimWithdrawal", claimant: key.did, claim: id };
+    if (text("withdraw-reason")) unsigned.reason = text("withdraw-reason");
+    const signed = await intent.sign(key.did, unsigned, (doc, created) => signDocument(doc, key, created));
+    const [ok, body] = await file(`/v1/claims/${encodeURIComponent(id)}/withdraw`, signed);
+    const slug = problemSlug(body);
+    if (!ok && ["nonce-reused", "network", "already-withdrawn"].includes(slug)) {
+      // A retry of a withdrawal that went through: the claim says so itself.
+      const stored = await fetchJson(`/v1/claims/${encodeURIComponent(id)}`);
+      if (stored && stored.status === "withdrawn") {
+        window.location.reload();
+        return;
+      }
+    }
     if (!ok) {
-      showErrors(...problemMessages(body));
+      showErrors(problemItems(body, map));
       return;
     }
     window.location.reload();

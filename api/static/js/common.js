@@ -1,6 +1,10 @@
-// What every signing page shares: the current key's status, errors shown as text, filing a document.
+// What every signing page shares: the current key's status, reading fields, filing a document, and
+// the warning before leaving a page while a key that was never saved is in the tab.
 import { canonicalize } from "./jcs.js";
-import { currentKey } from "./crypto.js";
+import { currentKey, keySaved } from "./crypto.js";
+import { t } from "./strings.js";
+
+export { clearErrors, problemItems, showErrors, showKeyNeeded } from "./problems.js";
 
 /** Show the key's DID (or that there is none) and return the key. Text only, never markup. */
 export async function showKeyStatus() {
@@ -9,14 +13,24 @@ export async function showKeyStatus() {
   if (did) did.textContent = key ? key.did : did.dataset.none;
   const needs = document.getElementById("needs-key");
   if (needs) needs.hidden = Boolean(key);
+  const unsaved = document.getElementById("key-unsaved");
+  if (unsaved) unsaved.hidden = !key || keySaved();
   return key;
 }
 
 /** Lines of a textarea, trimmed, NFC (the registry refuses non-NFC strings), empty ones dropped. */
 export function lines(id) {
+  return numberedLines(id).map(([value]) => value);
+}
+
+/** [value, line number] of each non-empty line (numbers count from 1, blank lines included). */
+export function numberedLines(id) {
   const element = document.getElementById(id);
   if (!element) return [];
-  return element.value.split(/\r?\n/).map((line) => line.trim().normalize("NFC")).filter(Boolean);
+  return element.value
+    .split(/\r?\n/)
+    .map((line, index) => [line.trim().normalize("NFC"), index + 1])
+    .filter(([line]) => line);
 }
 
 export function text(id) {
@@ -24,62 +38,29 @@ export function text(id) {
   return element ? element.value.trim().normalize("NFC") : "";
 }
 
-/** List problems under the form and mark the fields they point at; cleared with `clearErrors`. */
-export function showErrors(messages, pointers = []) {
-  const box = document.getElementById("form-errors");
-  const list = box.querySelector("ul");
-  list.replaceChildren(...messages.map((message) => {
-    const item = document.createElement("li");
-    item.textContent = message;
-    return item;
-  }));
-  box.hidden = messages.length === 0;
-  for (const pointer of pointers) {
-    for (const field of document.querySelectorAll(`[data-pointer="${CSS.escape(pointer)}"]`)) {
-      field.setAttribute("aria-invalid", "true");
-    }
-  }
-  if (messages.length) box.focus?.();
-}
-
-export function clearErrors() {
-  showErrors([]);
-  for (const field of document.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
-}
-
-/** POST a signed document to the JSON API; resolves to [ok, body]. Problems come back as RFC 9457. */
+/**
+ * POST a signed document to the JSON API; resolves to [ok, body]. Problems come back as RFC 9457;
+ * a request that never got an answer comes back as a problem of type "network".
+ */
 export async function file(url, signed) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: canonicalize(signed),
-    credentials: "omit",
-  });
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: canonicalize(signed),
+      credentials: "omit",
+    });
+  } catch (error) {
+    return [false, { type: "network", detail: String(error?.message || error) }];
+  }
   let body = {};
   try {
     body = await response.json();
   } catch {
-    body = { detail: `HTTP ${response.status}` };
+    body = { type: response.ok ? "" : "unknown", detail: `HTTP ${response.status}` };
   }
   return [response.ok, body];
-}
-
-/** The label of the field a JSON pointer names (or of its closest parent), as "Label: ", else "". */
-function fieldName(pointer) {
-  for (let path = pointer || ""; path; path = path.slice(0, path.lastIndexOf("/"))) {
-    const label = document.querySelector(`label[data-pointer="${CSS.escape(path)}"], fieldset[data-pointer="${CSS.escape(path)}"] > legend`);
-    if (label) return `${label.textContent.trim()}: `;
-  }
-  return "";
-}
-
-/** The problem's messages and pointers, for showErrors. */
-export function problemMessages(problem) {
-  const errors = Array.isArray(problem.errors) ? problem.errors : [];
-  const messages = errors.length
-    ? errors.map((e) => `${fieldName(e.pointer)}${e.pointer || ""} ${e.detail || ""}`.trim())
-    : [String(problem.detail || problem.title || "error")];
-  return [messages, errors.map((e) => e.pointer).filter(Boolean)];
 }
 
 export function downloadLink(anchor, textContent, filename) {
@@ -87,3 +68,29 @@ export function downloadLink(anchor, textContent, filename) {
   anchor.href = URL.createObjectURL(blob);
   anchor.download = filename;
 }
+
+/** Ask before something that cannot be undone, in the page's words, in an accessible dialog. */
+export function confirmDialog(question) {
+  const dialog = document.getElementById("confirm-dialog");
+  if (!dialog || typeof dialog.showModal !== "function") return Promise.resolve(window.confirm(question));
+  dialog.querySelector("#confirm-question").textContent = question;
+  return new Promise((resolve) => {
+    const done = () => {
+      dialog.removeEventListener("close", done);
+      resolve(dialog.returnValue === "ok");
+    };
+    dialog.returnValue = "";
+    dialog.addEventListener("close", done);
+    dialog.showModal();
+    dialog.querySelector("button[value=cancel]").focus();
+  });
+}
+
+// Leaving (closing the tab, following a link, reloading) with a key that was never saved loses it:
+// the browser asks first. A saved or passkey-protected key leaves no such warning.
+window.addEventListener("beforeunload", (event) => {
+  if (sessionStorage.getItem("kotowari.key") && !keySaved()) {
+    event.preventDefault();
+    event.returnValue = t("key.unload_warning");
+  }
+});

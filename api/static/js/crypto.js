@@ -8,6 +8,15 @@ import { canonicalBytes } from "./jcs.js";
 const ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 const ED25519_PUB = [0xed, 0x01]; // multicodec ed25519-pub, as an unsigned varint
 const SESSION_KEY = "kotowari.key";
+const SAVED_KEY = "kotowari.key.saved"; // "1" once the key was saved as a file, loaded from one, or passkey-protected
+
+/** Why a key file was refused: `code` names the catalog entry (key.error.{code}) the page says. */
+export class KeyFileError extends Error {
+  constructor(code, detail) {
+    super(detail);
+    this.code = code;
+  }
+}
 
 export function base58encode(bytes) {
   let zeros = 0;
@@ -108,30 +117,37 @@ export async function generateKey() {
 /** Load an Ed25519 JWK, refusing one whose x is not the public key of d, or whose kid names another key. */
 export async function importJwk(jwk) {
   if (!jwk || typeof jwk !== "object" || jwk.kty !== "OKP" || jwk.crv !== "Ed25519") {
-    throw new Error('an Ed25519 JWK has "kty": "OKP" and "crv": "Ed25519"');
+    throw new KeyFileError("not_key", 'an Ed25519 JWK has "kty": "OKP" and "crv": "Ed25519"');
   }
-  const seed = base64urlDecode(jwk.d);
-  const publicRaw = base64urlDecode(jwk.x);
-  if (seed.length !== 32 || publicRaw.length !== 32) throw new Error("an Ed25519 key is 32 bytes");
+  let seed;
+  let publicRaw;
+  try {
+    seed = base64urlDecode(jwk.d);
+    publicRaw = base64urlDecode(jwk.x);
+  } catch {
+    throw new KeyFileError("not_key", 'JWK "d" and "x" must be base64url');
+  }
+  if (seed.length !== 32 || publicRaw.length !== 32) throw new KeyFileError("not_key", "an Ed25519 key is 32 bytes");
   let privateKey;
   try {
     privateKey = await crypto.subtle.importKey(
       "jwk", { kty: "OKP", crv: "Ed25519", d: jwk.d, x: jwk.x }, { name: "Ed25519" }, false, ["sign"],
     );
-  } catch {
+  } catch (error) {
+    if (error && error.name === "NotSupportedError") throw new KeyFileError("unsupported", "no Ed25519 in this browser");
     // Chromium itself refuses a JWK whose x does not belong to d, with an empty DataError.
-    throw new Error('JWK "x" is not the public key of "d", or the key is malformed');
+    throw new KeyFileError("mismatch", 'JWK "x" is not the public key of "d", or the key is malformed');
   }
   // WebCrypto takes x on trust; prove the pair belongs together before signing anything with it.
   const publicKey = await crypto.subtle.importKey("raw", publicRaw, { name: "Ed25519" }, true, ["verify"]);
   const probe = new TextEncoder().encode("kotowari key check");
   const signature = await crypto.subtle.sign({ name: "Ed25519" }, privateKey, probe);
   if (!(await crypto.subtle.verify({ name: "Ed25519" }, publicKey, signature, probe))) {
-    throw new Error('JWK "x" is not the public key of "d"');
+    throw new KeyFileError("mismatch", 'JWK "x" is not the public key of "d"');
   }
   const key = new Key(privateKey, publicRaw, seed);
   if (typeof jwk.kid === "string" && jwk.kid.startsWith("did:key:") && jwk.kid !== key.did) {
-    throw new Error('JWK "kid" names a different key');
+    throw new KeyFileError("kid", 'JWK "kid" names a different key');
   }
   return key;
 }
@@ -152,12 +168,36 @@ export async function signDocument(document, key, created = timestamp()) {
   return { ...document, proof: { ...proof, proofValue: "z" + base58encode(signature) } };
 }
 
-export function rememberKey(key) {
+/** Parse a key file's text: the key, or a KeyFileError saying (by code) what is wrong with it. */
+export async function readKeyFile(textContent) {
+  if (textContent.length > 16384) throw new KeyFileError("too_large", "a key file is a few hundred bytes");
+  let jwk;
+  try {
+    jwk = JSON.parse(textContent);
+  } catch {
+    throw new KeyFileError("not_json", "not JSON");
+  }
+  return importJwk(jwk);
+}
+
+/** Keep the key in this tab; `saved` says whether it also exists somewhere safe (a file, a passkey). */
+export function rememberKey(key, { saved = false } = {}) {
   sessionStorage.setItem(SESSION_KEY, JSON.stringify(key.jwk()));
+  sessionStorage.setItem(SAVED_KEY, saved ? "1" : "0");
+}
+
+export function markKeySaved() {
+  if (sessionStorage.getItem(SESSION_KEY)) sessionStorage.setItem(SAVED_KEY, "1");
+}
+
+/** Whether the key in this tab is saved (true when there is no key: nothing can be lost). */
+export function keySaved() {
+  return !sessionStorage.getItem(SESSION_KEY) || sessionStorage.getItem(SAVED_KEY) === "1";
 }
 
 export function forgetKey() {
   sessionStorage.removeItem(SESSION_KEY);
+  sessionStorage.removeItem(SAVED_KEY);
 }
 
 export async function currentKey() {

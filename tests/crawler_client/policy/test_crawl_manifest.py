@@ -91,3 +91,27 @@ def test_a_file_that_is_no_audit_log_is_refused(tmp_path: Path, text: str, error
 def test_the_manifest_is_canonical_json(audit: Path) -> None:
     manifest = crawl_manifest(audit, keys.SigningKey.generate())
     assert json.loads(keys.canonicalize(manifest)) == manifest
+
+
+def test_the_cli_signs_and_verifies_a_crawl_manifest(
+    audit: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crawler_client.cli import main
+
+    keys.write_key_file(tmp_path / "operator.key", keys.SigningKey.generate())
+    out = tmp_path / "crawl-manifest.json"
+    assert (
+        main(["manifest", "crawl", str(audit), "--key", str(tmp_path / "operator.key"), "--out", str(out)])
+        == 0
+    )
+    assert "2 URLs refused; signals consulted: " in capsys.readouterr().err
+    assert main(["verify", str(out), "--log", str(audit)]) == 0
+    assert "counts recomputed" in capsys.readouterr().out
+    audit.write_text(audit.read_text() + audit.read_text().splitlines()[0] + "\n")  # one decision more
+    assert main(["verify", str(out), "--log", str(audit)]) == 1
+    assert "INVALID: " in capsys.readouterr().out
+    assert (
+        main(["manifest", "crawl", str(tmp_path / "none.jsonl"), "--key", str(tmp_path / "operator.key")])
+        == 2
+    )
+    assert "none.jsonl" in capsys.readouterr().err

@@ -119,7 +119,7 @@ def test_unknown_purpose_is_a_usage_error(capsys: Any) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["policy", "https://e.example/", "--purpose", "sell", "--user-agent", "B"])
     assert exited.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+    assert "unknown use 'sell'" in capsys.readouterr().err
 
 
 def test_registry_and_snapshot_are_exclusive(capsys: Any) -> None:

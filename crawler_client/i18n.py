@@ -1,0 +1,99 @@
+"""The command line's language: gettext catalogs, chosen by the locale, and times shown locally.
+
+Every message the `kotowari` command prints for a person (errors, summaries, progress, help) is an
+English msgid wrapped in `_()` (or `ngettext`), and crawler_client/locale/ja/LC_MESSAGES/kotowari.po is
+its Japanese, compiled to the `.mo` beside it (`python -m crawler_client.i18n_build` rebuilds it;
+tests/crawler_client/test_i18n.py checks the two agree, that every msgid in the code is translated,
+and that the Japanese is written in the portal's glossary). The language follows gettext's own order
+of the environment (LANGUAGE, LC_ALL, LC_MESSAGES, LANG: the first one set wins; C, POSIX or a
+language without a catalog is English), read when a message is translated, so a test can switch it.
+
+Messages with values are format strings with named placeholders, filled after translation:
+
+    _("wrote {path}").format(path=out)
+    ngettext("{count} claim", "{count} claims", n).format(count=n)
+
+`N_()` marks a msgid kept in a constant, translated where it is printed (`_(PUBLIC_CLAIM)`).
+
+Cheap to import (the command line's start-up is measured): gettext is already loaded by argparse,
+and a catalog is read only when the locale asks for one.
+
+Times reach people in their own time zone (TZ, else the system's), always with the offset; what is
+written as JSON stays RFC 3339 UTC, as the registry sent it:
+
+>>> from datetime import timedelta, timezone
+>>> local_time("2026-04-01T00:00:00Z", zone=timezone(timedelta(hours=9)))
+'2026-04-01 09:00:00 +09:00'
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from datetime import datetime, tzinfo
+from typing import Final
+
+__all__ = ["DOMAIN", "LOCALE_DIR", "N_", "_", "install_argparse", "language", "local_time", "ngettext"]
+
+DOMAIN: Final = "kotowari"
+LOCALE_DIR: Final = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
+_ENVIRONMENT: Final = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+_cached: tuple[tuple[str, ...], gettext.NullTranslations] | None = None
+
+
+def _translation() -> gettext.NullTranslations:
+    """The catalog the environment asks for now (English, `NullTranslations`, when none fits)."""
+    global _cached
+    wanted = tuple(os.environ.get(name, "") for name in _ENVIRONMENT)
+    if _cached is None or _cached[0] != wanted:
+        _cached = (wanted, gettext.translation(DOMAIN, LOCALE_DIR, fallback=True))
+    return _cached[1]
+
+
+def _(message: str) -> str:
+    """`message` (an English msgid) in the locale's language."""
+    return _translation().gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """The form of a message for `count` things, in the locale's language."""
+    return _translation().ngettext(singular, plural, count)
+
+
+def N_(message: str) -> str:
+    """Mark `message` as a msgid without translating it yet (for constants)."""
+    return message
+
+
+def language() -> str:
+    """`ja` when messages are in Japanese, else `en`."""
+    info = _translation().info()
+    return "ja" if info.get("language", "").startswith("ja") else "en"
+
+
+def install_argparse() -> None:
+    """Let argparse's own messages (`usage:`, `the following arguments are required`, …) come from
+    this catalog too: argparse looks them up in gettext's current domain, so the command line makes
+    its domain that one. Only `crawler_client.cli.main` calls this: a library must not."""
+    gettext.bindtextdomain(DOMAIN, LOCALE_DIR)
+    gettext.textdomain(DOMAIN)
+
+
+def local_time(value: object, *, zone: tzinfo | None = None) -> str:
+    """An RFC 3339 time from the registry, for a person: in `zone` (default: the local time zone,
+    from TZ or the system), with its offset. What is not such a time is shown as it is."""
+    if not isinstance(value, str):
+        return "" if value is None else str(value)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        return value
+    local = moment.astimezone(zone)
+    offset = local.strftime("%z")
+    shown = local.strftime("%Y-%m-%d %H:%M:%S")
+    if local.microsecond:
+        shown += f".{local.microsecond:06d}".rstrip("0")
+    return f"{shown} {offset[:3]}:{offset[3:]}"
