@@ -20,16 +20,14 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from crawler_client.accountability_cli_support import post_document, sign_checked
 from crawler_client.cli_support import (
     Parser,
     UsageError,
-    as_if_signed,
-    print_json,
     read_document,
     read_key,
     refuse_repeats,
     registry_flag,
-    write_document,
 )
 from crawler_client.i18n import _
 from registry.accountability.vocabulary import (
@@ -126,9 +124,7 @@ def _principles(args: argparse.Namespace) -> dict[str, dict[str, str]]:
 
 
 def cmd_disclosure_new(args: argparse.Namespace) -> int:
-    import keys
-    from registry.accountability.documents import Disclosure, new_disclosure, validate_accountability_document
-    from registry.documents import InvalidDocument
+    from registry.accountability.documents import Disclosure, new_disclosure
 
     key = read_key(args.key)
     kind, subject = ("model", args.model) if args.model else ("service", args.service)
@@ -179,22 +175,13 @@ def cmd_disclosure_new(args: argparse.Namespace) -> int:
         version=args.version,
         created=now,
     )
-    try:
-        validate_accountability_document(Disclosure, as_if_signed(document))
-    except InvalidDocument as exc:
-        raise UsageError("; ".join(f"{pointer or '/'}: {reason}" for pointer, reason in exc.errors)) from None
-    write_document(keys.sign_document(document, key, created=now), args.out)
+    sign_checked(Disclosure, document, key, now, args.out)
     return 0
 
 
 def cmd_disclosure_file(args: argparse.Namespace) -> int:
-    from crawler_client.client import Client
-
-    document = read_document(args.file)
-    with Client(args.registry) as registry:
-        receipt = registry.request("POST", "/v1/disclosures", document=document)
-    if args.json:
-        print_json(receipt)
+    receipt = post_document(args, "/v1/disclosures", read_document(args.file))
+    if receipt is None:
         return 0
     print(receipt["id"])
     subject = receipt["subject"]
@@ -208,13 +195,8 @@ def cmd_disclosure_file(args: argparse.Namespace) -> int:
 
 
 def cmd_manifest_submit(args: argparse.Namespace) -> int:
-    from crawler_client.client import Client
-
-    document = read_document(args.file)
-    with Client(args.registry) as registry:
-        answer = registry.request("POST", "/v1/manifests", document=document)
-    if args.json:
-        print_json(answer)
+    answer = post_document(args, "/v1/manifests", read_document(args.file))
+    if answer is None:
         return 0
     record = answer["record"]["document"]
     print(answer["sha256"])

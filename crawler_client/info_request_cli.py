@@ -19,16 +19,15 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from crawler_client.accountability_cli_support import post_document, sign_checked
 from crawler_client.cli_support import (
     Parser,
     UsageError,
-    as_if_signed,
     print_json,
     read_document,
     read_key,
     refuse_repeats,
     registry_flag,
-    write_document,
 )
 from crawler_client.i18n import _, local_time
 from registry.accountability.vocabulary import TOPICS
@@ -48,13 +47,10 @@ def _deadline(args: argparse.Namespace, now: datetime) -> datetime:
 
 
 def cmd_request_new(args: argparse.Namespace) -> int:
-    import keys
     from registry.accountability.documents import (
         InformationRequest,
         new_information_request,
-        validate_accountability_document,
     )
-    from registry.documents import InvalidDocument
 
     key = read_key(args.key)
     now = datetime.now(UTC)
@@ -71,22 +67,13 @@ def cmd_request_new(args: argparse.Namespace) -> int:
         legal_basis=args.legal_basis,
         reference=args.reference,
     )
-    try:
-        validate_accountability_document(InformationRequest, as_if_signed(document))
-    except InvalidDocument as exc:
-        raise UsageError("; ".join(f"{pointer or '/'}: {reason}" for pointer, reason in exc.errors)) from None
-    write_document(keys.sign_document(document, key, created=now), args.out)
+    sign_checked(InformationRequest, document, key, now, args.out)
     return 0
 
 
 def cmd_request_file(args: argparse.Namespace) -> int:
-    from crawler_client.client import Client
-
-    document = read_document(args.file)
-    with Client(args.registry) as registry:
-        receipt = registry.request("POST", "/v1/information-requests", document=document)
-    if args.json:
-        print_json(receipt)
+    receipt = post_document(args, "/v1/information-requests", read_document(args.file))
+    if receipt is None:
         return 0
     print(receipt["id"])
     sent = _(
@@ -102,7 +89,6 @@ def cmd_request_file(args: argparse.Namespace) -> int:
 
 def cmd_request_answer(args: argparse.Namespace) -> int:
     import keys
-    from crawler_client.client import Client
     from registry.accountability.documents import new_information_answer
 
     key = read_key(args.key)
@@ -111,10 +97,8 @@ def cmd_request_answer(args: argparse.Namespace) -> int:
         key.did, args.id, args.statement, created=now, answers=args.answer, disclosures=args.disclosure
     )
     signed = keys.sign_document(document, key, created=now)
-    with Client(args.registry) as registry:
-        receipt = registry.request("POST", f"/v1/information-requests/{args.id}/answers", document=signed)
-    if args.json:
-        print_json(receipt)
+    receipt = post_document(args, f"/v1/information-requests/{args.id}/answers", signed)
+    if receipt is None:
         return 0
     on_time = receipt["received_at"] <= receipt["deadline"]
     print(receipt["id"])

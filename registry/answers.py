@@ -57,6 +57,7 @@ class AnswerItems:
         }
         self.disputed = disputed
         self._decided: dict[HitsKey, tuple[bytes, bytes]] = {}
+        #: The items' canonical bytes in pieces, items separated by `b","` (joined once, at the end).
         self.parts: list[bytes] = []
 
     @property
@@ -68,11 +69,14 @@ class AnswerItems:
         key = _key(hits)
         around = self._decided.get(key)
         if around is None:
-            around = self._decided[key] = self._template(item, hits)
-        head, tail = around
-        self.parts.append(head + b'"item":' + _echo(item) + tail)
+            around = self._decided[key] = self.template(item, hits)
+        if self.parts:
+            self.parts.append(b",")
+        self.parts += (around[0], b'"item":', _echo(item), around[1])
 
-    def _template(self, item: Any, hits: Sequence[Hit]) -> tuple[bytes, bytes]:
+    def template(self, item: Any, hits: Sequence[Hit]) -> tuple[bytes, bytes]:
+        """The canonical bytes of the answer item for `hits`, split where `"item":` and the echo go
+        (`decide`, the reference, makes the answer; `item` is echoed nowhere)."""
         answer = decide(item, hits, **self.options)
         for match in answer["matches"]:
             if match["claim"] in self.disputed:
@@ -92,5 +96,5 @@ def signed_answer(
     member named "items", so the first `"items":[]` is the answer's own.
     """
     head, tail = keys.canonicalize({**envelope, "items": []}).split(_ITEMS, 1)
-    canonical = head + b'"items":[' + b",".join(items.parts) + b"]" + tail
+    canonical = b"".join([head, b'"items":[', *items.parts, b"]", tail])
     return keys.sign_canonical(canonical, signer, created=now, context=envelope.get("@context"))

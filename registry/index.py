@@ -33,6 +33,7 @@ from registry.authority.state import AuthorityState, ClaimFacts, parse_model
 from registry.checking import ClaimView, Hit
 from registry.documents import Claim
 from registry.hamming import HammingIndex
+from registry.identifiers import query_keys
 from registry.names import NameIndex
 from registry.schemes import (
     DEFAULT_EMBEDDING_THRESHOLD,
@@ -55,9 +56,10 @@ DEFAULT_EMBEDDING_SPACES: Final[Mapping[str, int]] = {
 }
 
 
-def _url_host(key: str) -> str:
-    """The host part of a stored URL key, `url:host/path`."""
-    return key[4:].split("/", 1)[0]
+def _url_parts(key: str) -> tuple[str, str]:
+    """The host part and the path part (with any query) of a stored URL key, `url:host/path`."""
+    host, slash, path = key[4:].partition("/")
+    return host, slash + path
 
 
 class UnknownEmbeddingSpace(ValueError):
@@ -112,9 +114,10 @@ class ClaimIndex:
         self._refs: dict[str, int] = {}
         self._views: dict[int, ClaimView] = {}
         self._exact: dict[str, set[int]] = {}
-        #: How many URL keys each host part has: a queried URL none of whose lookup hosts is here
-        #: matches no URL claim, which settles most of a crawl without building its expressions.
-        self._url_hosts: dict[str, int] = {}
+        #: The path parts of the URL keys by host part, each with how many keys it is in: a queried
+        #: URL none of whose lookup hosts is here matches no URL claim, which settles most of a
+        #: crawl without building its expressions; on a host that is, only the paths listed can.
+        self._url_paths: dict[str, dict[str, int]] = {}
         self._exact_of: dict[int, list[str]] = {}
         self._names: NameIndex[int] = NameIndex()
         self._pdq = HammingIndex(256, PDQ_RADIUS)
@@ -205,8 +208,9 @@ class ClaimIndex:
                 self._exact.setdefault(key, set()).add(ref)
                 keys.append(key)
                 if key.startswith("url:"):
-                    host = _url_host(key)
-                    self._url_hosts[host] = self._url_hosts.get(host, 0) + 1
+                    host, path = _url_parts(key)
+                    paths = self._url_paths.setdefault(host, {})
+                    paths[path] = paths.get(path, 0) + 1
             if isinstance(identifier, PdqId):
                 for code in identifier.hashes():
                     self._pdq.add(code, ref)
@@ -241,10 +245,13 @@ class ClaimIndex:
                 if not refs:
                     del self._exact[key]
             if key.startswith("url:"):
-                host = _url_host(key)
-                self._url_hosts[host] -= 1
-                if not self._url_hosts[host]:
-                    del self._url_hosts[host]
+                host, path = _url_parts(key)
+                paths = self._url_paths[host]
+                paths[path] -= 1
+                if not paths[path]:
+                    del paths[path]
+                    if not paths:
+                        del self._url_paths[host]
         self._pdq.remove(ref)
         for unit_index in self._iscc.values():
             unit_index.remove(ref)
@@ -262,8 +269,10 @@ class ClaimIndex:
 
     def match(self, item: Any) -> list[Hit]:
         """Every claim in force that `item` matches, with how it matched."""
+        if isinstance(item, UrlId):
+            return [Hit(self._views[ref], "url", expression) for ref, expression in self.url_hits(item.value)]
         hits: list[Hit] = []
-        for key in self._url_keys(item) if isinstance(item, UrlId) else exact_keys(item, query=True):
+        for key in exact_keys(item, query=True):
             scheme, _, value = key.partition(":")
             hits += [Hit(self._views[ref], scheme, value) for ref in self.exact_refs(key)]
         if isinstance(item, PdqId):
@@ -292,23 +301,63 @@ class ClaimIndex:
                 ]
         return hits
 
-    #: Whether `_url_hosts` lists every host part of the URL keys (not so for indexes over hashes).
+    #: Whether `_url_paths` lists every host and path part of the URL keys (not so for indexes over hashes).
     KNOWS_URL_HOSTS = True
 
-    def _url_keys(self, item: UrlId) -> list[str]:
-        """`exact_keys(item, query=True)` without the expressions of hosts that hold no URL key
-        (which can match nothing): the same hits, in the same order."""
+    def url_hits(self, value: str) -> list[tuple[int, str]]:
+        """(claim reference, expression) of every URL claim that the URL item `value` matches, in
+        the order of `match`: what `match` finds for a URL item, without building its `Hit`s."""
+        return list(self.url_hits_many([value])[0])
+
+    def url_hits_many(self, values: Iterable[str]) -> list[tuple[tuple[int, str], ...]]:
+        """`url_hits` of each URL item, as tuples. The lookup expressions of hosts that hold no URL
+        key are skipped (they can match nothing: the same hits, in the same order), and which of a
+        host's lookup hosts hold one is found once per call, not once per URL; a URL that needs no
+        canonicalising step (`urls.plain_parts`) is matched without building a `CanonicalURL`."""
         if not self.KNOWS_URL_HOSTS:
-            return exact_keys(item, query=True)
-        try:
-            canonical = urls.canonicalize(item.value)
-        except urls.InvalidURL:
-            return exact_keys(item, query=True)  # raises as the reference does
-        hosts = [host for host in urls.lookup_hosts(canonical) if host in self._url_hosts]
-        if not hosts:
-            return []
-        paths = urls.lookup_paths(canonical)
-        return [f"url:{expression}" for expression in dict.fromkeys(h + p for h in hosts for p in paths)]
+            return [
+                tuple((ref, key[4:]) for key in query_keys("url", value) for ref in self.exact_refs(key))
+                for value in values
+            ]
+        exact, known = self._exact, self._url_paths
+        claimed: dict[str, list[tuple[str, dict[str, int]]]] = {}  # host -> its lookup hosts with keys
+        found: list[tuple[tuple[int, str], ...]] = []
+        for value in values:
+            parts = urls.plain_parts(value)
+            if parts is None:
+                try:
+                    canonical = urls.canonicalize(value)
+                except urls.InvalidURL:
+                    query_keys("url", value)  # raises as the reference does
+                    raise
+                names = dict.fromkeys(urls.lookup_hosts(canonical))
+                hosts = [(name, known[name]) for name in names if name in known]
+                path, query = canonical.path, canonical.query
+            else:
+                host, path, query = parts
+                on_host = claimed.get(host)
+                if on_host is None:
+                    names = dict.fromkeys(urls.host_suffixes(host))
+                    on_host = claimed[host] = [(name, known[name]) for name in names if name in known]
+                hosts = on_host
+            if not hosts:
+                found.append(())
+                continue
+            # Host-major, each once (no host holds a "/" and every path starts with one), as
+            # `urls.lookup_expressions` orders them; only the paths a host lists are looked up.
+            paths = dict.fromkeys(urls.path_prefixes(path, query))
+            found.append(
+                tuple(
+                    [
+                        (ref, name + prefix)
+                        for name, listed in hosts
+                        for prefix in paths
+                        if prefix in listed
+                        for ref in exact.get(f"url:{name}{prefix}", ())
+                    ]
+                )
+            )
+        return found
 
     def view(self, ref: int) -> ClaimView:
         """The claim behind an index reference."""

@@ -16,7 +16,8 @@ from typing import Any
 
 import keys
 from registry.answers import AnswerItems, signed_answer
-from registry.checking import DEFAULT_MAX_ITEMS, validate_check_request
+from registry.check_fast import TemplateCache, answer_all, plan_check
+from registry.checking import DEFAULT_MAX_ITEMS
 from registry.documents import Claim, ClaimWithdrawal, InvalidDocument, format_timestamp, parse_timestamp
 from registry.errors import (
     AlreadyWithdrawn,
@@ -65,6 +66,8 @@ class ClaimStore:
         self.clock = clock
         self.window = window or ClockWindow()
         self.max_items = max_items
+        #: Answer items of URL hit lists, kept across checks while what they depend on holds.
+        self._templates = TemplateCache()
 
     async def file_claim(self, raw: bytes) -> dict[str, Any]:
         """Accept a signed claim; returns its id, lookup keys and log receipt.
@@ -244,10 +247,13 @@ class ClaimStore:
                 [("/items", f"at most {self.max_items} items")],
             )
         try:
-            request = validate_check_request(body)
+            planned = plan_check(body)  # plain URL items in one pass (`registry.check_fast`)
         except InvalidDocument as exc:
             raise InvalidDocumentError(str(exc), exc.errors) from None
-        for number, item in enumerate(request.items):
+        request = planned.request
+        for number, item in enumerate(planned.items):
+            if type(item) is str:
+                continue  # a plain URL item's value
             try:
                 self.index.check_query(item)
             except UnknownEmbeddingSpace as exc:
@@ -262,8 +268,7 @@ class ClaimStore:
                 min_authority=request.min_authority,
                 disputed=set(self.index.disputed),
             )
-            for item in request.items:
-                items.add(item, self.index.match(item))
+            answer_all(self.index, planned.items, items, self._templates)
         root = await self.log.root(tree_size)
         envelope: dict[str, Any] = {
             "type": "CheckAnswer",

@@ -34,7 +34,12 @@ __all__ = [
     "InvalidURL",
     "canonicalize",
     "claim_expression",
+    "host_suffixes",
     "lookup_expressions",
+    "lookup_hosts",
+    "lookup_paths",
+    "path_prefixes",
+    "plain_parts",
     "url_report",
 ]
 
@@ -132,12 +137,36 @@ def canonicalize(url: str) -> CanonicalURL:
     """
     if len(url) > MAX_URL_LENGTH:
         raise InvalidURL(f"URL longer than {MAX_URL_LENGTH} characters")
-    fast = _ALREADY_CANONICAL.fullmatch(url)
-    if fast is not None and not _EMPTY_OR_DOT_SEGMENT.search(fast["path"]):
+    fast = _shortcut(url)
+    if fast is not None:
         scheme = fast["scheme"].lower()
         port = _parse_port(fast["port"].encode("ascii"), scheme) if fast["port"] else None
         return CanonicalURL(scheme, fast["host"].lower(), port, fast["path"] or "/", fast["query"])
     return _canonicalize_slowly(url)
+
+
+def _shortcut(url: str) -> re.Match[str] | None:
+    """The parts of a URL that is canonical but for case, port and fragment (`_ALREADY_CANONICAL`)."""
+    fast = _ALREADY_CANONICAL.fullmatch(url)
+    return None if fast is None or _EMPTY_OR_DOT_SEGMENT.search(fast["path"]) else fast
+
+
+@functools.lru_cache(maxsize=1 << 14)  # a batch check takes each URL twice: validating, then matching
+def plain_parts(url: str) -> tuple[str, str, str | None] | None:
+    """(host, path, query) of `canonicalize(url)` for a URL its shortcut takes, else None.
+
+    Such a URL is valid and filable (its host is letters, digits and hyphens, not an IP address:
+    `host_suffixes` are its lookup hosts), and this costs one regular expression and no
+    `CanonicalURL`: what a batch check needs to settle an item whose hosts hold no claim.
+
+    >>> plain_parts("https://WWW.Example.com:8443/a/b.png#top")
+    ('www.example.com', '/a/b.png', None)
+    """
+    fast = _shortcut(url) if len(url) <= MAX_URL_LENGTH else None
+    if fast is None:
+        return None
+    host, path, query = fast.group("host", "path", "query")
+    return host.lower(), path or "/", query
 
 
 def _canonicalize_slowly(url: str) -> CanonicalURL:
@@ -209,22 +238,37 @@ def lookup_expressions(url: str | CanonicalURL) -> list[str]:
 
 def lookup_hosts(canonical: CanonicalURL) -> list[str]:
     """The host parts of `lookup_expressions`, in order: the host, then its suffixes."""
-    hosts = [canonical.host]
-    if not _is_ip_host(canonical.host):
-        labels = canonical.host.split(".")
-        for count in range(min(len(labels), _HOST_SUFFIX_COMPONENTS), 1, -1):
-            hosts.append(".".join(labels[-count:]))
-    return hosts
+    return [canonical.host] if _is_ip_host(canonical.host) else list(host_suffixes(canonical.host))
+
+
+@functools.lru_cache(maxsize=1 << 14)  # a crawl holds many URLs per host
+def host_suffixes(host: str) -> tuple[str, ...]:
+    """`lookup_hosts` of a canonical host that is a name, not an IP address: the host, then the
+    suffixes of its last 5, 4, 3 and 2 labels (the host itself again when it has 2 to 5)."""
+    suffixes = []
+    dot = host.rfind(".")
+    for _ in range(_HOST_SUFFIX_COMPONENTS - 1):
+        if dot == -1:
+            break
+        dot = host.rfind(".", 0, dot)
+        suffixes.append(host[dot + 1 :])
+    return (host, *reversed(suffixes))
 
 
 def lookup_paths(canonical: CanonicalURL) -> list[str]:
     """The path parts of `lookup_expressions`, in order: with the query, without, then prefixes."""
-    path = canonical.path
-    paths = [] if canonical.query is None else [f"{path}?{canonical.query}"]
+    return path_prefixes(canonical.path, canonical.query)
+
+
+def path_prefixes(path: str, query: str | None) -> list[str]:
+    """`lookup_paths` of a canonical path and query."""
+    paths = [] if query is None else [f"{path}?{query}"]
     paths.append(path)
-    directories = path.split("/")[1:-1]  # components followed by a "/"
-    for depth in range(min(len(directories) + 1, _PATH_PREFIXES)):
-        paths.append("/" + "".join(f"{component}/" for component in directories[:depth]))
+    prefix = "/"
+    paths.append(prefix)
+    for component in path.split("/")[1:-1][: _PATH_PREFIXES - 1]:  # components followed by a "/"
+        prefix = f"{prefix}{component}/"
+        paths.append(prefix)
     return paths
 
 

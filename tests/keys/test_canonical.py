@@ -553,3 +553,35 @@ def test_the_fast_parse_agrees_with_the_full_parse(value: Any, noise: str) -> No
         if fast is not _NOT_PLAIN:
             assert _outcome(_parse_full, text) == _outcome(lambda _, value=fast: value, text)
         assert _outcome(parse_strict_json, text) == _outcome(_parse_full, text)
+
+
+@given(
+    st.integers(min_value=MAX_DEPTH - 2, max_value=MAX_DEPTH + 2),
+    st.integers(min_value=0, max_value=120),
+    st.sampled_from(["[{}]", '{"a": [1, "]"]}', '"[[[["', "[[]]"]),
+    st.sampled_from(["[]", '{"k": []}']),
+    st.booleans(),
+)
+def test_a_wide_body_parses_fast_and_a_deep_one_is_refused_as_before(
+    depth: int, width: int, filler: str, deep: str, in_object: bool
+) -> None:
+    """Past MAX_DEPTH brackets in all (a 10,000-item check body has 20,000), the fast parse
+    measures the depth: wide but shallow text is accepted as the full parse accepts it, and a
+    container nested one level too deep still goes to the full path, which refuses it there."""
+    from keys.canonical import _NOT_PLAIN, _parse_full, _parse_plain
+
+    if deep == "[]":  # the outer array, then depth - 1 arrays
+        inner = "[" * (depth - 1) + "]" * (depth - 1)
+    else:  # the outer array, an object, then depth - 2 arrays
+        inner = '{"k": ' + "[" * (depth - 2) + "]" * (depth - 2) + "}"
+    text = "[" + ", ".join([filler] * width + [inner]) + "]"
+    if in_object:  # as a check body holds its items: one level more
+        text, depth = '{"items": ' + text + "}", depth + 1
+    fast = _parse_plain(text)
+    if depth <= MAX_DEPTH:
+        assert fast is not _NOT_PLAIN
+        assert fast == _parse_full(text) == json.loads(text)
+    else:
+        assert fast is _NOT_PLAIN
+        with pytest.raises(InvalidJSON, match="nesting deeper than 64"):
+            parse_strict_json(text)

@@ -726,3 +726,37 @@ def test_the_shortcut_is_taken_for_plain_urls():
     assert urls._ALREADY_CANONICAL.fullmatch("https://Example.com:8443/a/b.png?x=1#top")
     assert not urls._ALREADY_CANONICAL.fullmatch("https://example.com/a%20b")
     assert not urls._ALREADY_CANONICAL.fullmatch("https://1.2.3.4/")
+
+
+@settings(max_examples=400)
+@given(st.one_of(_fast_shaped, _urls()))
+def test_plain_parts_are_the_canonical_parts_of_a_url_that_needs_no_step(url: str):
+    # What a batch check relies on to settle a URL without canonicalising it: no refusal, the
+    # same host, path and query, a filable URL, and its host's suffixes as its lookup hosts.
+    parts = urls.plain_parts(url)
+    if parts is None:
+        return
+    canonical = urls._canonicalize_slowly(url)
+    assert parts == (canonical.host, canonical.path, canonical.query)
+    assert claim_expression(url) == canonical.expression
+    assert list(urls.host_suffixes(parts[0])) == urls.lookup_hosts(canonical)
+
+
+@given(
+    st.lists(st.sampled_from(["a", "bb", "c-d", "0", "xn--r8jz45g"]), min_size=1, max_size=8).map(".".join)
+)
+def test_host_suffixes_are_the_host_then_its_last_five_to_two_labels(host: str):
+    labels = host.split(".")
+    expected = [host] + [".".join(labels[-count:]) for count in range(min(len(labels), 5), 1, -1)]
+    assert list(urls.host_suffixes(host)) == expected
+
+
+@given(st.lists(st.sampled_from(["", "a", "b.png", "~x"]), max_size=6), st.sampled_from([None, "", "q=1"]))
+def test_path_prefixes_add_one_component_at_a_time_up_to_three(segments: list[str], query: str | None):
+    path = "/" + "/".join(segments)
+    directories = path.split("/")[1:-1]
+    expected = ([] if query is None else [f"{path}?{query}"]) + [path]
+    expected += [
+        "/" + "".join(f"{d}/" for d in directories[:depth]) for depth in range(min(len(directories) + 1, 4))
+    ]
+    assert urls.path_prefixes(path, query) == expected
