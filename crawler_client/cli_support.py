@@ -86,7 +86,12 @@ def os_reason(exc: OSError) -> str:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line (plus the usage) and exit status 2."""
+    """argparse, but usage errors are one line (plus the usage) and exit status 2, and a
+    single-value flag given twice is one of them (`Once`), in every command."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        refuse_repeats(self)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
