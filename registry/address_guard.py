@@ -194,65 +194,53 @@ class AddressGuard:
 
     # -------------------------------------------------------------- transports
 
-    def transport(
-        self,
-        *,
-        verify: ssl.SSLContext | str | bool = True,
-        cert: Any = None,
-        trust_env: bool = True,
-        http1: bool = True,
-        http2: bool = False,
-        limits: httpx.Limits | None = None,
-        retries: int = 0,
-        local_address: str | None = None,
-    ) -> httpx.HTTPTransport:
-        """An `httpx.HTTPTransport` whose every connection goes through this guard (no proxies)."""
-        context = httpx.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
-        limits = limits or _LIMITS
-        made = httpx.HTTPTransport(verify=context, http1=http1, http2=http2, limits=limits, retries=retries)
-        made._pool = httpcore.ConnectionPool(
-            ssl_context=context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=http1,
-            http2=http2,
-            retries=retries,
-            local_address=local_address,
-            network_backend=_PinnedBackend(self),
-        )
+    def transport(self, **options: Any) -> httpx.HTTPTransport:
+        """An `httpx.HTTPTransport` whose every connection goes through this guard (no proxies).
+
+        Takes httpx's own transport options: verify, cert, trust_env, http1, http2, limits, retries,
+        local_address."""
+        context, limits, pool = _pool_options(**options)
+        made = httpx.HTTPTransport(verify=context, limits=limits, **_transport_options(pool))
+        made._pool = httpcore.ConnectionPool(**pool, network_backend=_PinnedBackend(self))
         return made
 
-    def async_transport(
-        self,
-        *,
-        verify: ssl.SSLContext | str | bool = True,
-        cert: Any = None,
-        trust_env: bool = True,
-        http1: bool = True,
-        http2: bool = False,
-        limits: httpx.Limits | None = None,
-        retries: int = 0,
-        local_address: str | None = None,
-    ) -> httpx.AsyncHTTPTransport:
+    def async_transport(self, **options: Any) -> httpx.AsyncHTTPTransport:
         """An `httpx.AsyncHTTPTransport` whose every connection goes through this guard (no proxies)."""
-        context = httpx.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
-        limits = limits or _LIMITS
-        made = httpx.AsyncHTTPTransport(
-            verify=context, http1=http1, http2=http2, limits=limits, retries=retries
-        )
-        made._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=http1,
-            http2=http2,
-            retries=retries,
-            local_address=local_address,
-            network_backend=_AsyncPinnedBackend(self),
-        )
+        context, limits, pool = _pool_options(**options)
+        made = httpx.AsyncHTTPTransport(verify=context, limits=limits, **_transport_options(pool))
+        made._pool = httpcore.AsyncConnectionPool(**pool, network_backend=_AsyncPinnedBackend(self))
         return made
+
+
+def _pool_options(
+    *,
+    verify: ssl.SSLContext | str | bool = True,
+    cert: Any = None,
+    trust_env: bool = True,
+    http1: bool = True,
+    http2: bool = False,
+    limits: httpx.Limits | None = None,
+    retries: int = 0,
+    local_address: str | None = None,
+) -> tuple[ssl.SSLContext, httpx.Limits, dict[str, Any]]:
+    """(TLS context, limits, httpcore pool options) for a pinned transport, as httpx builds its own."""
+    context = httpx.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+    limits = limits or _LIMITS
+    pool = {
+        "ssl_context": context,
+        "max_connections": limits.max_connections,
+        "max_keepalive_connections": limits.max_keepalive_connections,
+        "keepalive_expiry": limits.keepalive_expiry,
+        "http1": http1,
+        "http2": http2,
+        "retries": retries,
+        "local_address": local_address,
+    }
+    return context, limits, pool
+
+
+def _transport_options(pool: dict[str, Any]) -> dict[str, Any]:
+    return {name: pool[name] for name in ("http1", "http2", "retries")}
 
 
 def _host_port(url: str) -> tuple[str, int]:
