@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import keys
-from crawler_client.cli import main
 from tests.conftest import ServerProcess, start_server, stop_server
+from tests.crawler_client.cli_harness import run
 
 LEVELS_LISTED = "self-asserted, agent-asserted, mandated, attested, domain-verified"
 COMMANDS = [
@@ -45,16 +45,6 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("KOTOWARI_REGISTRY", raising=False)
     return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        status = main(list(argv))
-    except SystemExit as exit_:
-        status = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return status, captured.out, captured.err
 
 
 def one_line(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

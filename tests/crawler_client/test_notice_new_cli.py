@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 import keys
-from crawler_client.cli import main
 from crawler_client.cli_support import UsageError
 from crawler_client.client import Client
 from registry.documents import new_withdrawal
 from tests.conftest import ServerProcess, start_server, stop_server
+from tests.crawler_client.cli_harness import run
 from tests.notice_factories import CONTACT, FULL_STATEMENTS
 
 
@@ -46,16 +46,6 @@ def people(in_tmp: Path) -> dict[str, keys.SigningKey]:
         found[name] = keys.SigningKey.generate()
         keys.write_key_file(in_tmp / f"{name}.key", found[name])
     return found
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        status = main(list(argv))
-    except SystemExit as exit_:
-        status = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return status, captured.out, captured.err
 
 
 def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

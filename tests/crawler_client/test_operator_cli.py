@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 import keys
-from crawler_client.cli import main
 from tests.conftest import ServerProcess, start_server, stop_server
+from tests.crawler_client.cli_harness import run
 from tests.notice_factories import CONTACT, FULL_STATEMENTS
 
 
@@ -38,16 +38,6 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("KOTOWARI_REGISTRY", raising=False)
     return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        status = main(list(argv))
-    except SystemExit as exit_:
-        status = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return status, captured.out, captured.err
 
 
 def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
