@@ -251,30 +251,64 @@ def _long_vowels_folded(folded: _Folded) -> _Folded:
     "too") is shortened like one.
     The price: folded text, which has lost its spaces, may fold further (fold is idempotent on
     names and on text whose words are already apart only in the ways above).
+
+    Only the words that hold a long vowel (`_LONG_VOWEL`) are looked at, one at a time, and the text
+    between them is copied as slices: most prompts are English, where "you" and "would" hold one, and
+    a pass over every character would cost more than the rest of the fold.
     """
     text, starts = folded.text, folded.starts
-    romaji = [False] * len(text)
-    first = 0
-    for index in range(1, len(text) + 1):
-        if index == len(text) or starts[index] != folded.end(index - 1) or not _ascii_letter(text[index]):
-            word = text[first:index]
-            if word and all(map(_ascii_letter, word)) and ROMAJI_WORD.fullmatch(word):
-                romaji[first:index] = [True] * (index - first)
-            first = index
+    words: list[tuple[int, int]] = []
+    looked_at = 0  # words may abut ("ko" "ou…" as two words): so search on after the word, not the match
+    while (match := _LONG_VOWEL.search(text, looked_at)) is not None:
+        first, looked_at = _word_around(folded, match.start())
+        if ROMAJI_WORD.fullmatch(text, first, looked_at):
+            words.append((first, looked_at))
+    if not words:
+        return folded
+    ends = folded.ends if folded.ends is not None else list(map((1).__add__, starts))
     out: list[str] = []
     out_starts: list[int] = []
     out_ends: list[int] = []
-    for index, char in enumerate(text):
-        start, end = starts[index], folded.end(index)
-        if out and romaji[index] and start == out_ends[-1] and romaji[index - 1]:
+    copied = 0
+    for first, stop in words:
+        out.append(text[copied:first])
+        out_starts += starts[copied:first]
+        out_ends += ends[copied:first]
+        _fold_word(folded, first, stop, out, out_starts, out_ends)
+        copied = stop
+    out.append(text[copied:])
+    out_starts += starts[copied:]
+    out_ends += ends[copied:]
+    return _Folded("".join(out), folded.source, out_starts, out_ends)
+
+
+def _word_around(folded: _Folded, index: int) -> tuple[int, int]:
+    """The word as written around `index`: ASCII letters next to each other in the source."""
+    text, starts = folded.text, folded.starts
+    first = index
+    while first > 0 and _ascii_letter(text[first - 1]) and starts[first] == folded.end(first - 1):
+        first -= 1
+    stop = index + 1
+    while stop < len(text) and _ascii_letter(text[stop]) and starts[stop] == folded.end(stop - 1):
+        stop += 1
+    return first, stop
+
+
+def _fold_word(
+    folded: _Folded, first: int, stop: int, out: list[str], out_starts: list[int], out_ends: list[int]
+) -> None:
+    """Append the romaji word `folded.text[first:stop]` with its long vowels written as one letter."""
+    text = folded.text
+    for index in range(first, stop):
+        char, end = text[index], folded.end(index)
+        if index > first:
             last = out[-1]
             if char in _EXTENDS.get(last, "") or (last == "o" and char == "h" and _closes(folded, index)):
                 out_ends[-1] = max(out_ends[-1], end)
                 continue
         out.append(char)
-        out_starts.append(start)
+        out_starts.append(folded.starts[index])
         out_ends.append(end)
-    return _Folded("".join(out), folded.source, out_starts, out_ends)
 
 
 def _ascii_letter(char: str) -> bool:

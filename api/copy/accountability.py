@@ -8,6 +8,10 @@ from typing import Final
 
 ACCOUNTABILITY: Final[dict[str, tuple[str, str]]] = {
     "ranking.title": ("事業者の公開記録", "Operators' public records"),
+    "stats.records": (
+        "事業者ごとの公開記録（開示、情報提供の求め、繰り返しの指摘）と順位",
+        "Each operator's public record (disclosures, information requests, repeat findings) and rankings",
+    ),
     "ranking.intro": (
         "すべての数字は透明性ログだけから計算しています。ログの記録件数 {n} 件の時点、{at} の期限判定です。"
         "ログのタイルを読めば、誰でも同じ数字を計算し直せます。",

@@ -29,6 +29,7 @@ from crawler_client.audit.compare import (
 )
 from crawler_client.audit.http import RegistryHttp
 from crawler_client.audit.mirror import Mirror, Progress, b64
+from crawler_client.audit.records import compare_records
 from crawler_client.audit.replay import Replay
 from crawler_client.audit.report import DEFAULT_SAMPLE, AuditError, AuditReport, Stopped
 from crawler_client.audit.state import StateDir
@@ -168,6 +169,11 @@ class Auditor:
         started = time.perf_counter()
         self._compare()
         report.seconds["compare"] = time.perf_counter() - started
+        started = time.perf_counter()
+        report.records_compared = compare_records(
+            self.http, self.files.entries(self.mirror.state), self.tree.size, self.mirror.pin.did, report
+        )
+        report.seconds["records"] = time.perf_counter() - started
 
     # ------------------------------------------------------------------ comparing
 

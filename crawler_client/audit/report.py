@@ -36,7 +36,7 @@ class Discrepancy:
     """One thing the registry serves that its log does not imply (or a log that is not a log).
 
     `kind` is a stable word for scripts: `identity`, `checkpoint`, `rollback`, `fork`, `entries`,
-    `tile`, `proof`, `witness`, `signature`, `rule`, `replay`, `claim`, `answer`, `integrity`.
+    `tile`, `proof`, `witness`, `signature`, `rule`, `replay`, `claim`, `answer`, `integrity`, `record`.
     """
 
     kind: str
@@ -63,6 +63,7 @@ class AuditReport:
     claims_compared: int = 0
     check_answers: int = 0
     items_checked: int = 0
+    records_compared: int = 0
     bundles_fetched: int = 0
     tiles_fetched: int = 0
     requests: int = 0
@@ -91,7 +92,8 @@ class AuditReport:
         claims = f"{self.claims} claims"
         if self.claims_compared != self.claims:
             claims += f" ({self.claims_compared} compared)"
-        return f"audited {self.entries} entries, {claims}, {self.items_checked} answers: consistent"
+        records = f", {self.records_compared} operator records" if self.records_compared else ""
+        return f"audited {self.entries} entries, {claims}, {self.items_checked} answers{records}: consistent"
 
     def lines(self, limit: int = MAX_SHOWN) -> list[str]:
         """One line per discrepancy (at most `limit`, then a count), then the closing line."""

@@ -486,3 +486,10 @@ def test_durations_read_as_people_say_them_and_zero_bars_are_drawn():
     chart = bar_chart([{"operator": "did:key:z6Mk" + "x" * 40, "received": 0, "actioned": 0}])
     bar = chart["bars"][0]
     assert bar["received_zero"] and bar["received_width"] >= 3 and bar["actioned_width"] >= 3
+
+
+async def test_the_stats_page_links_to_the_operators_public_records(api: httpx.AsyncClient):
+    page = await api.get("/stats", headers={"Accept-Language": "en"})
+    assert '<a href="/operators">Each operator&#39;s public record' in page.text
+    ranking = await api.get("/operators")
+    assert ranking.status_code == 200

@@ -127,7 +127,7 @@ def reference(
             for key, how in loose_keys(name):
                 if how & (ROMANISED | ORDER):
                     keyed.append((key, (position, "romanisation" if how & ROMANISED else "order")))
-        for (position, variant), _, start, end in naive_find(keyed, loose.text):
+        for (position, variant), _, start, end in naive_find(keyed, loose.text, keys=True):
             hits.append((position, *loose.source(start, end), variant))
     hits.sort(key=lambda hit: (hit[1], hit[1] - hit[2], hit[3] or "", hit[0]))
     unique, seen = [], set()

@@ -358,13 +358,17 @@ def test_adds_from_another_thread() -> None:
 # ---------------------------------------------------------------- against a naive loop over every name
 
 
-def naive_find(registered: list[tuple[str, Hashable]], text: str) -> list[tuple[Hashable, str, int, int]]:
-    """Every name, one by one, with `str.find` over the folded text and the same boundary rules."""
+def naive_find(
+    registered: list[tuple[str, Hashable]], text: str, *, keys: bool = False
+) -> list[tuple[Hashable, str, int, int]]:
+    """Every name, one by one, with `str.find` over the folded text and the same boundary rules;
+    with `keys`, the names are keys already folded (folding is not idempotent: "u u" folds to "uu",
+    and "uu" to "u")."""
     folded = names._fold_positions(text)
     starts, word = folded.starts, names._WORD.__getitem__
     found = []
     for order, (name, ref) in enumerate(registered):
-        key = fold(name)
+        key = name if keys else fold(name)
         at = folded.text.find(key)
         while at != -1:
             stop = at + len(key)
