@@ -91,9 +91,13 @@ def sign_document(
         raise ValueError("created must be timezone-aware, so the signed time is unambiguous")
     if not isinstance(proof_purpose, str) or not proof_purpose:
         raise ValueError("proof_purpose must be a non-empty string")
-    method = verification_method or verification_method_for(key.did)
-    if method.startswith(DID_KEY_PREFIX) and key_for_verification_method(method) != key.public:
-        raise ValueError("verification_method is a did:key for a different key than the signing key")
+    if verification_method is None:  # the key's own method: nothing to decode and compare
+        multibase = key.public.multibase
+        method = f"{DID_KEY_PREFIX}{multibase}#{multibase}"
+    else:
+        method = verification_method
+        if method.startswith(DID_KEY_PREFIX) and key_for_verification_method(method) != key.public:
+            raise ValueError("verification_method is a did:key for a different key than the signing key")
     # Canonical bytes once: they are both what is hashed and, parsed back, the detached copy returned.
     canonical_document = canonicalize(dict(document))
     unsecured: dict[str, Any] = json.loads(canonical_document)

@@ -54,3 +54,17 @@ def test_each_leading_zero_byte_is_one_leading_1(zeros: int, rest: bytes) -> Non
 def test_every_alphabet_string_is_the_encoding_of_its_decoding(text: str) -> None:
     # base58btc is a bijection, so one byte string has exactly one spelling.
     assert b58encode(b58decode(text)) == text
+
+
+def _digit_at_a_time(data: bytes) -> str:
+    """The reference the two-digit encoder replaced: one division by 58 per digit."""
+    number, digits = int.from_bytes(data, "big"), []
+    while number:
+        number, remainder = divmod(number, 58)
+        digits.append(ALPHABET[remainder])
+    return "1" * (len(data) - len(data.lstrip(b"\x00"))) + "".join(reversed(digits))
+
+
+@given(st.binary(max_size=200))
+def test_the_two_digit_encoder_equals_the_digit_at_a_time_one(data: bytes) -> None:
+    assert b58encode(data) == _digit_at_a_time(data)
