@@ -30,6 +30,7 @@ from registry.identity import default_origin, load_or_create_registry_key, note_
 from registry.index import ClaimIndex
 from registry.ledger import Ledger
 from registry.log import TransparencyLog
+from registry.notices.notify import NotifierNotifications
 from registry.notices.store import NoticeStore
 from registry.notices.webhooks import RetryPolicy, WebhookDeliverer, check_target, system_resolver
 from registry.privacy.vault import load_or_create_data_key
@@ -125,6 +126,13 @@ def create_app(
                 settings.webhook_attempts, settings.webhook_timeout, settings.webhook_backoff
             )
             webhooks = WebhookDeliverer(notices, allow_private=settings.webhook_allow_private, policy=policy)
+            notifications = NotifierNotifications(
+                notices,
+                public_url=settings.base_url,
+                smtp=settings.smtp,
+                allow_private=settings.webhook_allow_private,
+                policy=policy,
+            )
             app.state.registry = RegistryState(
                 settings=settings,
                 key=key,
@@ -133,6 +141,7 @@ def create_app(
                 snapshots=snapshots,
                 notices=notices,
                 webhooks=webhooks,
+                notifications=notifications,
                 authority=authority,
                 witnessing=witnessing,
                 accountability=accountability,
@@ -140,6 +149,7 @@ def create_app(
             if witnessing is not None:
                 witnessing.submit_in_background()  # the checkpoint as the registry starts
             await webhooks.resume()
+            await notifications.resume()
             sweeper = asyncio.create_task(_remind_periodically(notices, settings.reminder_interval))
             rechecker = asyncio.create_task(_recheck_periodically(authority, settings.verification_interval))
             if on_ready is not None:
@@ -150,9 +160,11 @@ def create_app(
                 sweeper.cancel()
                 rechecker.cancel()
                 await webhooks.close()
+                await notifications.close()
                 await fetcher.aclose()
                 if witnessing is not None:
                     await witnessing.aclose()
+                await _advance_mark(settings, log, report.tree_size)
 
     app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
     app.add_middleware(IntegrityGuard)
@@ -189,6 +201,17 @@ async def verify_database(settings: Settings) -> integrity.Report:
         return report
     finally:
         await Tortoise.close_connections()
+
+
+async def _advance_mark(settings: Settings, log: TransparencyLog, verified: int) -> None:
+    """Move the verification mark over what this process appended (checked at intake), so the next
+    start re-verifies no signature it already checked; a failure only costs that next start time."""
+    try:
+        size = await log.verified_through(verified)
+        if size > verified:
+            await integrity.write_mark(settings.data_dir, log, size)
+    except Exception as exc:  # shutting down: say so and carry on
+        logging.getLogger("kotowari.integrity").error("the verification mark was not advanced: %s", exc)
 
 
 def _fetcher(settings: Settings) -> HttpsFetcher:

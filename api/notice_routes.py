@@ -297,7 +297,15 @@ def notice_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
                 ],
             }
         },
-        "/v1/notices": {"post": _op("File a signed takedown notice", "201", Notice, **_INTAKE)},
+        "/v1/notices": {
+            "post": _op(
+                "File a signed takedown notice; its personal part may ask (`notify`: webhook, email) to be "
+                "told of every change of state (registry.notices.notify)",
+                "201",
+                Notice,
+                **_INTAKE,
+            )
+        },
         "/v1/notices/{notice_id}": {
             "get": {
                 **_op("A notice, its steps, deadlines and webhook attempts", e404="no such notice"),

@@ -15,7 +15,7 @@ from api.log_routes import LOG_ROUTES
 from api.notice_routes import NOTICE_ROUTES
 from api.openapi import openapi_document
 from api.portal import PORTAL_ROUTES
-from api.problems import problem_body
+from api.problems import language_of, problem_body
 from api.snapshot_routes import SNAPSHOT_ROUTES
 from api.state import RegistryState
 from registry.errors import RegistryError
@@ -58,7 +58,9 @@ async def file_claim(request: Request) -> Response:
     if is_json_array(raw):
         outcomes = await state.claims.file_claims(split_json_array(raw, state.settings.max_bulk_documents))
         results = [
-            problem_body(outcome) if isinstance(outcome, RegistryError) else {"status": 201, **outcome}
+            problem_body(outcome, language_of(request.headers))
+            if isinstance(outcome, RegistryError)
+            else {"status": 201, **outcome}
             for outcome in outcomes
         ]
         filed = sum(result["status"] == 201 for result in results)

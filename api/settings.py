@@ -28,6 +28,13 @@
 | witness_quorum | KOTOWARI_WITNESS_QUORUM | 1 cosignature makes a checkpoint the one /log/checkpoint serves |
 | verification_interval | KOTOWARI_VERIFICATION_INTERVAL | 86400 seconds between domain re-checks (0: off) |
 | personal_retention_days | KOTOWARI_PERSONAL_RETENTION_DAYS | 1095 days from close to erasure (0: never) |
+| public_url | KOTOWARI_PUBLIC_URL | http://<host>:<port>: the registry's address in notifier notifications |
+| smtp_host | KOTOWARI_SMTP_HOST | none: no e-mail to notifiers (a notice asking for it is refused) |
+| smtp_port | KOTOWARI_SMTP_PORT | 25 |
+| smtp_from | KOTOWARI_SMTP_FROM | kotowari@<smtp_host>: the sender of notifier e-mail |
+| smtp_starttls | KOTOWARI_SMTP_STARTTLS | false; true: STARTTLS (system CAs) before anything else |
+| smtp_user | KOTOWARI_SMTP_USER | none; with smtp_password: SMTP AUTH |
+| smtp_password | KOTOWARI_SMTP_PASSWORD | none |
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from typing import Any
 
 from registry.index import DEFAULT_EMBEDDING_SPACES
 from registry.intake import ClockWindow
+from registry.notices.mail import SmtpConfig
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,14 @@ class Settings:
     witness_quorum: int = 1
     #: Verify every entry's signature at start, not only those after the last verified mark.
     verify_full: bool = False
+    #: The registry's public address, for the links in notifier notifications.
+    public_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str | None = None
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
 
     @property
     def database_url(self) -> str:
@@ -82,6 +98,25 @@ class Settings:
         if self.db_url:
             return normalize_db_url(self.db_url)
         return f"sqlite://{self.data_dir.resolve() / 'kotowari.sqlite3'}"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def smtp(self) -> SmtpConfig | None:
+        """The relay for notifier e-mail, or None when no SMTP host is configured."""
+        if not self.smtp_host:
+            return None
+        return SmtpConfig(
+            host=self.smtp_host,
+            sender=self.smtp_from or f"kotowari@{self.smtp_host}",
+            port=self.smtp_port,
+            starttls=self.smtp_starttls,
+            username=self.smtp_user,
+            password=self.smtp_password,
+            timeout=self.webhook_timeout,
+        )
 
     @property
     def personal_retention(self) -> timedelta | None:
@@ -125,6 +160,13 @@ class Settings:
             "witnesses": ("KOTOWARI_WITNESSES", parse_witnesses),
             "witness_quorum": ("KOTOWARI_WITNESS_QUORUM", int),
             "personal_retention_days": ("KOTOWARI_PERSONAL_RETENTION_DAYS", float),
+            "public_url": ("KOTOWARI_PUBLIC_URL", str),
+            "smtp_host": ("KOTOWARI_SMTP_HOST", str),
+            "smtp_port": ("KOTOWARI_SMTP_PORT", int),
+            "smtp_from": ("KOTOWARI_SMTP_FROM", str),
+            "smtp_starttls": ("KOTOWARI_SMTP_STARTTLS", parse_flag),
+            "smtp_user": ("KOTOWARI_SMTP_USER", str),
+            "smtp_password": ("KOTOWARI_SMTP_PASSWORD", str),
         }
         values: dict[str, Any] = {}
         for name, (variable, convert) in names.items():

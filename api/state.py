@@ -11,6 +11,7 @@ from api.settings import Settings
 from registry.accountability.store import AccountabilityStore
 from registry.authority.service import AuthorityService
 from registry.log import TransparencyLog
+from registry.notices.notify import NotifierNotifications
 from registry.notices.store import NoticeStore
 from registry.notices.webhooks import WebhookDeliverer
 from registry.snapshot_store import SnapshotStore
@@ -27,6 +28,7 @@ class RegistryState:
     snapshots: SnapshotStore
     notices: NoticeStore | None = None
     webhooks: WebhookDeliverer | None = None
+    notifications: NotifierNotifications | None = None
     authority: AuthorityService | None = None
     witnessing: Witnessing | None = None
     accountability: AccountabilityStore | None = None

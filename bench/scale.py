@@ -16,13 +16,17 @@ memory. Traffic goes only to the server this script starts on 127.0.0.1; every l
 from __future__ import annotations
 
 import argparse
+import hashlib
+import itertools
+import json
+import os
 import random
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +38,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keys
+from keys import SigningKey
 from registry.documents import new_claim, new_withdrawal
 from tests.conftest import start_server, stop_server
 
@@ -66,17 +71,36 @@ class Filed:
     signer: int
 
 
-def signed_claims(start: int, count: int, signers: list[keys.SigningKey], seed: int) -> list[bytes]:
-    """Claims `start` … `start + count - 1`, claim n signed by `signers[n % len(signers)]`."""
+def bench_signers(count: int = 100) -> list[keys.SigningKey]:
+    """The claimants' keys, the same in every run (so that a kept registry can be changed later)."""
+    return [SigningKey.from_bytes(hashlib.sha256(b"kotowari-scale-%d" % n).digest()) for n in range(count)]
+
+
+def _signed_range(start: int, count: int, seed: int, signers: int) -> list[bytes]:
+    keys_ = bench_signers(signers)
     rng = random.Random(seed)
     now = datetime.now(UTC)
     uses = {"train-ai": "n", "generate": "n"}
     bodies = []
     for n in range(start, start + count):
-        key = signers[n % len(signers)]
+        key = keys_[n % len(keys_)]
         document = new_claim(key.did, "work", [identifier(n, rng)], uses, created=now)
         bodies.append(keys.canonicalize(keys.sign_document(document, key, created=now)))
     return bodies
+
+
+def signed_claims(start: int, count: int, signers: list[keys.SigningKey], seed: int) -> list[bytes]:
+    """Claims `start` … `start + count - 1`, claim n signed by `bench_signers()[n % len(signers)]`,
+    made in chunks of 50,000 by two processes (a 1M registry takes minutes to sign)."""
+    chunk = 50_000
+    jobs = [
+        (first, min(chunk, start + count - first), seed + first, len(signers))
+        for first in range(start, start + count, chunk)
+    ]
+    if len(jobs) == 1:
+        return _signed_range(*jobs[0])
+    with ProcessPoolExecutor(2) as pool:
+        return [body for part in pool.map(_signed_range, *zip(*jobs, strict=True)) for body in part]
 
 
 def file_all(url: str, bodies: list[bytes], start: int, signers: int, size: int = 1000) -> list[Filed]:
@@ -96,6 +120,13 @@ def file_all(url: str, bodies: list[bytes], start: int, signers: int, size: int 
 
         with ThreadPoolExecutor(2) as pool:
             return [filed for batch in pool.map(one, chunks) for filed in batch]
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has used: on a shared machine a steadier figure
+    than wall time, which other sessions' load stretches."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int) -> float:
@@ -150,22 +181,52 @@ class Figures:
     proof_p99: float
     startup_s: float
     rss: float
+    first_start_s: float = 0.0
+    cpu: tuple[float, float, float] = (0.0, 0.0, 0.0)  # server CPU s: first start, snapshot, restart
 
 
-def measure(size: int, db: str | None, signers: list[keys.SigningKey]) -> Figures:
+def filed_registry(size: int, db: str | None, signers: list[keys.SigningKey], keep: Path | None) -> Path:
+    """A data directory holding a registry of `size` filed claims and `filed.json` (the filing time
+    and each claim's id, leaf hash and signer): filed now, or copied from `keep` where an earlier
+    run left one (SQLite only; filing 1M claims takes the better part of an hour)."""
+    kept = keep / str(size) if keep is not None and db is None else None
     data_dir = Path(tempfile.mkdtemp(prefix="kotowari-scale-"))
+    if kept is not None and (kept / "filed.json").exists():
+        shutil.copytree(kept, data_dir, dirs_exist_ok=True)
+        return data_dir
     bodies = signed_claims(0, size, signers, seed=size)
-    rng = random.Random(size)
     server = start_server(data_dir, db, timeout=600)
     try:
         started = time.perf_counter()
         filed = file_all(server.url, bodies, 0, len(signers))
         filing_s = time.perf_counter() - started
-        del bodies
+    finally:
+        stop_server(server)
+    record = {"filing_s": filing_s, "filed": [[f.claim_id, f.leaf_hash, f.signer] for f in filed]}
+    (data_dir / "filed.json").write_text(json.dumps(record))
+    if kept is not None:
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(data_dir, kept)
+    return data_dir
+
+
+def measure(size: int, db: str | None, signers: list[keys.SigningKey], keep: Path | None = None) -> Figures:
+    data_dir = filed_registry(size, db, signers, keep)
+    record = json.loads((data_dir / "filed.json").read_text())
+    filing_s = float(record["filing_s"])
+    filed = [Filed(claim_id, leaf_hash, int(signer)) for claim_id, leaf_hash, signer in record["filed"]]
+    del record
+    rng = random.Random(size)
+    started = time.perf_counter()
+    server = start_server(data_dir, db, timeout=1800)
+    first_start_s = time.perf_counter() - started
+    first_start_cpu = cpu_s(server.process.pid)
+    try:
         with httpx.Client(base_url=server.url, timeout=600) as client:
-            started = time.perf_counter()
+            started, before = time.perf_counter(), cpu_s(server.process.pid)
             snapshot = client.get("/v1/snapshot")
             snapshot_s = time.perf_counter() - started
+            snapshot_cpu = cpu_s(server.process.pid) - before
             snapshot.raise_for_status()
             tree = int(client.get("/log/checkpoint").text.splitlines()[1])
             change = max(2, size // 100)  # a 1% change: half withdrawals, half new claims
@@ -181,7 +242,7 @@ def measure(size: int, db: str | None, signers: list[keys.SigningKey]) -> Figure
             delta.raise_for_status()
             check = latencies(client, check_requests(size, rng))
             final = int(client.get("/log/checkpoint").text.splitlines()[1])
-            proofs = [
+            proofs: list[Request] = [
                 ("/v1/log/proof/inclusion?" + urlencode({"hash": claim.leaf_hash, "tree_size": final}), None)
                 for claim in rng.sample(filed, min(200, len(filed)))
             ]
@@ -191,6 +252,7 @@ def measure(size: int, db: str | None, signers: list[keys.SigningKey]) -> Figure
     started = time.perf_counter()
     server = start_server(data_dir, db, timeout=1800)
     startup_s = time.perf_counter() - started
+    startup_cpu = cpu_s(server.process.pid)
     try:
         with httpx.Client(base_url=server.url, timeout=60) as client:
             client.post("/v1/check", json={"items": [{"scheme": "url", "value": "https://sora0.example/"}]})
@@ -210,7 +272,13 @@ def measure(size: int, db: str | None, signers: list[keys.SigningKey]) -> Figure
         pct(proof, 0.99),
         startup_s,
         rss,
+        first_start_s,
+        (first_start_cpu, snapshot_cpu, startup_cpu),
     )
+
+
+LINEAR_TOLERANCE = 1.25
+"""A per-claim ratio up to this still reads as linear (a shared 2-core machine varies this much)."""
 
 
 def main() -> None:
@@ -219,36 +287,89 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated claim counts")
     parser.add_argument("--db", help="a PostgreSQL URL (an empty database; used for the first size only)")
+    parser.add_argument("--keep", type=Path, help="keep each filed registry in DIR/SIZE and reuse it later")
+    parser.add_argument("--file-only", action="store_true", help="only file (and --keep) the registries")
     args = parser.parse_args()
     sizes = [int(part) for part in args.sizes.split(",")]
-    signers = [keys.SigningKey.generate() for _ in range(100)]
+    signers = bench_signers()
+    if args.file_only:
+        for size in sizes:
+            data_dir = filed_registry(size, None, signers, args.keep)
+            record = json.loads((data_dir / "filed.json").read_text())
+            print(f"{size:,} claims filed in {record['filing_s']:.0f} s ({size / record['filing_s']:,.0f}/s)")
+            shutil.rmtree(data_dir, ignore_errors=True)
+        return
     rows = []
     for number, size in enumerate(sizes):
-        rows.append(measure(size, args.db if number == 0 else None, signers))
+        rows.append(measure(size, args.db if number == 0 else None, signers, args.keep))
         print(f"measured {size:,} claims", file=sys.stderr, flush=True)
+    report(rows)
+
+
+def report(rows: list[Figures]) -> None:
+    """The table, then each cost per claim against the smallest size's, and the verdict on growth."""
     print(
         f"{'claims':>9} {'filed/s':>8} {'snapshot s':>10} {'B/claim':>7} {'1% delta':>9} "
-        f"{'check p50/p99 ms':>17} {'proof p50/p99 ms':>17} {'start s':>8} {'RSS MiB':>8}"
+        f"{'check p50/p99 ms':>17} {'proof p50/p99 ms':>17} {'start s':>8} {'restart s':>9} {'RSS MiB':>8}"
     )
     for row in rows:
         print(
             f"{row.size:>9,} {row.size / row.filing_s:>8,.0f} {row.snapshot_s:>10.2f} "
             f"{row.snapshot_bytes / row.size:>7.1f} {row.delta_bytes / 1024:>7,.0f}Ki "
             f"{row.check_p50:>8.1f}/{row.check_p99:<8.1f} {row.proof_p50:>8.1f}/{row.proof_p99:<8.1f} "
-            f"{row.startup_s:>8.2f} {row.rss:>8.0f}"
+            f"{row.first_start_s:>8.2f} {row.startup_s:>9.2f} {row.rss:>8.0f}"
+        )
+    print("server CPU seconds (steadier than wall time on a shared machine):")
+    for row in rows:
+        first, snap, restart = row.cpu
+        print(
+            f"{row.size:>9,}  start-up {first:.2f}  snapshot {snap:.2f}  restart {restart:.2f}  "
+            f"({snap / row.size * 1e6:.1f} us/claim snapshot, "
+            f"{restart / row.size * 1e6:.0f} us/claim restart)"
         )
     base = rows[0]
     print(f"per claim, relative to {base.size:,} claims (1.00 = linear growth, below 1 = sublinear):")
+    worst: dict[str, float] = {}
     for row in rows:
         scale = row.size / base.size
+        ratios = {
+            "filing": row.filing_s / base.filing_s / scale,
+            "snapshot": row.snapshot_s / base.snapshot_s / scale,
+            "bytes": row.snapshot_bytes / base.snapshot_bytes / scale,
+            "delta": row.delta_bytes / base.delta_bytes / scale,
+            "start-up": row.first_start_s / base.first_start_s / scale,
+            "restart": row.startup_s / base.startup_s / scale,
+            "RSS": row.rss / base.rss / scale,
+        }
+        for name, ratio in ratios.items():
+            worst[name] = max(worst.get(name, 0.0), ratio)
+        if base.cpu[1] > 0 and base.cpu[2] > 0:
+            ratios["snapshot CPU"] = row.cpu[1] / base.cpu[1] / scale
+            ratios["restart CPU"] = row.cpu[2] / base.cpu[2] / scale
         print(
-            f"{row.size:>9,}  filing {row.filing_s / base.filing_s / scale:.2f}  "
-            f"snapshot {row.snapshot_s / base.snapshot_s / scale:.2f}  "
-            f"bytes {row.snapshot_bytes / base.snapshot_bytes / scale:.2f}  "
-            f"delta {row.delta_bytes / base.delta_bytes / scale:.2f}  "
-            f"start-up {row.startup_s / base.startup_s / scale:.2f}  RSS {row.rss / base.rss / scale:.2f}; "
-            f"per request: check p99 x{row.check_p99 / base.check_p99:.2f}  "
+            f"{row.size:>9,}  "
+            + "  ".join(f"{name} {ratio:.2f}" for name, ratio in ratios.items())
+            + f"; per request: check p99 x{row.check_p99 / base.check_p99:.2f}  "
             f"proof p99 x{row.proof_p99 / base.proof_p99:.2f}"
+        )
+    if len(rows) > 1:
+        steps = list(itertools.pairwise(rows))
+        print("each step up (cost ratio for the claim-count ratio):")
+        for small, large in steps:
+            print(
+                f"  {small.size:,} -> {large.size:,} (x{large.size / small.size:.0f}): "
+                f"snapshot x{large.snapshot_s / small.snapshot_s:.1f}  "
+                f"start-up x{large.first_start_s / small.first_start_s:.1f}  "
+                f"restart x{large.startup_s / small.startup_s:.1f}  RSS x{large.rss / small.rss:.1f}"
+            )
+        over = sorted(name for name, ratio in worst.items() if ratio > LINEAR_TOLERANCE)
+        verdict = "linear or better" if not over else "SUPERLINEAR in " + ", ".join(over)
+        print(f"growth: {verdict} (per-claim ratio at most {LINEAR_TOLERANCE} counts as linear)")
+    largest = rows[-1]
+    if largest.size >= 1_000_000:
+        goal = "met" if largest.snapshot_s < 10 else "NOT met"
+        print(
+            f"snapshot build at {largest.size:,} claims: {largest.snapshot_s:.2f} s (goal under 10 s: {goal})"
         )
 
 

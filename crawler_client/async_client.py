@@ -36,6 +36,7 @@ from crawler_client.core import (
     WitnessedCheckpoint,
     minimum_authority,
 )
+from crawler_client.i18n import answer_headers
 from keys.cosignature import CosignatureVerifier
 from keys.note import Checkpoint
 
@@ -82,7 +83,10 @@ class AsyncClient(BaseClient):
         )
         self._sleep = sleep
         self._http = httpx.AsyncClient(
-            base_url=self.registry, timeout=timeout, transport=transport, headers={"User-Agent": USER_AGENT}
+            base_url=self.registry,
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, **answer_headers()},
         )
 
     async def __aenter__(self) -> AsyncClient:

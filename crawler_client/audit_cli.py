@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from crawler_client.audit.report import DEFAULT_SAMPLE, MAX_SHOWN, AuditError
 from crawler_client.cli_support import Negative, UsageError, print_json, registry_flag
-from crawler_client.i18n import N_, _
+from crawler_client.i18n import N_, _, said
 
 __all__ = ["TerminalProgress", "cmd_log_audit", "register_log_audit"]
 
@@ -99,14 +99,16 @@ def _summary(report: Any) -> str:
         )
     else:
         claims = _("{claims} claims").format(claims=report.claims)
+    if report.records_compared:
+        claims += _(", {records} operator records").format(records=report.records_compared)
     done = _("audited {entries} entries, {claims}, {answers} answers: consistent")
     return done.format(entries=report.entries, claims=claims, answers=report.items_checked)
 
 
 def _lines(report: Any, limit: int = MAX_SHOWN) -> list[str]:
-    """`AuditReport.lines()`, in the locale's language (each discrepancy's own message as it is)."""
+    """`AuditReport.lines()`, in the locale's language (each discrepancy's message through `said`)."""
     shown = [
-        _("DISCREPANCY {kind}: {message}").format(kind=d.kind, message=d.message)
+        _("DISCREPANCY {kind}: {message}").format(kind=d.kind, message=said(d.message))
         for d in report.discrepancies[:limit]
     ]
     hidden = len(report.discrepancies) - len(shown)

@@ -47,7 +47,7 @@ from crawler_client.cli_support import (
     write_document,
 )
 from crawler_client.errors import KotowariError, NotWitnessed, UntrustedAnswer
-from crawler_client.i18n import N_, _, install_argparse
+from crawler_client.i18n import N_, _, answers_in, install_argparse, language, said
 from crawler_client.items import add_item_flags
 from crawler_client.witness_options import add_witness_flags, witness_options
 from registry.vocabulary import SUBJECT_KINDS
@@ -97,6 +97,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings.database_url  # noqa: B018 - refuse an unsupported URL before starting
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if not 0 <= settings.port <= 65535:
+        raise UsageError(_("--port {port}: a port is a number from 0 to 65535").format(port=settings.port))
 
     def ready(did: str, created: bool) -> None:
         key_file = settings.data_dir / "registry.key"
@@ -112,7 +114,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         try:
             report = asyncio.run(verify_database(settings))
         except IntegrityFailure as exc:
-            print(_("kotowari: the log does not verify: {detail}").format(detail=exc.detail), file=sys.stderr)
+            print(
+                _("kotowari: the log does not verify: {detail}").format(detail=said(exc.detail)),
+                file=sys.stderr,
+            )
             return 1
         verified = _("verified {entries} log entries, {signatures} signatures and {rows} cached rows")
         print(
@@ -163,7 +168,7 @@ def cmd_url(args: argparse.Namespace) -> int:
             reports.append(urls.url_report(url))
         except urls.InvalidURL as exc:
             raise UsageError(
-                _("{url!r} is not a URL that can be used ({detail})").format(url=url, detail=exc)
+                _("{url!r} is not a URL that can be used ({detail})").format(url=url, detail=said(exc))
             ) from None
     if args.json:
         print_json(reports if len(reports) > 1 else reports[0])
@@ -295,15 +300,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
             else:
                 lines = _verify_signed(document, args.key)
     except NotWitnessed as exc:
-        print(_("NOT WITNESSED: {detail}").format(detail=exc))
+        print(_("NOT WITNESSED: {detail}").format(detail=said(exc)))
         raise Negative from None
     except (VerificationFailed, KeysError, UntrustedAnswer) as exc:
-        print(_("INVALID: {detail}").format(detail=exc))
+        print(_("INVALID: {detail}").format(detail=said(exc)))
         raise Negative from None
     if args.json:
         print_json({"valid": True, "details": lines})
     else:
-        print("\n  ".join(lines))
+        print("\n  ".join(said(line) for line in lines))
     return 0
 
 
@@ -315,7 +320,7 @@ def _verify_signed(document: dict[str, Any], key_text: str | None) -> list[str]:
         try:
             key = keys.VerifyingKey.from_multibase(key_text)
         except keys.KeysError as exc:
-            raise UsageError(_("--key: not an Ed25519 key ({detail})").format(detail=exc)) from None
+            raise UsageError(_("--key: not an Ed25519 key ({detail})").format(detail=said(exc))) from None
     verified = keys.verify_document(document, key=key)
     return [
         _("valid: signed by {method}").format(method=verified.verification_method),
@@ -398,7 +403,7 @@ def _verify_answer(
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise VerificationFailed(
-                _("the answer's checkpoint is malformed: {detail}").format(detail=exc)
+                _("the answer's checkpoint is malformed: {detail}").format(detail=said(exc))
             ) from None
         current, witnessed = _against_registry(
             registry_url, witnessing or {}, str(answer["registry"]), checkpoint
@@ -527,10 +532,10 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
                 merkle.verify_consistency(seen.size, current.size, seen.root_hash, current.root_hash, proof)
                 message += _("; consistent with size {size} seen before").format(size=seen.size)
         except NotWitnessed as exc:
-            print(_("NOT WITNESSED: {detail}").format(detail=exc))
+            print(_("NOT WITNESSED: {detail}").format(detail=said(exc)))
             raise Negative from None
         except (VerificationFailed, merkle.InvalidMerkleProof, UntrustedAnswer, KeyError, TypeError) as exc:
-            print(_("INCONSISTENT: {detail}").format(detail=exc))
+            print(_("INCONSISTENT: {detail}").format(detail=said(exc)))
             raise Negative from None
     if state_path:
         _write_state(
@@ -794,7 +799,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
-        return run(args)
+        with answers_in(language()):  # the registry's refusals in the messages' language
+            return run(args)
     except Negative:
         return 1
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ import re
 import sys
 from typing import Any
 
-from crawler_client.i18n import N_, _, language
+from crawler_client.i18n import N_, _, language, said
 
 __all__ = ["decision_shown", "explained_error", "reason_shown", "refusal_line"]
 
@@ -69,17 +69,17 @@ def explained_error(exc: Exception) -> str:
         if exc.errors and exc.errors[0].get("pointer"):
             where = _(" (at {pointer})").format(pointer=exc.errors[0]["pointer"])
         slug = exc.type.rsplit("/", 1)[-1]
-        return refusal_line(exc.status, slug, exc.title, exc.detail, where)
+        return refusal_line(exc.status, slug, said(exc.title), said(exc.detail), where)
     if language() == "en":
         return str(exc)  # the SDK's own message, in English already
     classes = {cls.__name__ for cls in type(exc).__mro__}
     for name, text in CLIENT_ERRORS:
         if name in classes:
-            return _(text).format(detail=exc)
+            return _(text).format(detail=said(exc))
     keys_errors = sys.modules.get("keys.errors")
     if keys_errors is not None and isinstance(exc, keys_errors.KeysError):
-        return _("a key, signature or JSON problem ({detail})").format(detail=exc)
-    return str(exc)
+        return _("a key, signature or JSON problem ({detail})").format(detail=said(exc))
+    return said(exc)
 
 
 CLIENT_ERRORS: tuple[tuple[str, str], ...] = (

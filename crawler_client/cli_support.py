@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from crawler_client.i18n import _
+from crawler_client.cli_help import WidthHelpFormatter
+from crawler_client.i18n import _, said
 from crawler_client.items import items_from_args
 from registry.authority.levels import LEVELS, UnknownLevel, parse_level
 from registry.vocabulary import (
@@ -71,7 +72,7 @@ class Negative(Exception):
 
 def error_line(prog: str, message: str) -> str:
     """`kotowari: error: …`, the one line a usage or input error prints, in the locale's language."""
-    return _("{prog}: error: {message}").format(prog=prog, message=message)
+    return _("{prog}: error: {message}").format(prog=prog, message=said(message))
 
 
 def os_reason(exc: OSError) -> str:
@@ -90,6 +91,7 @@ class Parser(argparse.ArgumentParser):
     single-value flag given twice is one of them (`Once`), in every command."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", WidthHelpFormatter)  # Japanese help wraps by columns
         super().__init__(*args, **kwargs)
         refuse_repeats(self)
 

@@ -45,6 +45,7 @@ from crawler_client.core import (
     minimum_authority,
     run_steps,
 )
+from crawler_client.i18n import answer_headers
 from keys.cosignature import CosignatureVerifier
 from keys.note import Checkpoint
 
@@ -96,7 +97,10 @@ class Client(BaseClient):
         )
         self._sleep = sleep
         self._http = httpx.Client(
-            base_url=self.registry, timeout=timeout, transport=transport, headers={"User-Agent": USER_AGENT}
+            base_url=self.registry,
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, **answer_headers()},
         )
 
     def __enter__(self) -> Client:

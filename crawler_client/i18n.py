@@ -15,6 +15,19 @@ Messages with values are format strings with named placeholders, filled after tr
 
 `N_()` marks a msgid kept in a constant, translated where it is printed (`_(PUBLIC_CLAIM)`).
 
+The registry says its problems (RFC 9457 title, detail, field reasons) in the language a request's
+Accept-Language prefers. The SDK sends none, so programs read the registry's stable English; the
+command line asks for Japanese when its messages are Japanese (`answers_in(language())` around a
+command: every `Client` made inside sends `Accept-Language: ja`), so a refusal reads as one language.
+
+The SDK's own English (an exception's message, a signal's reason, `Decision.explain()`) and the
+registry's pure modules' reasons (a URL, an identifier, a key, a snapshot) stay English where programs
+read them; `said(text)` says such a text in the locale's language at print time. Their sentences are
+templates in two catalogs: kotowari-sdk (extracted from crawler_client by
+`crawler_client.i18n_build`) and the registry's kotowari-registry (`registry.problem_catalog`);
+`registry.problem_text.Catalog` matches a sentence back against them and fills the Japanese with the
+same values. In a line that mixes languages, each run of text without Japanese is matched alone.
+
 Cheap to import (the command line's start-up is measured): gettext is already loaded by argparse,
 and a catalog is read only when the locale asks for one.
 
@@ -30,10 +43,26 @@ from __future__ import annotations
 
 import gettext
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, tzinfo
-from typing import Final
+from typing import Any, Final
 
-__all__ = ["DOMAIN", "LOCALE_DIR", "N_", "_", "install_argparse", "language", "local_time", "ngettext"]
+__all__ = [
+    "DOMAIN",
+    "LOCALE_DIR",
+    "N_",
+    "_",
+    "answer_headers",
+    "answers_in",
+    "install_argparse",
+    "language",
+    "local_time",
+    "ngettext",
+    "said",
+]
 
 DOMAIN: Final = "kotowari"
 LOCALE_DIR: Final = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
@@ -70,6 +99,73 @@ def language() -> str:
     """`ja` when messages are in Japanese, else `en`."""
     info = _translation().info()
     return "ja" if info.get("language", "").startswith("ja") else "en"
+
+
+SDK_DOMAIN: Final = "kotowari-sdk"
+_LATIN_RUN: Final = re.compile(r"[^\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+_said_catalogs: dict[str, Any] = {}
+
+
+def said(text: object) -> str:
+    """`text` (English from the SDK or the registry's pure modules) in the locale's language; English
+    and whatever no catalog entry fits as it is."""
+    shown = str(text)
+    lang = language()
+    if lang == "en" or not shown:
+        return shown
+    catalog = _said_catalog(lang)
+    if catalog is None:
+        return shown
+    return _LATIN_RUN.sub(lambda run: _said_run(catalog, run.group()), shown)
+
+
+def _said_run(catalog: Any, run: str) -> str:
+    core = run.strip()
+    if " " not in core:
+        return run  # a value (a URL, an id, a flag), or nothing
+    start = run.index(core)
+    translated: str = catalog.text(core)
+    return run[:start] + translated + run[start + len(core) :]
+
+
+def _said_catalog(lang: str) -> Any:
+    """The SDK's and the registry's texts in `lang`, as one `registry.problem_text.Catalog` (read once)."""
+    if lang not in _said_catalogs:
+        from registry.po_files import read_mo
+        from registry.problem_text import DOMAIN, Catalog
+        from registry.problem_text import LOCALE_DIR as REGISTRY_LOCALES
+
+        messages: dict[str, str] = {}
+        for path in (
+            os.path.join(REGISTRY_LOCALES, lang, "LC_MESSAGES", f"{DOMAIN}.mo"),
+            os.path.join(LOCALE_DIR, lang, "LC_MESSAGES", f"{SDK_DOMAIN}.mo"),
+        ):
+            try:
+                with open(path, "rb") as mo:
+                    messages.update(read_mo(mo.read()))
+            except (OSError, ValueError):
+                continue
+        _said_catalogs[lang] = Catalog(messages, "、" if lang == "ja" else ", ") if messages else None
+    return _said_catalogs[lang]
+
+
+_ANSWERS_IN: ContextVar[str | None] = ContextVar("kotowari_answers_in", default=None)
+
+
+@contextmanager
+def answers_in(lang: str) -> Iterator[None]:
+    """Within this block, registry clients ask for problems in `lang` (`en`: no header, as the SDK)."""
+    token = _ANSWERS_IN.set(None if lang == "en" else lang)
+    try:
+        yield
+    finally:
+        _ANSWERS_IN.reset(token)
+
+
+def answer_headers() -> dict[str, str]:
+    """The headers a registry client adds so the registry answers problems in the asked language."""
+    lang = _ANSWERS_IN.get()
+    return {} if lang is None else {"Accept-Language": lang}
 
 
 def install_argparse() -> None:

@@ -5,9 +5,9 @@
     python -m crawler_client.i18n_build --check    # exit 1 if a .mo is stale or a msgid untranslated
 
 The .po is the one source of truth for the Japanese; the .mo is what Python's `gettext` reads, and is
-committed so an installed wheel needs no build step. Compiling follows CPython's
-Tools/i18n/msgfmt.py (no hash table, entries sorted, fuzzy and untranslated entries left out), so the
-bytes depend only on the .po. Extraction is an AST walk, as xgettext does it: the string literals
+committed so an installed wheel needs no build step. Reading, writing and compiling the files is
+`registry.po_files` (pure, shared with the registry's own catalog), so the bytes depend only on the
+.po. Extraction is an AST walk, as xgettext does it: the string literals
 given to `_()`, `N_()` and `ngettext()` in every crawler_client module that imports them from
 `crawler_client.i18n`, then argparse's own messages (it translates them through gettext's current
 domain, which the command line makes ours: `crawler_client.i18n.install_argparse`).
@@ -16,45 +16,27 @@ domain, which the command line makes ours: `crawler_client.i18n.install_argparse
 from __future__ import annotations
 
 import argparse
-import array
 import ast
 import inspect
-import struct
 import sys
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["Entry", "Message", "compile_mo", "extract", "parse_po", "write_po"]
+from registry.po_files import Entry, Message, compile_mo, parse_po, updated, write_po
+from registry.problem_catalog import Rules, extract_texts
+
+__all__ = [
+    "Entry",
+    "Message",
+    "compile_mo",
+    "extract",
+    "parse_po",
+    "write_po",
+]
 
 PACKAGE = Path(__file__).resolve().parent
 LOCALES = PACKAGE / "locale"
 I18N_NAMES = frozenset({"_", "N_", "ngettext"})
-
-
-@dataclass
-class Message:
-    """A msgid found in the code: its plural (for `ngettext`), where it is, and its format."""
-
-    msgid: str
-    plural: str | None = None
-    places: list[str] = field(default_factory=list)
-    brace: bool = True  # `{name}` placeholders (ours) or `%(name)s` (argparse's)
-
-
-@dataclass
-class Entry:
-    """One .po entry."""
-
-    msgid: str
-    msgstr: list[str]
-    plural: str | None = None
-    comments: list[str] = field(default_factory=list)
-    fuzzy: bool = False
-
-    @property
-    def translated(self) -> bool:
-        return not self.fuzzy and all(self.msgstr) and bool(self.msgstr)
 
 
 # ---------------------------------------------------------------- extraction
@@ -120,6 +102,31 @@ def extract(package: Path = PACKAGE) -> tuple[list[Message], list[str]]:
     return list(by_id.values()), dynamic
 
 
+SDK_DOMAIN = "kotowari-sdk"
+SDK_RULES = Rules(
+    roots=frozenset({"KotowariError", "ValueError", "Exception"}),
+    names=frozenset({"reason", "note", "detail", "message", "verb", "tries", "waited", "counting", "source"}),
+    reason_calls={"Verdict": (0, 4), "Declaration": (2,), "unreachable": (0,), "unavailable": (0,)},
+    lists=frozenset({"notes", "reasons", "lines"}),
+    functions=frozenset({"explain"}),
+)
+"""Where the SDK's own English is: its exceptions' messages, signal verdicts' reasons, `explain()`."""
+
+
+def extract_sdk(package: Path = PACKAGE) -> tuple[list[Message], list[str]]:
+    """The SDK's English texts (domain `kotowari-sdk`): what the SDK says in English to programs (an
+    exception's message, a signal's reason) and the command line says again in the locale's language
+    by matching it back against these templates (`crawler_client.i18n.said`). Single words (tokens
+    such as `allow`, `noai`) and fragments are left out: they are values, not sentences."""
+    files = sorted(path for path in package.rglob("*.py") if "__pycache__" not in path.parts)
+    trees = [
+        (path.relative_to(package.parent).as_posix(), ast.parse(path.read_text("utf-8"))) for path in files
+    ]
+    found, dynamic = extract_texts(trees, SDK_RULES)
+    sentences = [m for m in found if " " in m.msgid.strip() and m.msgid.count("(") == m.msgid.count(")")]
+    return sentences, dynamic
+
+
 def _merge(by_id: dict[str, Message], message: Message) -> None:
     held = by_id.get(message.msgid)
     if held is None:
@@ -129,150 +136,8 @@ def _merge(by_id: dict[str, Message], message: Message) -> None:
         held.plural = held.plural or message.plural
 
 
-# ---------------------------------------------------------------- .po files
-
-
-def _unquote(text: str) -> str:
-    text = text.strip()
-    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
-        raise ValueError(f"not a quoted string: {text!r}")
-    return str(ast.literal_eval(text))  # a .po string is a C string literal; Python reads the same escapes
-
-
-def parse_po(text: str) -> list[Entry]:
-    """The entries of a .po file (the header is the entry with msgid "")."""
-    entries: list[Entry] = []
-    comments: list[str] = []
-    current: Entry | None = None
-    target: tuple[str, int] | None = None  # what a continuation line extends
-
-    def finish() -> None:
-        nonlocal current
-        if current is not None:
-            entries.append(current)
-        current = None
-
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        try:
-            if not line:
-                finish()
-                target = None
-            elif line.startswith("#"):
-                if current is not None and target is not None and target[0] == "msgstr":
-                    finish()
-                comments.append(raw)
-            elif line.startswith("msgid_plural "):
-                assert current is not None
-                current.plural = _unquote(line[len("msgid_plural ") :])
-                target = ("plural", 0)
-            elif line.startswith("msgid "):
-                finish()
-                fuzzy = any(c.startswith("#,") and "fuzzy" in c for c in comments)
-                current = Entry(_unquote(line[len("msgid ") :]), [], comments=comments, fuzzy=fuzzy)
-                comments = []
-                target = ("msgid", 0)
-            elif line.startswith("msgstr["):
-                assert current is not None
-                index, _, rest = line[len("msgstr[") :].partition("]")
-                current.msgstr.append(_unquote(rest))
-                target = ("msgstr", int(index))
-            elif line.startswith("msgstr "):
-                assert current is not None
-                current.msgstr = [_unquote(line[len("msgstr ") :])]
-                target = ("msgstr", 0)
-            elif line.startswith('"'):
-                assert current is not None and target is not None
-                more = _unquote(line)
-                if target[0] == "msgid":
-                    current.msgid += more
-                elif target[0] == "plural":
-                    current.plural = (current.plural or "") + more
-                else:
-                    current.msgstr[target[1]] += more
-            else:
-                raise ValueError(f"cannot read {line!r}")
-        except (AssertionError, ValueError, SyntaxError) as exc:
-            raise ValueError(f"line {number}: {exc}") from None
-    finish()
-    return entries
-
-
-def _quoted(text: str) -> str:
-    """A .po string, split after each newline as msgmerge does."""
-    escaped = (
-        text.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t").replace("\n", "\\n\n")
-    ).split("\n")
-    parts = [part for part in escaped if part]
-    if len(parts) <= 1:
-        return f'"{parts[0] if parts else ""}"'
-    return '""\n' + "\n".join(f'"{part}"' for part in parts)
-
-
-def write_po(entries: Iterable[Entry]) -> str:
-    out = []
-    for entry in entries:
-        out += entry.comments
-        out.append(f"msgid {_quoted(entry.msgid)}")
-        if entry.plural is not None:
-            out.append(f"msgid_plural {_quoted(entry.plural)}")
-            for index, form in enumerate(entry.msgstr or [""]):
-                out.append(f"msgstr[{index}] {_quoted(form)}")
-        else:
-            out.append(f"msgstr {_quoted(entry.msgstr[0] if entry.msgstr else '')}")
-        out.append("")
-    return "\n".join(out)
-
-
-def updated(entries: list[Entry], messages: list[Message]) -> tuple[list[Entry], list[str]]:
-    """The .po entries for `messages` (translations kept, new ones empty), and the msgids dropped."""
-    header = [entry for entry in entries if entry.msgid == ""]
-    held = {entry.msgid: entry for entry in entries if entry.msgid}
-    out = list(header)
-    for message in messages:
-        old = held.pop(message.msgid, None)
-        flag = "#, python-brace-format" if message.brace and "{" in message.msgid else ""
-        flag = flag or ("#, python-format" if not message.brace and "%" in message.msgid else "")
-        comments = [f"#: {' '.join(message.places[:4])}"] + ([flag] if flag else [])
-        if old is not None and old.fuzzy:
-            comments.append("#, fuzzy")
-        forms = old.msgstr if old is not None else [""]
-        out.append(Entry(message.msgid, forms, message.plural, comments, old.fuzzy if old else False))
-    return out, sorted(held)
-
-
-# ---------------------------------------------------------------- .mo files
-
-
-def compile_mo(entries: Iterable[Entry]) -> bytes:
-    """The .mo of `entries`, as CPython's msgfmt.py writes it."""
-    messages: dict[bytes, bytes] = {}
-    for entry in entries:
-        if entry.msgid and (entry.fuzzy or not entry.msgstr or not all(entry.msgstr)):
-            continue
-        key = entry.msgid.encode("utf-8")
-        if entry.plural is not None:
-            key += b"\0" + entry.plural.encode("utf-8")
-        messages[key] = b"\0".join(form.encode("utf-8") for form in entry.msgstr)
-    keys = sorted(messages)
-    offsets, ids, strs = [], b"", b""
-    for key in keys:
-        offsets.append((len(ids), len(key), len(strs), len(messages[key])))
-        ids += key + b"\0"
-        strs += messages[key] + b"\0"
-    keystart = 7 * 4 + 16 * len(keys)
-    valuestart = keystart + len(ids)
-    koffsets: list[int] = []
-    voffsets: list[int] = []
-    for o1, l1, o2, l2 in offsets:
-        koffsets += [l1, o1 + keystart]
-        voffsets += [l2, o2 + valuestart]
-    header = struct.pack("Iiiiiii", 0x950412DE, 0, len(keys), 7 * 4, 7 * 4 + len(keys) * 8, 0, 0)
-    return header + array.array("i", koffsets + voffsets).tobytes() + ids + strs
-
-
-def catalogs(locales: Path = LOCALES) -> list[Path]:
-    return sorted(locales.glob("*/LC_MESSAGES/kotowari.po"))
+def catalogs(locales: Path = LOCALES, domain: str = "kotowari") -> list[Path]:
+    return sorted(locales.glob(f"*/LC_MESSAGES/{domain}.po"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -280,12 +145,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--update", action="store_true", help="add new msgids, drop unused ones")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is stale")
     options = parser.parse_args(argv)
-    messages, _dynamic = extract()
     status = 0
-    for po in catalogs():
+    for domain, (messages, _dynamic) in (("kotowari", extract()), (SDK_DOMAIN, extract_sdk())):
+        status |= _build(domain, messages, options.update, options.check)
+    return status
+
+
+def _build(domain: str, messages: list[Message], update: bool, check: bool) -> int:
+    status = 0
+    for po in catalogs(domain=domain):
         entries = parse_po(po.read_text(encoding="utf-8"))
         fresh, dropped = updated(entries, messages)
-        if options.update:
+        if update:
             po.write_text(write_po(fresh), encoding="utf-8")
             entries = fresh
             for msgid in dropped:
@@ -295,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{po}: untranslated {msgid!r}", file=sys.stderr)
         mo = po.with_suffix(".mo")
         compiled = compile_mo(entries)
-        if options.check:
+        if check:
             if not mo.exists() or mo.read_bytes() != compiled or dropped or missing:
                 print(f"{mo}: stale (python -m crawler_client.i18n_build --update)", file=sys.stderr)
                 status = 1

@@ -105,6 +105,7 @@ def cmd_notice_new(args: argparse.Namespace) -> int:
         }
     )
     jp = given({"infringed_right": args.jp_right, "reason": args.jp_reason})
+    notify = given({"webhook": args.notify_webhook, "email": args.notify_email})
     if bool(args.on_behalf_of) != bool(args.agency_authority):
         raise UsageError(_("--on-behalf-of and --agency-authority go together"))
     on_behalf_of = (
@@ -130,6 +131,7 @@ def cmd_notice_new(args: argparse.Namespace) -> int:
         jp_platform=jp or None,
         on_behalf_of=on_behalf_of,
         language=args.language,
+        notify=notify or None,
     )
     check_notice(document)
     write_document(sign_split("Notice", document, key, created), args.out, private=True)
@@ -303,6 +305,19 @@ def _show(notice: dict[str, Any]) -> None:
             line = _("  read by {reader} ({role}) at {time}")
             print(
                 line.format(reader=read["reader"], role=word(read["role"]), time=local_time(read["read_at"]))
+            )
+        for told in shown.get("notifications", []):
+            if told["channel"] == "email":
+                line = _("  told you of {state} by e-mail at {time} (attempt {attempt}): {outcome}")
+            else:
+                line = _("  told you of {state} by webhook at {time} (attempt {attempt}): {outcome}")
+            print(
+                line.format(
+                    state=word(told["state"]),
+                    time=local_time(told["started_at"]),
+                    attempt=told["attempt"],
+                    outcome=word(told["outcome"]),
+                )
             )
 
 
@@ -485,6 +500,16 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     new.add_argument("--on-behalf-of", metavar="PRINCIPAL", help=_("an agency's principal"))
     new.add_argument("--agency-authority", metavar="TEXT", help=_("the agency's authority statement"))
     new.add_argument("--language", metavar="TAG", help=_("the notice's language, e.g. ja"))
+    new.add_argument(
+        "--notify-webhook",
+        metavar="URL",
+        help=_("https URL told of every change of state (personal: kept out of the log)"),
+    )
+    new.add_argument(
+        "--notify-email",
+        metavar="ADDRESS",
+        help=_("e-mail address told of every change of state (personal: kept out of the log)"),
+    )
     new.add_argument("--out", metavar="FILE", help=_("write here (default: standard output)"))
     new.set_defaults(run=cmd_notice_new)
 

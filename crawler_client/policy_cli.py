@@ -25,7 +25,7 @@ from crawler_client.cli_support import (
     print_json,
     purpose_flag,
 )
-from crawler_client.i18n import N_, _
+from crawler_client.i18n import N_, _, said
 
 if TYPE_CHECKING:  # httpx, the policy and its signal parsers load when `kotowari policy` runs
     from crawler_client.policy import Decision, Policy, RegistrySource
@@ -171,10 +171,11 @@ def _print(decision: Decision, as_json: bool) -> None:
         return
     from crawler_client.cli_messages import decision_shown
 
-    print(decision.explain())
+    print(said(decision.explain()))
     for signal in decision.signals:
         verdict = decision_shown(signal.for_use(decision.purpose))
-        print(f"  {verdict:<8} {signal.source} ({signal.stage}): {signal.reason}", file=sys.stdout)
+        source, reason = said(signal.source), said(signal.reason)
+        print(f"  {verdict:<8} {source} ({signal.stage}): {reason}", file=sys.stdout)
     site = decision.site
     if site is not None:
         pacing = [f"crawl-delay {site.crawl_delay:g}s"] if site.crawl_delay is not None else []

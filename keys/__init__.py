@@ -15,7 +15,14 @@ from keys.canonical import canonicalize, parse_strict_json
 from keys.didkey import did_key, key_for_verification_method, resolve_did_key, verification_method_for
 from keys.ed25519 import SigningKey, VerifyingKey, read_key_file, write_key_file
 from keys.errors import InvalidJSON, InvalidKey, InvalidProof, InvalidSignature, KeyFileError, KeysError
-from keys.proofs import VerifiedProof, document_id, sign_canonical, sign_document, verify_document
+from keys.proofs import (
+    VerifiedProof,
+    document_id,
+    sign_canonical,
+    sign_document,
+    verify_canonical_document,
+    verify_document,
+)
 
 __all__ = [
     "InvalidJSON",
@@ -39,6 +46,7 @@ __all__ = [
     "sign_canonical",
     "sign_document",
     "verification_method_for",
+    "verify_canonical_document",
     "verify_document",
     "write_key_file",
 ]

@@ -103,7 +103,7 @@ def _canonical_without_floats(obj: object) -> bytes | None:
                 return None
         elif isinstance(value, dict):
             for key in value:
-                if not isinstance(key, str) or (key and max(key) >= _BMP_END):
+                if not isinstance(key, str) or (not key.isascii() and max(key) >= _BMP_END):
                     return None
             stack.extend(value.values())
         elif isinstance(value, list | tuple):

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from keys.base58 import b58decode, b58encode
-from keys.canonical import canonicalize
+from keys.canonical import MAX_SAFE_INTEGER, canonicalize
 from keys.didkey import PREFIX as DID_KEY_PREFIX
 from keys.didkey import key_for_verification_method, verification_method_for
 from keys.ed25519 import SIGNATURE_SIZE, SigningKey, VerifyingKey
@@ -43,6 +43,7 @@ __all__ = [
     "document_id",
     "sign_canonical",
     "sign_document",
+    "verify_canonical_document",
     "verify_document",
 ]
 
@@ -100,7 +101,7 @@ def sign_document(
             raise ValueError("verification_method is a did:key for a different key than the signing key")
     # Canonical bytes once: they are both what is hashed and, parsed back, the detached copy returned.
     canonical_document = canonicalize(dict(document))
-    unsecured: dict[str, Any] = json.loads(canonical_document)
+    unsecured: dict[str, Any] = json.loads(canonical_document, parse_int=_safe_int)
     context = unsecured.get("@context", _NO_CONTEXT)
     proof = _proof(canonical_document, context, key, created, proof_purpose, method)
     return {**unsecured, "proof": proof}
@@ -137,6 +138,16 @@ def sign_canonical(
 _NO_CONTEXT: Any = object()
 
 
+def _safe_int(literal: str) -> int:
+    """An integer of the canonical form, refused beyond ±(2**53 - 1) as verifiers refuse it: RFC 8785
+    writes a float between 2**53 and 1e21 (`2.0**53`) as such an integer, and a document signed with
+    one could never be verified."""
+    value = int(literal)
+    if abs(value) > MAX_SAFE_INTEGER:
+        raise InvalidJSON(f"number {literal} is beyond ±(2**53 - 1) once canonical (RFC 8785 writes it so)")
+    return value
+
+
 def _proof(
     canonical_document: bytes, context: Any, key: SigningKey, created: datetime, purpose: str, method: str
 ) -> dict[str, Any]:
@@ -161,6 +172,20 @@ def verify_document(
     expected_purpose: str | None = "assertionMethod",
 ) -> VerifiedProof:
     """Check the document's single eddsa-jcs-2022 proof; raise `InvalidProof` saying why not.
+
+    See `verify_canonical_document` for the rules; this is it without the canonical bytes.
+    """
+    return verify_canonical_document(document, key=key, expected_purpose=expected_purpose)[0]
+
+
+def verify_canonical_document(
+    document: Mapping[str, Any],
+    *,
+    key: VerifyingKey | None = None,
+    expected_purpose: str | None = "assertionMethod",
+) -> tuple[VerifiedProof, bytes]:
+    """`verify_document`, also returning the document's RFC 8785 form, proof included (what a
+    registry stores and hashes into the document id): the members are canonicalized once for both.
 
     Without `key`, the verificationMethod must be a did:key URL and is resolved offline. With
     `key`, the proof must verify under that key, which is how methods that cannot be resolved
@@ -209,14 +234,23 @@ def verify_document(
             raise InvalidProof("verificationMethod is a did:key for a different key than the one given")
         key = named
     try:
-        hash_data = _hash_data(options, unsecured)
+        before, after = _canonical_around(document, "proof")
+        proof_member = b'"proof":' + canonicalize(dict(proof))
+        if "@context" in options:  # only the proof's prefix of the contexts is signed
+            signed_document = canonicalize(dict(unsecured))
+        else:
+            signed_document = _joined(before, None, after)
+        hash_data = (
+            hashlib.sha256(canonicalize(dict(options))).digest() + hashlib.sha256(signed_document).digest()
+        )
     except InvalidJSON as exc:
         raise InvalidProof(f"document has no canonical form: {exc}") from exc
     try:
         key.verify(signature, hash_data)
     except InvalidSignature as exc:
         raise InvalidProof(f"proof signature does not verify with {key.multibase}") from exc
-    return VerifiedProof(verification_method=method, key=key, created=created, proof_purpose=purpose)
+    verified = VerifiedProof(verification_method=method, key=key, created=created, proof_purpose=purpose)
+    return verified, _joined(before, proof_member, after)
 
 
 def document_id(document: Mapping[str, Any]) -> str:
@@ -224,12 +258,28 @@ def document_id(document: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonicalize(dict(document))).hexdigest()
 
 
-def _hash_data(proof_options: Mapping[str, Any], unsecured: Mapping[str, Any]) -> bytes:
-    """vc-di-eddsa §3.3.4: SHA-256 of the canonical proof configuration, then of the document."""
-    return (
-        hashlib.sha256(canonicalize(dict(proof_options))).digest()
-        + hashlib.sha256(canonicalize(dict(unsecured))).digest()
-    )
+def _canonical_around(document: Mapping[str, Any], name: str) -> tuple[bytes, bytes]:
+    """RFC 8785 forms of the members sorting before and after `name` (by UTF-16 code units, as
+    RFC 8785 sorts), leaving `name` out: JCS is compositional, so the document with or without
+    that member is these two joined (`_joined`), and its bulk is canonicalized only once."""
+    split = name.encode("utf-16-be")
+    before: dict[Any, Any] = {}
+    after: dict[Any, Any] = {}
+    for member, value in document.items():
+        if member == name:
+            continue
+        # A key that is not a string stays in `before`, where canonicalize refuses it by path.
+        if isinstance(member, str) and member.encode("utf-16-be", "surrogatepass") > split:
+            after[member] = value
+        else:
+            before[member] = value
+    return canonicalize(before), canonicalize(after)
+
+
+def _joined(before: bytes, member: bytes | None, after: bytes) -> bytes:
+    """The canonical object of `before`'s members, then `member` (`"name":value`), then `after`'s."""
+    parts = [part for part in (before[1:-1], member, after[1:-1]) if part]
+    return b"{" + b",".join(parts) + b"}"
 
 
 def _decode_proof_value(value: object) -> bytes:

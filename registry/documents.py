@@ -44,10 +44,16 @@ class InvalidDocument(ValueError):
 
     def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
         self.errors = list(errors)
-        first = self.errors[0] if self.errors else ("", "invalid document")
-        where = f" at {first[0]}" if first[0] else ""
-        more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
-        super().__init__(f"{first[1]}{where}{more}")
+        pointer, reason = self.errors[0] if self.errors else ("", "invalid document")
+        more = len(self.errors) - 1
+        message = reason
+        if pointer and more > 0:
+            message = f"{reason} at {pointer} (and {more} more)"
+        elif pointer:
+            message = f"{reason} at {pointer}"
+        elif more > 0:
+            message = f"{reason} (and {more} more)"
+        super().__init__(message)
 
 
 def parse_timestamp(value: str) -> datetime:

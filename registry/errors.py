@@ -16,6 +16,13 @@ RegistryError                 base: HTTP status, stable slug, one-line detail, f
 ├── NameTaken            409  an operator name (folded) held by another, domain-verified operator
 ├── VerificationFailed   422  a domain check or did:web resolution failed (says what was fetched)
 └── BodyTooLarge         413  request body over the limit
+
+`title` and `detail` (and each field reason) are English sentences, written where the refusal is
+raised, and they stay English for programs. They are also the msgids of the registry's Japanese
+catalog: `registry.problem_catalog` extracts every one from the code (f-strings as brace templates)
+and `registry.problem_text` says them in Japanese when a request's Accept-Language asks. So a new
+refusal needs no extra call, only its Japanese in registry/locale/ja/LC_MESSAGES/kotowari-registry.po
+(`python -m registry.problem_catalog --update`; tests/registry/test_problem_text.py fails until then).
 """
 
 from __future__ import annotations

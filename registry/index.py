@@ -203,8 +203,9 @@ class ClaimIndex:
             self._by_party.setdefault(party, set()).add(ref)
         self._views[ref] = ClaimView.of(claim_id, claim, self.authority.authority_of(facts))
         keys: list[str] = []
-        for identifier in claim.subject.identifiers:
-            for key in exact_keys(identifier, query=False):
+        stored = [exact_keys(identifier, query=False) for identifier in claim.subject.identifiers]
+        for identifier, identifier_keys in zip(claim.subject.identifiers, stored, strict=True):
+            for key in identifier_keys:
                 self._exact.setdefault(key, set()).add(ref)
                 keys.append(key)
                 if key.startswith("url:"):
@@ -228,7 +229,7 @@ class ClaimIndex:
                 space.add(ref, identifier.vector, identifier.threshold or DEFAULT_EMBEDDING_THRESHOLD)
         self._exact_of[ref] = keys
         if self.keep_parts:
-            self._parts[ref] = claim_parts(claim, self.spaces)
+            self._parts[ref] = claim_parts(claim, self.spaces, stored)
 
     def remove(self, claim_id: str) -> None:
         ref = self._refs.get(claim_id)

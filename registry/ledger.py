@@ -27,7 +27,7 @@ import keys
 from registry.documents import SignedDocument, validate_document
 from registry.errors import NonceReused, RegistryError
 from registry.group_commit import GroupCommit, replayed
-from registry.intake import Accepted, AuthorResolver, ClockWindow, admit
+from registry.intake import Accepted, AuthorResolver, ClockWindow, admit_all
 from registry.log import Appended, TransparencyLog
 from registry.models import UsedNonce
 
@@ -94,14 +94,9 @@ class Ledger:
         """`admit` for each of `raws`, the gate consulted once for all: each accepted or its refusal.
 
         `gate=False` leaves the gate to the caller (the group commit consults it once per batch)."""
-        outcomes: list[Accepted[T] | RegistryError] = []
-        for raw in raws:
-            try:
-                outcomes.append(
-                    await admit(raw, model, now=now, window=window, validate=validate, resolver=self.resolver)
-                )
-            except RegistryError as exc:
-                outcomes.append(exc)
+        outcomes = await admit_all(
+            raws, model, now=now, window=window, validate=validate, resolver=self.resolver
+        )
         accepted = [outcome for outcome in outcomes if not isinstance(outcome, RegistryError)]
         if self.gate is None or not accepted or not gate:
             return outcomes

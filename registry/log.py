@@ -97,6 +97,9 @@ class TransparencyLog:
         self.origin = origin
         self.signer = signer
         self._last_note: tuple[int, bytes, str] | None = None
+        #: (first index, leaf hashes joined) of every batch this process appended: documents whose
+        #: signatures it checked at intake, so the verification mark may advance over them.
+        self._appended: list[tuple[int, bytes]] = []
 
     @property
     def verifier_key(self) -> str:
@@ -169,6 +172,7 @@ class TransparencyLog:
             ]
         )
         await TreeNode.bulk_create([TreeNode(id=node, hash=nodes.hashes[node]) for node in sorted(created)])
+        self._appended.append((start, b"".join(leaves)))  # rolled back: checked against the rows later
         root = nodes.subtree_hash(0, tree_size)
         return [
             Appended(
@@ -180,6 +184,31 @@ class TransparencyLog:
             )
             for index, leaf in zip(range(start, tree_size), leaves, strict=True)
         ]
+
+    async def verified_through(self, start: int) -> int:
+        """How far the log's first `start` entries (verified) extend with entries this process
+        appended itself, each still holding the leaf it appended (a rolled-back batch, or an entry
+        another worker wrote, ends the run): the tree size a verification mark may now name."""
+        leaves = {
+            first + n: joined[n * merkle.HASH_SIZE : (n + 1) * merkle.HASH_SIZE]
+            for first, joined in self._appended
+            for n in range(len(joined) // merkle.HASH_SIZE)
+            if first + n >= start
+        }
+        position = start
+        while position in leaves:
+            rows = await (
+                LogEntry.filter(index__gte=position, index__lt=position + 2_000)
+                .order_by("index")
+                .values_list("index", "leaf_hash")
+            )
+            for index, leaf in rows:
+                if int(str(index)) != position or leaves.get(position) != bytes(leaf):
+                    return position
+                position += 1
+            if len(rows) < 2_000:
+                break
+        return position
 
     async def root(self, tree_size: int) -> bytes:
         if tree_size == 0:

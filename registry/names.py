@@ -261,7 +261,7 @@ def _long_vowels_folded(folded: _Folded) -> _Folded:
     looked_at = 0  # words may abut ("ko" "ou…" as two words): so search on after the word, not the match
     while (match := _LONG_VOWEL.search(text, looked_at)) is not None:
         first, looked_at = _word_around(folded, match.start())
-        if ROMAJI_WORD.fullmatch(text, first, looked_at):
+        if ROMAJI_WORD.fullmatch(text[first:looked_at]):  # a slice: the pattern looks behind
             words.append((first, looked_at))
     if not words:
         return folded

@@ -197,6 +197,7 @@ def assemble(rows: Iterable[tuple[ClaimView, ClaimParts, bool]]) -> SnapshotData
             )
             for space, rows in vectors.items()
         },
+        plain_json=True,  # every value made above: strings, booleans, integers, fixed ASCII fields
     )
     return data.canonical()
 

@@ -6,6 +6,7 @@ file holds. The file format itself is described in `registry.snapshot`; reading 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,9 @@ class SnapshotData:
     names: list[tuple[int, str]] = field(default_factory=list)
     embeddings: EmbeddingRows = field(default_factory=dict)
     views: list[ClaimView] = field(default_factory=list, repr=False, compare=False)  # of a file's claims
+    #: Built by this registry (`snapshot.assemble`), not read from a file: its JSON sections hold only
+    #: strings, booleans, integers and ASCII field names, which `_plain_json` writes as RFC 8785 does.
+    plain_json: bool = field(default=False, repr=False, compare=False)
     _sections: list[tuple[str, np.ndarray[Any, Any] | bytes]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -74,9 +78,11 @@ class SnapshotData:
         Claims by id; exact keys by (hash, ordinal) without duplicates; every other row by ordinal,
         keeping the claim's own order within a claim (a stable sort).
         """
-        order = sorted(range(len(self.claims)), key=lambda n: str(self.claims[n]["id"]))
+        ids = [str(claim["id"]) for claim in self.claims]
+        order = sorted(range(len(ids)), key=ids.__getitem__)
         remap = np.empty(len(order), dtype=np.int64)
         remap[np.asarray(order, dtype=np.int64)] = np.arange(len(order))
+        new_of = remap.tolist()  # plain ints: a million numpy scalar lookups cost seconds
         dtype = _ordinal_dtype(len(order))
 
         def moved(ordinals: Ordinals) -> npt.NDArray[np.int64]:
@@ -115,19 +121,20 @@ class SnapshotData:
                     vector_claims.astype(dtype),
                     thresholds[vector_order],
                 )
-        unique_names = dict.fromkeys((int(remap[ordinal]), name) for ordinal, name in self.names)
+        unique_names = dict.fromkeys((new_of[ordinal], name) for ordinal, name in self.names)
         names = sorted(unique_names, key=lambda pair: pair[0])  # stable: a claim's own order stays
         return SnapshotData(
             claims=[self.claims[n] for n in order],
             exact_hashes=exact_hashes,
             exact_claims=exact_claims,
-            url_domains=sorted({(int(remap[o]), domain) for o, domain in self.url_domains}),
-            url_keys=snapshot_urls.moved_keys(self.url_keys, remap),
+            url_domains=sorted({(new_of[o], domain) for o, domain in self.url_domains}),
+            url_keys=snapshot_urls.moved_keys(self.url_keys, new_of),
             pdq_codes=self.pdq_codes[pdq_order],
             pdq_claims=pdq_claims.astype(dtype),
             iscc=iscc,
             names=names,
             embeddings=embeddings,
+            plain_json=self.plain_json,
         )
 
     # ------------------------------------------------------------ merging
@@ -165,6 +172,7 @@ class SnapshotData:
             iscc=iscc,
             names=[(int(remap[o]), name) for o, name in self.names if keep[o]],
             embeddings=embeddings,
+            plain_json=self.plain_json,
         )
 
     def plus(self, added: SnapshotData) -> SnapshotData:
@@ -201,6 +209,7 @@ class SnapshotData:
             iscc=iscc,
             names=[*self.names, *((o + shift, name) for o, name in added.names)],
             embeddings=embeddings,
+            plain_json=self.plain_json and added.plain_json,
         ).canonical()
 
     # ------------------------------------------------------------ sections
@@ -217,12 +226,13 @@ class SnapshotData:
 
     def _make_sections(self) -> list[tuple[str, np.ndarray[Any, Any] | bytes]]:
         out: list[tuple[str, np.ndarray[Any, Any] | bytes]] = []
+        canonical = _plain_json if self.plain_json else keys.canonicalize
         if self.claims:
-            out.append(("claims", keys.canonicalize(self.claims)))
+            out.append(("claims", canonical(self.claims)))
         if len(self.exact_hashes):
             out += [("exact/hashes", self.exact_hashes.astype("<u8")), ("exact/claims", self.exact_claims)]
         if self.url_domains:
-            out.append(("url/domains", keys.canonicalize([[o, domain] for o, domain in self.url_domains])))
+            out.append(("url/domains", canonical(self.url_domains)))  # (ordinal, domain) pairs: arrays
         if self.url_keys:
             out += snapshot_urls.url_key_sections(self.url_keys, _ordinal_dtype(len(self.claims)))
         if len(self.pdq_claims):
@@ -232,7 +242,7 @@ class SnapshotData:
             if len(ordinals):
                 out += [(f"iscc/{kind}/codes", codes), (f"iscc/{kind}/claims", ordinals)]
         if self.names:
-            out.append(("names", keys.canonicalize([[o, name] for o, name in self.names])))
+            out.append(("names", canonical(self.names)))
         for space in sorted(self.embeddings):
             vectors, ordinals, thresholds = self.embeddings[space]
             if len(ordinals):
@@ -290,6 +300,13 @@ class SnapshotData:
             if isinstance(exc, InvalidSnapshot):
                 raise
             raise InvalidSnapshot(f"inconsistent sections: {exc}") from None
+
+
+def _plain_json(value: object) -> bytes:
+    """RFC 8785 bytes of JSON without floats whose object keys are ASCII: what `keys.canonicalize`
+    writes for it after checking every value (the check is most of its cost on a million claims)."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8")  # a lone surrogate raises, as it does there
 
 
 def _array(value: np.ndarray[Any, Any] | bytes) -> Any:

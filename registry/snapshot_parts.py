@@ -11,7 +11,7 @@ bytes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,9 +47,12 @@ class ClaimParts:
     vectors: tuple[tuple[str, npt.NDArray[np.float32], float], ...]  # (space, unit vector, threshold)
 
 
-def claim_parts(claim: Claim, spaces: Mapping[str, int]) -> ClaimParts:
+def claim_parts(
+    claim: Claim, spaces: Mapping[str, int], stored: Sequence[list[str]] | None = None
+) -> ClaimParts:
     """The parts of `claim` for a registry with these embedding spaces (others are left out, as
-    the registry's index leaves them out)."""
+    the registry's index leaves them out). `stored` is each identifier's `exact_keys(…, query=False)`
+    when the caller has them already (URL canonicalisation is most of the cost of a claim)."""
     exact: list[int] = []
     url_keys: list[str] = []
     domains: list[str] = []
@@ -57,8 +60,8 @@ def claim_parts(claim: Claim, spaces: Mapping[str, int]) -> ClaimParts:
     iscc: list[tuple[str, bytes]] = []
     names: list[str] = []
     vectors: list[tuple[str, npt.NDArray[np.float32], float]] = []
-    for identifier in claim.subject.identifiers:
-        for key in exact_keys(identifier, query=False):
+    for number, identifier in enumerate(claim.subject.identifiers):
+        for key in stored[number] if stored is not None else exact_keys(identifier, query=False):
             exact.append(key_hash(key))
             if key.startswith("url:"):
                 url_keys.append(key[4:])

@@ -55,9 +55,10 @@ def read_url_keys(sections: Mapping[str, Any], claims: int, *, has_urls: bool) -
     return list(zip(ordinals.tolist(), listed, strict=True))
 
 
-def moved_keys(pairs: UrlKeys, remap: npt.NDArray[np.int64]) -> UrlKeys:
-    """The pairs with ordinals renumbered, in canonical order (by ordinal, then key), once each."""
-    return None if pairs is None else sorted({(int(remap[o]), key) for o, key in pairs})
+def moved_keys(pairs: UrlKeys, remap: Sequence[int]) -> UrlKeys:
+    """The pairs with ordinals renumbered (`remap[old]`), in canonical order (by ordinal, then key),
+    once each."""
+    return None if pairs is None else sorted({(remap[o], key) for o, key in pairs})
 
 
 def kept_keys(pairs: UrlKeys, keep: npt.NDArray[np.bool_], remap: npt.NDArray[np.int64]) -> UrlKeys:

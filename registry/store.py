@@ -101,6 +101,7 @@ class ClaimStore:
                 (number, Pending(admitted, "Claim", self._claim_row(admitted, now), now, companions))
             )
         results = await self.ledger.group.submit([item for _, item in pending])
+        received_at = format_timestamp(now)
         for (number, item), result in zip(pending, results, strict=True):
             if isinstance(result, RegistryError):
                 outcomes[number] = result
@@ -115,7 +116,7 @@ class ClaimStore:
             )
             outcomes[number] = {
                 "id": item.accepted.id,
-                "received_at": format_timestamp(now),
+                "received_at": received_at,
                 "keys": lookup,
                 "log": self.ledger.receipt(result),
             }
@@ -158,10 +159,9 @@ class ClaimStore:
         async with self.replayed():
             acting = self.index.authority.controller(record.claimant)
         if accepted.author not in (record.claimant, acting):
+            note = f" (now acting: {acting})" if acting != record.claimant else ""
             raise NotClaimant(
-                f"claim {claim_id} belongs to {record.claimant}"
-                + (f" (now acting: {acting})" if acting != record.claimant else "")
-                + f"; {accepted.author} may not withdraw it"
+                f"claim {claim_id} belongs to {record.claimant}{note}; {accepted.author} may not withdraw it"
             )
         if record.withdrawn_at is not None:
             raise AlreadyWithdrawn(

@@ -32,6 +32,7 @@ no trailing dot); upper case, one trailing dot and international labels are acce
 from __future__ import annotations
 
 import encodings.idna
+import functools
 import ipaddress
 import re
 import threading
@@ -102,6 +103,8 @@ def list_version() -> str:
 def is_ip_host(host: str) -> bool:
     """Whether `host` is an IPv4 address or an IPv6 address (bracketed, as in URLs, or bare)."""
     inner = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if ":" not in inner and not inner.replace(".", "").isdecimal():
+        return False  # neither IPv6 nor dotted decimal: no need for ipaddress's exception (per filing)
     try:
         ipaddress.ip_address(inner)
     except ValueError:
@@ -160,8 +163,11 @@ def public_suffix(host: str) -> str | None:
     return _list().publicsuffix(name)
 
 
+@functools.lru_cache(maxsize=8192)
 def is_public_suffix(host: str) -> bool:
-    """Whether `host` is a public suffix or otherwise has no registrable domain (IP addresses: no)."""
+    """Whether `host` is a public suffix or otherwise has no registrable domain (IP addresses: no).
+
+    Kept per host (the list never changes in a running process): every URL of every filing asks."""
     return not is_ip_host(host) and registrable_domain(host) is None
 
 

@@ -110,13 +110,44 @@ CLAIMS: Final[dict[str, tuple[str, str]]] = {
     "lookup.unknown_id": ("その ID の留保も削除要請もありません。", "No claim or notice has that id."),
     "lookup.drop": ("ファイルで探す", "Look up a file"),
     "lookup.drop_help": (
-        "ファイルをここにドロップするか選ぶと、このブラウザ内で SHA-256 を計算して探します。"
-        "ファイル自体は送信されません。",
-        "Drop a file here or choose one: its SHA-256 is computed in this browser and looked up. The "
-        "file itself is not sent.",
+        "ファイルをここにドロップするか選ぶと、このブラウザ内で SHA-256 を、"
+        "画像なら PDQ（似た画像を探す指紋）も計算して探します。ファイル自体は送信されません。",
+        "Drop a file here or choose one: its SHA-256 and, for an image, its PDQ hash (a fingerprint that "
+        "finds similar images) are computed in this browser and looked up. The file itself is not sent.",
     ),
     "lookup.drop_choose": ("ファイルを選ぶ", "Choose a file"),
-    "lookup.hashing": ("SHA-256 を計算しています…", "Computing the SHA-256…"),
+    "lookup.hashing": (
+        "このブラウザ内で SHA-256 と PDQ を計算しています…",
+        "Computing the SHA-256 and PDQ in this browser…",
+    ),
+    "lookup.exact_title": ("同じファイル（SHA-256）", "The same file (SHA-256)"),
+    "lookup.pdq_title": ("似た画像（PDQ）", "Similar images (PDQ)"),
+    "lookup.pdq_searched": (
+        "この画像の PDQ（品質 {q}、回転・反転した 7 通りを含む）でも探しました。",
+        "Also looked up by this image's PDQ hash (quality {q}, with its 7 rotated and mirrored forms).",
+    ),
+    "lookup.pdq_low_quality": (
+        "この画像の PDQ の品質は {q} で、{min} に届かないため、PDQ では探していません。"
+        "平坦な画像や小さな画像の PDQ は無関係な画像とも一致してしまうためです。SHA-256 だけで探しました。",
+        "This image's PDQ quality is {q}, below {min}, so it was not looked up by PDQ: the PDQ hash of a "
+        "flat or small image matches unrelated images too. It was looked up by its SHA-256 only.",
+    ),
+    "lookup.pdq_distance": ("距離 {d}/256", "distance {d} of 256"),
+    "lookup.pdq_distance_note": (
+        "距離は、256 ビットのうち異なるビットの数です。{max} 以下を似た画像とみなします。"
+        "0 に近いほど似ています。",
+        "The distance is how many of the 256 bits differ; up to {max} counts as a similar image, and the "
+        "closer to 0, the more alike.",
+    ),
+    "lookup.pdq_none": ("似た画像の留保はありません。", "No reservation of a similar image."),
+    "lookup.combined_note": (
+        "この表は、同じファイルと似た画像の両方の留保をまとめた状態です。",
+        "This table combines the reservations of the same file and of similar images.",
+    ),
+    "lookup.pdq_invalid": (
+        "PDQ の値が正しくありません（64 桁の 16 進数で、品質は 0 から 100 の整数です）。",
+        "The PDQ values are not valid (64 hex digits, with a quality from 0 to 100).",
+    ),
     "lookup.error": ("この検索はできませんでした。", "This lookup could not be done."),
     # claim page
     "claim.title": ("留保の内容", "Claim"),

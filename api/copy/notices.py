@@ -157,6 +157,24 @@ NOTICES: Final[dict[str, tuple[str, str]]] = {
     "contact.email": ("メール", "Email"),
     "contact.address": ("住所", "Address"),
     "contact.phone": ("電話", "Phone"),
+    "takedown.notify": (
+        "状態が変わったときのお知らせ（任意・公開されません）",
+        "Tell me when its state changes (optional, not published)",
+    ),
+    "takedown.notify_help": (
+        "事業者が受領確認をしたとき、措置を講じたときなど、この削除要請の状態が変わるたびにレジストリが"
+        "お知らせします。個人データを消去すると、お知らせも止まります。",
+        "The registry tells you each time this notice changes state: when the operator acknowledges it, "
+        "takes action, and so on. Erasing your personal data stops these messages.",
+    ),
+    "notify.email": ("お知らせを受けるメール", "Email for updates"),
+    "notify.webhook": ("お知らせを受ける webhook の URL", "Webhook URL for updates"),
+    "err.type.invalid-personal-part": (
+        "個人データの欄（連絡先、お知らせの宛先）を受け付けられませんでした。お知らせの webhook には、"
+        "インターネットから届く https の URL を入力してください。",
+        "A personal field (contact, where to tell you) was not accepted. A webhook for updates must be "
+        "an https URL reachable from the internet.",
+    ),
     "takedown.signature": ("署名（氏名を入力）", "Signature (type your name)"),
     "takedown.statements": ("宣誓", "Statements"),
     "statement.good-faith": (

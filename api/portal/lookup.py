@@ -1,12 +1,15 @@
 """Looking claims up: what a search box means (every identifier kind the registry matches, guessed
 from the text's shape when the kind is "automatic"), the answer for every use at once, and the
-claim page with its authority and inclusion proof."""
+claim page with its authority and inclusion proof. A file dropped on the page arrives as its SHA-256
+and, for an image, the PDQ hash the browser computed (api/static/js/pdq.js): both are checked, and
+similar images' claims are shown with their distance."""
 
 from __future__ import annotations
 
 import base64
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,9 +25,10 @@ from registry.authority.levels import ClaimAuthority, UnknownLevel
 from registry.documents import Claim
 from registry.errors import RegistryError
 from registry.identifiers import InvalidIdentifier
+from registry.index import PDQ_RADIUS
 from registry.models import LogEntry
 from registry.schemes import exact_keys
-from registry.vocabulary import USES
+from registry.vocabulary import USES, combine
 
 LOOKUP_SCHEMES = ("auto", "url", "name", "isni", "wikidata", "sha256", "iscc", "claim")
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
@@ -32,6 +36,8 @@ _MAX_QUERY = 2048
 _BASE32_BODY = re.compile(r"[A-Z2-7]{16,}")
 _ISNI_SHAPE = re.compile(r"(?i)(isni[: ]?\s*)?[0-9]{4}([ -]?[0-9]{4}){2}[ -]?[0-9]{3}[0-9X]")
 _DOMAIN_LIKE = re.compile(r"(?i)(www\.)?[\w-]+(\.[\w-]+)*\.[a-z]{2,}(:[0-9]{1,5})?([/?#].*)?")
+_QUALITY = re.compile(r"[0-9]{1,3}")
+_MAX_VARIANTS = 7
 
 
 def detect_scheme(text: str) -> str:
@@ -81,6 +87,48 @@ def lookup_item(scheme: str, query: str) -> dict[str, str] | None:
     return {"scheme": scheme, "value": text}
 
 
+@dataclass(frozen=True)
+class FilePdq:
+    """What the page computed of a dropped image's PDQ: its quality and, when the quality is high
+    enough to be worth matching, the check item (hash and dihedral variants). The image itself never
+    reaches the server; a flat image's hash is not even sent, only its quality, so the page can say
+    why it was not looked up by similarity."""
+
+    quality: int
+    item: dict[str, Any] | None
+
+
+def file_pdq(params: Mapping[str, str]) -> FilePdq | None:
+    """The PDQ part of a dropped file's lookup address (`pdq`, `pdq_quality`, `pdq_variants`), or
+    None when it has none (a file the browser could not decode as an image). InvalidIdentifier for
+    values the page never sends: a malformed hash, a quality outside 0-100, a hash whose quality is
+    below `PDQ_MIN_QUALITY`, a quality high enough but no hash, more than 7 variants.
+
+    >>> file_pdq({"pdq_quality": "12"})
+    FilePdq(quality=12, item=None)
+    >>> file_pdq({"pdq": "F" * 64, "pdq_quality": "90"}).item["value"] == "f" * 64
+    True
+    """
+    raw_quality, value, variants = (params.get(name) for name in ("pdq_quality", "pdq", "pdq_variants"))
+    if raw_quality is None and value is None and variants is None:
+        return None
+    if raw_quality is None or not _QUALITY.fullmatch(raw_quality) or int(raw_quality) > 100:
+        raise InvalidIdentifier("PDQ quality is an integer from 0 to 100")
+    quality = int(raw_quality)
+    if value is None:
+        if variants is not None or quality >= content_ids.PDQ_MIN_QUALITY:
+            raise InvalidIdentifier("a PDQ quality of 50 or more comes with its hash")
+        return FilePdq(quality, None)
+    content_ids.check_pdq_quality(quality)
+    others = variants.split(",") if variants else []
+    if len(others) > _MAX_VARIANTS:
+        raise InvalidIdentifier("a PDQ hash has at most 7 dihedral variants")
+    item: dict[str, Any] = {"scheme": "pdq", "value": content_ids.normalize_pdq(value), "quality": quality}
+    if others:
+        item["variants"] = [content_ids.normalize_pdq(other) for other in others]
+    return FilePdq(quality, item)
+
+
 def _problem_key(scheme: str) -> str:
     return {
         "url": "err.url",
@@ -105,6 +153,7 @@ async def lookup_page(request: Request) -> Response:
         "schemes": LOOKUP_SCHEMES,
         "searched": False,
         "uses": USES,
+        "pdq_min_quality": content_ids.PDQ_MIN_QUALITY,
     }
     text = query.strip()
     if not text:
@@ -120,15 +169,30 @@ async def lookup_page(request: Request) -> Response:
             return render(request, "lookup.html", context)
     assert item is not None
     context["searched_as"] = item["scheme"]
+    items = [item]
+    if item["scheme"] == "sha256":  # a dropped file: its image's PDQ too, if the page computed one
+        try:
+            context["pdq"] = pdq = file_pdq(request.query_params)
+        except InvalidIdentifier as exc:
+            context["error"] = translate(lang, "lookup.pdq_invalid")
+            context["problems"] = [str(exc)]
+            return render(request, "lookup.html", context)
+        if pdq is not None and pdq.item is not None:
+            items.append(pdq.item)
     try:
-        answer = await state.claims.check({"purpose": "train-ai", "items": [item]})
+        answer = await state.claims.check({"purpose": "train-ai", "items": items})
     except RegistryError as exc:
         context["error"] = translate(lang, _problem_key(item["scheme"]))
         context["problems"] = [detail for _, detail in exc.errors] or [exc.detail]
         return render(request, "lookup.html", context)
-    result = answer["items"][0]
-    context["result"] = result
-    context["decisions"] = [(use, result.get("decisions", {}).get(use, "unknown")) for use in USES]
+    results = answer["items"]
+    context["result"] = results[0]
+    context["pdq_result"] = results[1] if len(results) > 1 else None
+    context["pdq_radius"] = PDQ_RADIUS
+    # One headline for the file: the same file's and similar images' claims combine as any sources do.
+    context["decisions"] = [
+        (use, combine(result.get("decisions", {}).get(use, "unknown") for result in results)) for use in USES
+    ]
     context["tree_size"] = answer["checkpoint"]["tree_size"]
     context["registry_did"] = state.key.did
     return render(request, "lookup.html", context)

@@ -79,6 +79,8 @@ async def takedown_page(request: Request) -> Response:
             "requirements": requirements_by_regime(),
             "actions": REQUESTED_ACTIONS,
             "statements": STATEMENT_KEYS,
+            # the e-mail field only where the registry can send e-mail (registry.notices.notify)
+            "email_notifications": state.settings.smtp is not None,
         },
     )
 

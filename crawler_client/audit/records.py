@@ -43,6 +43,12 @@ def _first_difference(served: Any, expected: Any, where: str = "") -> str:
     return where
 
 
+def _differs(served: Any, computed: Any) -> str | None:
+    """None when `served` is what the log gives (`computed`), else where they first differ."""
+    expected = _plain(computed)
+    return None if served == expected else _first_difference(served, expected) or "/"
+
+
 def compare_records(
     http: RegistryHttp, entries: Iterable[bytes], size: int, registry_did: str, report: AuditReport
 ) -> int:
@@ -66,32 +72,40 @@ def compare_records(
         return 0
     replay = replay_log(entries, registry_did)
     for index, why in replay.refused:
-        report.add("record", f"log entry {index} is one the registry's own rules refuse ({why})", index)
+        message = f"log entry {index} is one the registry's own rules refuse ({why})"
+        report.add("record", message, index)
     at = str(first.get("computed_at", ""))
     try:
         moment = parse_timestamp(at)
     except ValueError:
-        report.add("record", f"the ranking's computed_at {at!r} is not an RFC 3339 UTC time")
+        message = f"the ranking's computed_at {at!r} is not an RFC 3339 UTC time"
+        report.add("record", message)
         return 0
-    answers: list[tuple[str, dict[str, Any], Any]] = []
+    compared = 0
     for sort in SORTS:
         served = (
             first
             if sort == "overdue"
             else http.json("GET", "/v1/accountability/operators", params={"sort": sort, "at": at})
         )
-        answers.append((f"the ranking by {sort}", served, ranking(replay, now=moment, sort=sort)))
+        if served.get("tree_size") != size:
+            note = f"the ranking by {sort} was computed at tree size {served.get('tree_size')}: not compared"
+            report.notes.append(note)
+            continue
+        where = _differs(served, ranking(replay, now=moment, sort=sort))
+        if where is not None:
+            message = f"the ranking by {sort} differs from the log's at {where}"
+            report.add("record", message)
     for row in first.get("operators", [])[:MAX_RECORDS]:
         did = str(row.get("operator", ""))
         served = http.json("GET", f"/v1/accountability/operators/{quote(did, safe=':')}", params={"at": at})
-        answers.append((f"the record of {did}", served, operator_record(replay, did, now=moment)))
-    compared = 0
-    for what, served, expected in answers:
         if served.get("tree_size") != size:
-            report.notes.append(f"{what} was computed at tree size {served.get('tree_size')}: not compared")
+            note = f"the record of {did} was computed at tree size {served.get('tree_size')}: not compared"
+            report.notes.append(note)
             continue
-        compared += what.startswith("the record")
-        if served != _plain(expected):
-            where = _first_difference(served, _plain(expected)) or "/"
-            report.add("record", f"{what} differs from the log's at {where}")
+        compared += 1
+        where = _differs(served, operator_record(replay, did, now=moment))
+        if where is not None:
+            message = f"the record of {did} differs from the log's at {where}"
+            report.add("record", message)
     return compared

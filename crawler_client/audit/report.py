@@ -92,8 +92,9 @@ class AuditReport:
         claims = f"{self.claims} claims"
         if self.claims_compared != self.claims:
             claims += f" ({self.claims_compared} compared)"
-        records = f", {self.records_compared} operator records" if self.records_compared else ""
-        return f"audited {self.entries} entries, {claims}, {self.items_checked} answers{records}: consistent"
+        if self.records_compared:
+            claims += f", {self.records_compared} operator records"
+        return f"audited {self.entries} entries, {claims}, {self.items_checked} answers: consistent"
 
     def lines(self, limit: int = MAX_SHOWN) -> list[str]:
         """One line per discrepancy (at most `limit`, then a count), then the closing line."""

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime  # noqa: F401 - UTC is used by the doctest
 from typing import Annotated, Any, Final, Literal, TypeVar, get_args
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from registry.documents import (
     Did,
@@ -141,6 +141,28 @@ class Contact(_Strict):
         return self
 
 
+class Notify(_Strict):
+    """How the notifier asks to be told of every change of its notice's state: a webhook and/or an
+    e-mail address. Personal data: it travels in the personal part, never in the logged notice
+    (`registry.notices.notify`)."""
+
+    webhook: HttpUrl | None = None
+    email: Short | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email_shape(cls, email: str | None) -> str | None:
+        if email is not None and not _EMAIL.fullmatch(email):
+            raise ValueError("email must look like name@example.com")
+        return email
+
+    @model_validator(mode="after")
+    def _something(self) -> Notify:
+        if self.webhook is None and self.email is None:
+            raise ValueError("notify needs a webhook or an email")
+        return self
+
+
 class JpPlatform(_Strict):
     """The request under Japan's Information Distribution Platform Act (送信防止措置の申出).
 
@@ -179,6 +201,7 @@ class Notice(SignedDocument):
     statements: dict[StatementKey, Text] | None = None
     jp_platform: JpPlatform | None = None
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = None
+    notify: Notify | None = None
     personal: PersonalCommitment | None = None
 
     @model_validator(mode="after")
@@ -497,11 +520,13 @@ def new_notice(
     jp_platform: Mapping[str, str] | None = None,
     on_behalf_of: Mapping[str, str] | None = None,
     language: str | None = None,
+    notify: Mapping[str, str] | None = None,
     nonce: str | None = None,
 ) -> dict[str, Any]:
     """An unsigned notice with everything in it, personal fields included: check it with
     `missing_elements`, then `registry.privacy.personal.split` it and sign the public document.
-    Optional parts left out stay out."""
+    Optional parts left out stay out. `notify` (`{"webhook": URL, "email": ADDRESS}`, either or
+    both) asks the registry to tell the notifier of every change of state."""
     subject: dict[str, Any] = {"kind": kind}
     if identifiers:
         subject["identifiers"] = _pairs(identifiers, "scheme")
@@ -531,6 +556,7 @@ def new_notice(
         "jp_platform": dict(jp_platform) if jp_platform else None,
         "on_behalf_of": dict(on_behalf_of) if on_behalf_of else None,
         "language": language,
+        "notify": dict(notify) if notify else None,
     }
     return unsigned_document(fields, created=created, nonce=nonce, optional=optional)
 

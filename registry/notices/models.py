@@ -1,7 +1,7 @@
 """Tables of the takedown side (Tortoise ORM): operators, notices, their events, webhook attempts,
-disputes. Every signed document here is also a leaf of the transparency log (`log_index`), so
-statistics computed from these rows are computed from logged documents; webhook attempts are the
-registry's own operational record and are not logged.
+notifier notifications, disputes. Every signed document here is also a leaf of the transparency log
+(`log_index`), so statistics computed from these rows are computed from logged documents; webhook
+attempts and notifier deliveries are the registry's own operational record and are not logged.
 """
 
 from __future__ import annotations
@@ -89,6 +89,27 @@ class WebhookAttempt(Model):
 
     class Meta:
         table = "notice_webhook_attempts"
+
+
+class NotifierDelivery(Model):
+    """One try at telling a notifier that its notice changed state (`registry.notices.notify`).
+
+    Holds no personal data: neither the webhook URL nor the e-mail address, nor any error text a
+    receiver or mail server sent back (it may echo them) — only the channel, the outcome and the
+    HTTP status or SMTP reply code."""
+
+    id = fields.BigIntField(primary_key=True)
+    notice_id = fields.CharField(max_length=64, db_index=True)
+    event_id = fields.CharField(max_length=64, db_index=True)
+    state = fields.CharField(max_length=20)
+    channel = fields.CharField(max_length=10)
+    attempt = fields.IntField()
+    started_at = fields.DatetimeField()
+    code = fields.IntField(null=True)
+    outcome = fields.CharField(max_length=20)
+
+    class Meta:
+        table = "notice_notifier_deliveries"
 
 
 class DisputeRecord(Model):

@@ -9,7 +9,8 @@ read them; erasure and retention.
 * **Who may read** a notice's personal data (the notice's part and those of its responses): its
   notifier, and the operator it is addressed to once that operator has registered — each by a
   request signed with its key, or with the key that replaced it. Every read is recorded and shown to
-  the notifier. An operator reads its own registrations' parts.
+  the notifier, with the record of its state-change notifications (`registry.notices.notify`). An
+  operator reads its own registrations' parts.
 * **Erasure**: the author of a part erases it by a signed `PersonalDataErasure` (ground `request`);
   the registry signs one on a legal order (`kotowari admin erase`) or when a notice has been closed
   for longer than the retention period.
@@ -29,6 +30,7 @@ from registry.errors import InvalidDocumentError, NotFound, RegistryError
 from registry.intake import Accepted
 from registry.notices.documents import validate_notice_document
 from registry.notices.models import NoticeRecord, OperatorRecord
+from registry.notices.notify import deliveries
 from registry.privacy.access import Requester
 from registry.privacy.documents import PersonalDataErasure
 from registry.privacy.models import PersonalPart
@@ -157,6 +159,7 @@ class NoticePrivacy:
         }
         if role == "notifier":
             answer["reads"] = await self.personal.reads(record.id)
+            answer["notifications"] = await deliveries(record.id)
         return answer
 
     async def operator_parts(self, did: str, requester: Requester) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -57,6 +57,7 @@ from registry.notices.documents import (
     validate_notice_document,
 )
 from registry.notices.lifecycle import OPEN_STATES, IllegalTransition, Party, transition
+from registry.notices.mail import Change
 from registry.notices.models import (
     DisputeRecord,
     NoticeEventRecord,
@@ -82,6 +83,9 @@ if TYPE_CHECKING:
 
 EventHook = Callable[[str, str], None]
 """Called after a commit with (notice id, purpose: "notice" or "reminder") to schedule delivery."""
+
+StepHook = Callable[[Change], None]
+"""Called after a step committed, to tell the notifier (`registry.notices.notify`)."""
 
 TargetCheck = Callable[[str], Any]
 """An awaitable check of a webhook URL that raises `ValueError` when the target is refused."""
@@ -146,6 +150,9 @@ class NoticeStore:
         self.deadlines = deadlines or DeadlineConfig()
         self.check_target = check_target
         self.on_event: EventHook | None = None
+        #: Notifier notifications: told of every committed step; checks a notice's `notify` at filing.
+        self.on_step: StepHook | None = None
+        self.check_notify: Callable[[Any], Awaitable[None]] | None = None
         #: Who acts for a DID now (its successor after a key rotation or recovery); set by the app.
         self.controller: Callable[[str], str] = lambda did: did
         #: The claim store whose replayed log says which operators are domain-verified; set by the
@@ -285,6 +292,8 @@ class NoticeStore:
             raise InvalidDocumentError(
                 f"the notice lacks {len(missing)} element(s) its regimes ({regimes}) require", missing
             )
+        if notice.notify is not None and self.check_notify is not None:
+            await self.check_notify(notice.notify)
         if notice.operator == notice.notifier:
             raise InvalidDocumentError(
                 "a notice cannot be sent to its own notifier", [("/operator", "is the notifier")]
@@ -397,6 +406,10 @@ class NoticeStore:
                 log_index=appended.index,
             )
             await self.privacy.keep(admitted, record.id, now)
+        if self.on_step is not None:
+            self.on_step(
+                Change(record.id, accepted.id, response.action, record.state, target, appended.index, now)
+            )
         return {
             "id": accepted.id,
             "notice": record.id,

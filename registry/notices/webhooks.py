@@ -203,37 +203,69 @@ class WebhookDeliverer:
             "registry": self.store.signer.did,
             "notice": envelope,
         }
-        body = keys.canonicalize(payload)
-        headers = {"Content-Type": "application/json", "Content-Digest": content_digest(body)}
-        created = int(self.store.clock().timestamp())
-        target = sent_url(url)  # sign the @target-uri exactly as it goes on the wire
-        headers |= sign_request(
-            "POST",
-            target,
-            headers,
+        return await post_signed(
+            url,
+            payload,
             self.store.signer,
-            created=created,
-            expires=created + 300,
-            keyid=keys.verification_method_for(self.store.signer.did),
-            nonce=secrets.token_urlsafe(12),
-            tag="kotowari-notice",
+            created=int(self.store.clock().timestamp()),
+            timeout=self.policy.timeout,
+            transport=self.transport or self.guard.async_transport(),
         )
-        headers["User-Agent"] = USER_AGENT
-        transport = self.transport or self.guard.async_transport()
-        try:
-            async with httpx.AsyncClient(
-                timeout=self.policy.timeout, follow_redirects=False, transport=transport, trust_env=False
-            ) as client:
-                response = await client.post(target, content=body, headers=headers)
-        except Refused as exc:  # when connecting: the name no longer resolves to what was checked
-            return "refused", None, str(exc)
-        except httpx.TimeoutException as exc:
-            return "timeout", None, f"no answer within {self.policy.timeout}s ({type(exc).__name__})"
-        except httpx.HTTPError as exc:
-            return "error", None, f"{type(exc).__name__}: {exc}"
-        if response.is_success:
-            return "delivered", response.status_code, None
-        if response.is_redirect:
-            location = response.headers.get("location", "")
-            return "redirect", response.status_code, f"redirects are not followed (to {location})"[:500]
-        return "failed", response.status_code, response.text[:200] or None
+
+
+async def post_signed(
+    url: str,
+    payload: dict[str, Any],
+    signer: keys.SigningKey,
+    *,
+    created: int,
+    timeout: float,
+    transport: httpx.AsyncBaseTransport,
+    tag: str = "kotowari-notice",
+) -> tuple[str, int | None, str | None]:
+    """POST `payload` (RFC 8785 JSON) to `url`, signed by `signer` (RFC 9421 + RFC 9530), through
+    `transport` (the address guard's pinned one); (outcome, HTTP status, error) of this one attempt.
+    Outcomes: delivered, refused, timeout, error, redirect, failed. The caller checked the target."""
+    body = keys.canonicalize(payload)
+    headers = {"Content-Type": "application/json", "Content-Digest": content_digest(body)}
+    target = sent_url(url)  # sign the @target-uri exactly as it goes on the wire
+    headers |= sign_request(
+        "POST",
+        target,
+        headers,
+        signer,
+        created=created,
+        expires=created + 300,
+        keyid=keys.verification_method_for(signer.did),
+        nonce=secrets.token_urlsafe(12),
+        tag=tag,
+    )
+    headers["User-Agent"] = USER_AGENT
+    # Straight through the transport, not an httpx.Client: the client logs every request's URL (a
+    # notifier's webhook is personal data), and redirects are never followed anyway.
+    request = httpx.Request(
+        "POST",
+        target,
+        content=body,
+        headers=headers,
+        extensions={"timeout": httpx.Timeout(timeout).as_dict()},
+    )
+    try:
+        async with transport:
+            response = await transport.handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+    except Refused as exc:  # when connecting: the name no longer resolves to what was checked
+        return "refused", None, str(exc)
+    except httpx.TimeoutException as exc:
+        return "timeout", None, f"no answer within {timeout}s ({type(exc).__name__})"
+    except httpx.HTTPError as exc:
+        return "error", None, f"{type(exc).__name__}: {exc}"
+    if response.is_success:
+        return "delivered", response.status_code, None
+    if response.is_redirect:
+        location = response.headers.get("location", "")
+        return "redirect", response.status_code, f"redirects are not followed (to {location})"[:500]
+    return "failed", response.status_code, response.text[:200] or None

@@ -96,6 +96,9 @@ PERSONAL_FIELDS: Final[Mapping[str, tuple[PersonalField, ...]]] = {
             ("jp-platform",),
             ("/jp_platform/住所",),
         ),
+        # Where the notifier asked to be told of state changes (registry.notices.notify).
+        PersonalField("/notify/webhook", "the webhook the notifier is told at", ()),
+        PersonalField("/notify/email", "the e-mail address the notifier is told at", ()),
     ),
     "NoticeResponse": (
         # A counter-notice names whoever supplied the material (17 U.S.C. 512(g)(3)(A), (D)).

@@ -5,6 +5,7 @@ compares them with what the registry serves: a consistent registry passes, one t
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from crawler_client.audit import Auditor
 from crawler_client.core import NO_RETRIES
 from tests.accountability_helpers import Registry, registry
 from tests.api.test_accountability_recompute import build_log
+from tests.crawler_client.cli_harness import run
 from tests.crawler_client.test_audit import Proxy, json_answer
 
 
@@ -79,3 +81,14 @@ def test_records_computed_at_another_size_are_noted_not_compared(reg: Registry, 
         report = auditor.run()
     assert report.consistent and report.records_compared == 0
     assert any("not at the checkpoint audited" in note for note in report.notes)
+
+
+def test_the_cli_says_how_many_records_it_compared(
+    reg: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    operators = len(httpx.get(f"{reg.url}/v1/accountability/operators").json()["operators"])
+    code, out, err = run(capsys, "log", "audit", "--registry", reg.url, "--state", str(tmp_path / "state"))
+    assert code == 0, err
+    assert re.fullmatch(
+        rf"audited \d+ entries, \d+ claims, {operators} operator records, \d+ answers: consistent\n", out
+    )

@@ -585,3 +585,12 @@ def test_a_wide_body_parses_fast_and_a_deep_one_is_refused_as_before(
         assert fast is _NOT_PLAIN
         with pytest.raises(InvalidJSON, match="nesting deeper than 64"):
             parse_strict_json(text)
+
+
+@given(st.floats(min_value=MAX_SAFE_INTEGER + 1, max_value=1e21, exclude_max=True), st.booleans())
+def test_a_float_that_could_not_be_parsed_back_cannot_be_signed(number: float, negative: bool) -> None:
+    import keys
+
+    # RFC 8785 writes it as an integer literal beyond 2**53, which every verifier refuses.
+    with pytest.raises(InvalidJSON, match="beyond"):
+        keys.sign_document({"value": -number if negative else number}, keys.SigningKey.generate())

@@ -3,7 +3,7 @@ plain pass over every character it replaced (kept here as the reference), positi
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry import names
@@ -97,6 +97,7 @@ PIECES = st.sampled_from(
 TEXTS = st.lists(PIECES, max_size=30).map("".join)
 
 
+@settings(max_examples=3000)
 @given(TEXTS)
 def test_fast_pass_equals_reference(text: str) -> None:
     folded = unfolded(text)

@@ -47,7 +47,8 @@ export async function file(url, signed) {
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      // English problems: problems.js recognises the registry's English and says it in the page's words.
+      headers: { "Content-Type": "application/json", Accept: "application/json", "Accept-Language": "en" },
       body: canonicalize(signed),
       credentials: "omit",
     });

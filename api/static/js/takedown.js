@@ -77,6 +77,9 @@ function noticeDraft(did) {
     { prefix: "/contact/email", field: "contact-email" },
     { prefix: "/contact/address", field: "contact-address" },
     { prefix: "/contact/phone", field: "contact-phone" },
+    { prefix: "/notify", field: "notify-fieldset" },
+    { prefix: "/notify/email", field: "notify-email" },
+    { prefix: "/notify/webhook", field: "notify-webhook" },
     { prefix: "/signature", field: "signature" },
     { prefix: "/statements", field: "statements-fieldset" },
   ];
@@ -128,6 +131,13 @@ function noticeDraft(did) {
   if (contact.email && emailProblem(contact.email)) problems.push(["/contact/email", "email", {}]);
   if (Object.keys(contact).length) doc.contact = contact;
   if (text("signature")) doc.signature = text("signature");
+  // Where to tell the notifier of state changes: personal, split off below (registry/notices/notify.py).
+  const notify = {};
+  if (text("notify-email")) notify.email = text("notify-email");
+  if (text("notify-webhook")) notify.webhook = text("notify-webhook");
+  if (notify.email && emailProblem(notify.email)) problems.push(["/notify/email", "email", {}]);
+  if (notify.webhook && locationUrlProblem(notify.webhook)) problems.push(["/notify/webhook", "url_scheme", {}]);
+  if (Object.keys(notify).length) doc.notify = notify;
   const statements = {};
   for (const box of form.querySelectorAll('input[name="statements"]:checked')) statements[box.value] = box.dataset.text.normalize("NFC");
   if (Object.keys(statements).length) doc.statements = statements;
@@ -142,7 +152,7 @@ function noticeDraft(did) {
 // The Notice's personal fields, as registry/privacy/personal.py PERSONAL_FIELDS["Notice"] lists them.
 const PERSONAL_PATHS = [
   ["contact", "name"], ["contact", "email"], ["contact", "address"], ["contact", "phone"],
-  ["signature"], ["jp_platform", "requester_address"],
+  ["signature"], ["jp_platform", "requester_address"], ["notify", "webhook"], ["notify", "email"],
 ];
 
 /**
