@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from registry.po_files import Entry, Message, compile_mo, parse_po, updated, write_po
+from registry.po_files import Entry, Message, build_catalogs, compile_mo, parse_po, write_po
 from registry.problem_catalog import Rules, extract_texts
 
 __all__ = [
@@ -152,27 +152,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(domain: str, messages: list[Message], update: bool, check: bool) -> int:
-    status = 0
-    for po in catalogs(domain=domain):
-        entries = parse_po(po.read_text(encoding="utf-8"))
-        fresh, dropped = updated(entries, messages)
-        if update:
-            po.write_text(write_po(fresh), encoding="utf-8")
-            entries = fresh
-            for msgid in dropped:
-                print(f"{po}: dropped {msgid!r}", file=sys.stderr)
-        missing = [entry.msgid for entry in fresh if entry.msgid and not entry.translated]
-        for msgid in missing:
-            print(f"{po}: untranslated {msgid!r}", file=sys.stderr)
-        mo = po.with_suffix(".mo")
-        compiled = compile_mo(entries)
-        if check:
-            if not mo.exists() or mo.read_bytes() != compiled or dropped or missing:
-                print(f"{mo}: stale (python -m crawler_client.i18n_build --update)", file=sys.stderr)
-                status = 1
-        else:
-            mo.write_bytes(compiled)
-    return status
+    command = "python -m crawler_client.i18n_build"
+    return build_catalogs(catalogs(domain=domain), messages, update=update, check=check, command=command)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,10 @@ from __future__ import annotations
 import array
 import ast
 import struct
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 __all__ = ["Entry", "Message", "compile_mo", "parse_po", "read_mo", "updated", "write_po"]
 
@@ -198,3 +200,32 @@ def read_mo(data: bytes) -> dict[str, str]:
         if msgid and "\0" not in msgid:
             out[msgid] = data[str_offset : str_offset + str_length].decode("utf-8")
     return out
+
+
+def build_catalogs(
+    pos: Iterable[Path], messages: list[Message], *, update: bool, check: bool, command: str
+) -> int:
+    """Keep each .po in `pos` in step with `messages` (with `update`: new msgids added, unused ones
+    dropped) and its .mo compiled from it; with `check`, change nothing and return 1 if anything is
+    stale or untranslated. `command` is what to run to fix it, for the message."""
+    status = 0
+    for po in pos:
+        entries = parse_po(po.read_text(encoding="utf-8"))
+        fresh, dropped = updated(entries, messages)
+        if update:
+            po.write_text(write_po(fresh), encoding="utf-8")
+            entries = fresh
+            for msgid in dropped:
+                print(f"{po}: dropped {msgid!r}", file=sys.stderr)
+        missing = [entry.msgid for entry in fresh if entry.msgid and not entry.translated]
+        for msgid in missing:
+            print(f"{po}: untranslated {msgid!r}", file=sys.stderr)
+        mo = po.with_suffix(".mo")
+        compiled = compile_mo(entries)
+        if check:
+            if not mo.exists() or mo.read_bytes() != compiled or dropped or missing:
+                print(f"{mo}: stale ({command} --update)", file=sys.stderr)
+                status = 1
+        else:
+            mo.write_bytes(compiled)
+    return status

@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from registry.po_files import Message, compile_mo, parse_po, updated, write_po
+from registry.po_files import Message, build_catalogs
 
 __all__ = ["DOMAIN", "LOCALES", "PYDANTIC_TYPES", "Rules", "extract", "extract_texts", "main", "template_of"]
 
@@ -387,27 +387,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is stale")
     options = parser.parse_args(argv)
     messages, _dynamic = extract()
-    status = 0
-    for po in catalogs():
-        entries = parse_po(po.read_text(encoding="utf-8"))
-        fresh, dropped = updated(entries, messages)
-        if options.update:
-            po.write_text(write_po(fresh), encoding="utf-8")
-            entries = fresh
-            for msgid in dropped:
-                print(f"{po}: dropped {msgid!r}", file=sys.stderr)
-        missing = [entry.msgid for entry in fresh if entry.msgid and not entry.translated]
-        if missing:
-            print(f"{po}: {len(missing)} untranslated", file=sys.stderr)
-        mo = po.with_suffix(".mo")
-        compiled = compile_mo(entries)
-        if options.check:
-            if not mo.exists() or mo.read_bytes() != compiled or dropped or missing:
-                print(f"{mo}: stale (python -m registry.problem_catalog --update)", file=sys.stderr)
-                status = 1
-        else:
-            mo.write_bytes(compiled)
-    return status
+    return build_catalogs(
+        catalogs(),
+        messages,
+        update=options.update,
+        check=options.check,
+        command="python -m registry.problem_catalog",
+    )
 
 
 if __name__ == "__main__":

@@ -46,19 +46,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
-import httpx
-
-from registry.address_guard import AddressGuard
-from registry.addresses import Resolver
 from registry.documents import format_timestamp
 from registry.notices import mail
 from registry.notices.documents import Notify
 from registry.notices.mail import Change, SmtpConfig
 from registry.notices.models import NoticeEventRecord, NoticeRecord, NotifierDelivery
-from registry.notices.webhooks import RetryPolicy, check_target, post_signed, system_resolver
+from registry.notices.webhooks import BackgroundSender, check_target, post_signed
 from registry.privacy.models import PersonalPart
 from registry.privacy.store import InvalidPersonalPart
 
@@ -71,32 +67,16 @@ FINAL = frozenset({"delivered", "rejected", "unavailable"})
 """Outcomes after which a channel is not tried again."""
 
 
-class NotifierNotifications:
+class NotifierNotifications(BackgroundSender):
     """Schedules notifier notifications (`schedule` is the store's `on_step` hook) and checks the
     preference at filing (`check` is its `check_notify` hook)."""
 
     def __init__(
-        self,
-        store: Any,
-        *,
-        public_url: str,
-        smtp: SmtpConfig | None = None,
-        allow_private: bool = False,
-        policy: RetryPolicy | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        resolve: Resolver = system_resolver,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        self, store: Any, *, public_url: str, smtp: SmtpConfig | None = None, **options: Any
     ) -> None:
-        self.store = store
+        super().__init__(store, **options)
         self.public_url = public_url.rstrip("/")
         self.smtp = smtp
-        self.allow_private = allow_private
-        self.policy = policy or RetryPolicy()
-        self.transport = transport
-        self.resolve = resolve
-        self.guard = AddressGuard(allow_private=allow_private, resolve=resolve)
-        self.sleep = sleep
-        self._tasks: set[asyncio.Task[None]] = set()
         store.on_step = self.schedule
         store.check_notify = self.check
 
@@ -122,9 +102,7 @@ class NotifierNotifications:
     def schedule(self, change: Change) -> None:
         if change.state == change.previous:
             return  # a reminder: no change of state to tell
-        task = asyncio.get_running_loop().create_task(self._deliver(change))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._start(self._deliver(change))
 
     async def resume(self) -> int:
         """Schedule what a restart cut short: for every state change of a notice whose preference is
@@ -164,9 +142,7 @@ class NotifierNotifications:
         return scheduled
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(self._guarded(work))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._start(self._guarded(work))
 
     async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
         try:
@@ -175,16 +151,6 @@ class NotifierNotifications:
             raise
         except Exception as exc:  # never the server's problem; never the addresses in the log
             log.warning("notifying a notifier failed: %s", type(exc).__name__)
-
-    async def drain(self) -> None:
-        """Wait for every notification in flight (tests; graceful shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def preference(self, notice_id: str) -> dict[str, str] | None:
         """The notifier's `notify` preference from the notice's sealed personal part (None once erased)."""

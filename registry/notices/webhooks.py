@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -108,8 +108,9 @@ class RetryPolicy:
         return float(min(self.backoff * 2 ** (attempt - 1), self.max_backoff))
 
 
-class WebhookDeliverer:
-    """Schedules deliveries as background tasks (`schedule` is the store's `on_event` hook)."""
+class BackgroundSender:
+    """What operator webhooks and notifier notifications share: the retry policy, the address guard
+    every POST goes through, and the background tasks they run in (`drain`, `close`)."""
 
     def __init__(
         self,
@@ -129,12 +130,32 @@ class WebhookDeliverer:
         self.guard = AddressGuard(allow_private=allow_private, resolve=resolve)
         self.sleep = sleep
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for every delivery in flight (tests; graceful shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class WebhookDeliverer(BackgroundSender):
+    """Schedules deliveries as background tasks (`schedule` is the store's `on_event` hook)."""
+
+    def __init__(self, store: Any, **options: Any) -> None:
+        super().__init__(store, **options)
         store.on_event = self.schedule
 
     def schedule(self, notice_id: str, purpose: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(notice_id, purpose))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._start(self._deliver(notice_id, purpose))
 
     async def resume(self) -> int:
         """Schedule delivery of every notice still `filed` for an operator with a webhook (after a
@@ -147,16 +168,6 @@ class WebhookDeliverer:
         for notice_id in pending:
             self.schedule(str(notice_id), "notice")
         return len(pending)
-
-    async def drain(self) -> None:
-        """Wait for every delivery in flight (tests; graceful shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def _deliver(self, notice_id: str, purpose: str) -> None:
         try:
