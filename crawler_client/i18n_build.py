@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from registry.po_files import Entry, Message, build_catalogs, compile_mo, parse_po, write_po
+from registry.po_files import Entry, Message, build_catalogs, compile_mo, merge_message, parse_po, write_po
 from registry.problem_catalog import Rules, extract_texts
 
 __all__ = [
@@ -96,9 +96,9 @@ def extract(package: Path = PACKAGE) -> tuple[list[Message], list[str]]:
         found, calls = extract_file(path, path.relative_to(package.parent).as_posix())
         dynamic += calls
         for message in found:
-            _merge(by_id, message)
+            merge_message(by_id, message)
     for message in _argparse_messages():
-        _merge(by_id, message)
+        merge_message(by_id, message)
     return list(by_id.values()), dynamic
 
 
@@ -125,15 +125,6 @@ def extract_sdk(package: Path = PACKAGE) -> tuple[list[Message], list[str]]:
     found, dynamic = extract_texts(trees, SDK_RULES)
     sentences = [m for m in found if " " in m.msgid.strip() and m.msgid.count("(") == m.msgid.count(")")]
     return sentences, dynamic
-
-
-def _merge(by_id: dict[str, Message], message: Message) -> None:
-    held = by_id.get(message.msgid)
-    if held is None:
-        by_id[message.msgid] = message
-    else:
-        held.places += message.places
-        held.plural = held.plural or message.plural
 
 
 def catalogs(locales: Path = LOCALES, domain: str = "kotowari") -> list[Path]:

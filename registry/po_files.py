@@ -229,3 +229,13 @@ def build_catalogs(
         else:
             mo.write_bytes(compiled)
     return status
+
+
+def merge_message(by_id: dict[str, Message], message: Message) -> None:
+    """Add `message` to `by_id`, or its places (and plural form) to the one with its msgid."""
+    held = by_id.get(message.msgid)
+    if held is None:
+        by_id[message.msgid] = message
+    else:
+        held.places += message.places
+        held.plural = held.plural or message.plural

@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from registry.po_files import Message, build_catalogs
+from registry.po_files import Message, build_catalogs, merge_message
 
 __all__ = ["DOMAIN", "LOCALES", "PYDANTIC_TYPES", "Rules", "extract", "extract_texts", "main", "template_of"]
 
@@ -350,7 +350,7 @@ def extract_texts(files: list[tuple[str, ast.Module]], rules: Rules) -> tuple[li
                 continue
             if not re.search(r"[A-Za-z]{2}", re.sub(r"\{\w*\}", "", text)):
                 continue  # no words: nothing to translate
-            _merge(by_id, Message(text, places=[place]))
+            merge_message(by_id, Message(text, places=[place]))
     return list(by_id.values()), dynamic
 
 
@@ -360,18 +360,10 @@ def extract() -> tuple[list[Message], list[str]]:
     messages, dynamic = extract_texts(files, Rules())
     by_id = {message.msgid: message for message in messages}
     for message in pydantic_templates():
-        _merge(by_id, message)
+        merge_message(by_id, message)
     for text in STDLIB_TEXTS:
-        _merge(by_id, Message(text, places=["python"]))
+        merge_message(by_id, Message(text, places=["python"]))
     return list(by_id.values()), dynamic
-
-
-def _merge(by_id: dict[str, Message], message: Message) -> None:
-    held = by_id.get(message.msgid)
-    if held is None:
-        by_id[message.msgid] = message
-    else:
-        held.places += message.places
 
 
 # ---------------------------------------------------------------- build

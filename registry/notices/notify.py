@@ -54,7 +54,7 @@ from registry.notices import mail
 from registry.notices.documents import Notify
 from registry.notices.mail import Change, SmtpConfig
 from registry.notices.models import NoticeEventRecord, NoticeRecord, NotifierDelivery
-from registry.notices.webhooks import BackgroundSender, check_target, post_signed
+from registry.notices.webhooks import BackgroundSender, check_target
 from registry.privacy.models import PersonalPart
 from registry.privacy.store import InvalidPersonalPart
 
@@ -219,15 +219,7 @@ class NotifierNotifications(BackgroundSender):
             "changed_at": format_timestamp(change.at),
             "link": self.link(change.notice_id),
         }
-        outcome, status, _error = await post_signed(  # the error text may name the address: dropped
-            url,
-            payload,
-            self.store.signer,
-            created=int(self.store.clock().timestamp()),
-            timeout=self.policy.timeout,
-            transport=self.transport or self.guard.async_transport(),
-            tag=TAG,
-        )
+        outcome, status, _error = await self._post(url, payload, TAG)  # the error may name the address
         return outcome, status
 
     async def _email(self, address: str, change: Change) -> tuple[str, int | None]:

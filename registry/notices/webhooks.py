@@ -136,6 +136,20 @@ class BackgroundSender:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _post(
+        self, url: str, payload: dict[str, Any], tag: str = "kotowari-notice"
+    ) -> tuple[str, int | None, str | None]:
+        """`post_signed` by the registry's key, now, through the address guard (or `transport`)."""
+        return await post_signed(
+            url,
+            payload,
+            self.store.signer,
+            created=int(self.store.clock().timestamp()),
+            timeout=self.policy.timeout,
+            transport=self.transport or self.guard.async_transport(),
+            tag=tag,
+        )
+
     async def drain(self) -> None:
         """Wait for every delivery in flight (tests; graceful shutdown)."""
         while self._tasks:
@@ -214,14 +228,7 @@ class WebhookDeliverer(BackgroundSender):
             "registry": self.store.signer.did,
             "notice": envelope,
         }
-        return await post_signed(
-            url,
-            payload,
-            self.store.signer,
-            created=int(self.store.clock().timestamp()),
-            timeout=self.policy.timeout,
-            transport=self.transport or self.guard.async_transport(),
-        )
+        return await self._post(url, payload)
 
 
 async def post_signed(
