@@ -67,6 +67,10 @@ PROBLEMS: Final[dict[str, tuple[str, str]]] = {
         "NO FAKES covers voices and likenesses; for a work choose the DMCA.",
     ),
     "err.missing": ("{regime}で必要です：{requirement}", "Required by the {regime}: {requirement}"),
+    "err.notify_webhook": (
+        "この URL には通知を送れません。インターネット上の https:// の宛先を入力してください。",
+        "Notifications cannot be sent to this URL: give an https:// address on the public internet.",
+    ),
     "err.email": (
         "メールアドレスの形になっていません（例 name@example.com）。",
         "This does not look like an email address (name@example.com).",

@@ -59,6 +59,8 @@ export function classify(pointer, detail, entry) {
   if (/^\/subject\/claims\/\d+/.test(pointer)) return { code: "claim_id" };
   if (/^\/material\/locations\/\d+/.test(pointer) && /url location/.test(detail)) return { code: "url_scheme" };
   if (/^\/contact\/email$/.test(pointer) && /email must look like/.test(detail)) return { code: "email" };
+  if (pointer === "/notify/email") return { code: "email" };
+  if (pointer === "/notify/webhook") return { code: "notify_webhook" };
   if (/^\/(operator|by|notifier|claimant|did)$/.test(pointer) && /DID|did:/.test(detail)) return { code: "did" };
   const scheme = entry && entry.scheme;
   if (scheme === "url" || /registrable domain|not a URL|invalid URL|Public Suffix/.test(detail)) return { code: scheme === "location" ? "url_scheme" : "url" };
@@ -90,9 +92,12 @@ export function item(pointer, code, values = {}, map = [], detail = null) {
 export function problemItems(problem, map = []) {
   const slug = String(problem.type || "").split("/").pop();
   const errors = Array.isArray(problem.errors) ? problem.errors : [];
-  if (slug === "invalid-document" && errors.length) {
+  // The personal part's fields (contact, where to notify) are the form's own, under /personal/data.
+  const personal = slug === "invalid-personal-part";
+  if ((slug === "invalid-document" || personal) && errors.length) {
     return errors.map((error) => {
-      const pointer = String(error.pointer || "");
+      const raw = String(error.pointer || "");
+      const pointer = personal && raw.startsWith("/personal/data/") ? raw.slice("/personal/data".length) : raw;
       const found = classify(pointer, error.detail, locate(pointer, map));
       return item(pointer, found.code, found.values || {}, map, found.raw ? error.detail : null);
     });
