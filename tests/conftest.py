@@ -74,6 +74,16 @@ def mallory() -> keys.SigningKey:
     return keys.SigningKey.generate()
 
 
+@pytest.fixture
+def notifier() -> keys.SigningKey:
+    return keys.SigningKey.generate()
+
+
+@pytest.fixture
+def operator() -> keys.SigningKey:
+    return keys.SigningKey.generate()
+
+
 # ------------------------------------------------------------------ PostgreSQL
 
 

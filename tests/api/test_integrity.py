@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,27 @@ from tests.notice_factories import response as notice_step
 
 #: Entries the fixture logs: 3 claims, a withdrawal, a dispute, a registration, a notice, 2 steps.
 SIZE = 9
+
+
+async def write_behind(data_dir: Path, forged: dict[str, Any], claimant: str, log_index: int) -> None:
+    """Append `forged` to the log and the claims table as another writer holding the registry's key
+    could: hashes consistent, the signature never checked."""
+    from registry.identity import default_origin, load_or_create_registry_key, note_signer
+    from registry.log import TransparencyLog
+
+    key, _ = load_or_create_registry_key(data_dir)
+    origin = default_origin(key)
+    log = TransparencyLog(origin, note_signer(key, origin))
+    canonical = keys.canonicalize(forged)
+    await log.append("Claim", keys.document_id(forged), canonical, datetime.now(UTC))
+    await ClaimRecord.create(
+        id=keys.document_id(forged),
+        claimant=claimant,
+        kind="work",
+        document=canonical.decode(),
+        received_at=datetime.now(UTC),
+        log_index=log_index,
+    )
 
 
 @asynccontextmanager
@@ -215,29 +237,13 @@ async def test_an_entry_whose_signature_does_not_verify_is_caught(
     filed: dict[str, Any], clock: Clock, alice: keys.SigningKey
 ) -> None:
     """An entry appended behind intake's back (hashes consistent, signature forged) fails at start."""
-    from datetime import UTC, datetime
-
     from api.app import MODELS  # noqa: F401 - models registered by tamper()
-    from registry.identity import default_origin, load_or_create_registry_key, note_signer
-    from registry.log import TransparencyLog
 
     forged = signed_claim(alice, clock.now, urls=("https://example.com/forged/",))
     forged["uses"] = {"train-ai": "y"}  # after signing
-    key, _ = load_or_create_registry_key(filed["data_dir"])
-    origin = default_origin(key)
 
     async def edit() -> None:
-        log = TransparencyLog(origin, note_signer(key, origin))
-        canonical = keys.canonicalize(forged)
-        await log.append("Claim", keys.document_id(forged), canonical, datetime.now(UTC))
-        await ClaimRecord.create(
-            id=keys.document_id(forged),
-            claimant=alice.did,
-            kind="work",
-            document=canonical.decode(),
-            received_at=datetime.now(UTC),
-            log_index=SIZE,
-        )
+        await write_behind(filed["data_dir"], forged, alice.did, SIZE)
 
     await tamper(filed, clock, edit)
     await restart_expecting(filed, clock, f"log entry {SIZE}: the Claim's signature does not verify")

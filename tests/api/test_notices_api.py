@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,13 +83,6 @@ class Receiver:
         self.server.server_close()
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    running = Receiver()
-    yield running
-    running.close()
-
-
 # ------------------------------------------------------------------ the registry
 
 
@@ -127,16 +120,6 @@ async def registry(db_url: str, tmp_path: Path, clock: Clock) -> AsyncIterator[R
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
             yield Registry(client, app.state.registry, clock)
-
-
-@pytest.fixture
-def notifier() -> keys.SigningKey:
-    return keys.SigningKey.generate()
-
-
-@pytest.fixture
-def operator() -> keys.SigningKey:
-    return keys.SigningKey.generate()
 
 
 async def _register(
@@ -180,7 +163,7 @@ def _problem(answer: httpx.Response, status: int, slug: str) -> dict[str, Any]:
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     problem = answer.json()
-    assert problem["type"] == PROBLEM + slug
+    assert problem["type"] == PROBLEM + slug, problem
     return dict(problem)
 
 

@@ -11,7 +11,6 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,11 @@ import pytest
 
 import keys
 from api import Settings, create_app
-from api.state import RegistryState
 from keys.http_signatures import access_headers, verify_request
 from registry.models import LogEntry
 from registry.notices.documents import new_notice
-from tests.api.test_notices_api import Receiver
+from tests.api.test_notices_api import Receiver, _problem
+from tests.api.test_notices_api import Registry as NoticesRegistry
 from tests.conftest import Clock, free_port, start_server, stop_server
 from tests.factories import body
 from tests.notice_factories import complete_notice, registration, response
@@ -44,25 +43,17 @@ def mailbox() -> Iterator[Mailbox]:
 
 
 @pytest.fixture
-def hooks() -> Iterator[Receiver]:
-    running = Receiver()
-    yield running
-    running.close()
+def hooks(receiver: Receiver) -> Receiver:
+    return receiver
 
 
-@dataclass
-class Registry:
-    http: httpx.AsyncClient
-    state: RegistryState
-    clock: Clock
+class Registry(NoticesRegistry):
+    """test_notices_api's registry, whose drain also waits for the notifications to the notifier."""
 
     async def drain(self) -> None:
         assert self.state.webhooks is not None and self.state.notifications is not None
         await self.state.webhooks.drain()
         await self.state.notifications.drain()
-
-    async def post(self, path: str, document: Any) -> httpx.Response:
-        return await self.http.post(path, content=body(document))
 
 
 async def _registry(settings: Settings, clock: Clock) -> AsyncIterator[Registry]:
@@ -99,16 +90,6 @@ async def registry(db_url: str, tmp_path: Path, clock: Clock, mailbox: Mailbox) 
         yield running
 
 
-@pytest.fixture
-def notifier() -> keys.SigningKey:
-    return keys.SigningKey.generate()
-
-
-@pytest.fixture
-def operator() -> keys.SigningKey:
-    return keys.SigningKey.generate()
-
-
 def _hook(hooks: Receiver) -> str:
     return f"{hooks.url}?who={TOKEN}"
 
@@ -126,14 +107,6 @@ async def _step(registry: Registry, key: keys.SigningKey, notice_id: str, action
         f"/v1/notices/{notice_id}/responses", response(key, notice_id, action, registry.clock())
     )
     assert answer.status_code == 201, answer.text
-
-
-def _problem(answer: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"].startswith("application/problem+json")
-    problem = answer.json()
-    assert problem["type"] == PROBLEM + slug, problem
-    return dict(problem)
 
 
 async def _personal(registry: Registry, notice_id: str, key: keys.SigningKey) -> dict[str, Any]:

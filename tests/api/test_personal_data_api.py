@@ -15,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 import keys
@@ -26,12 +25,10 @@ from tests.api.test_notices_api import (  # noqa: F401 - fixtures
     PROBLEM,
     Receiver,
     Registry,
+    _problem,
     _register,
     _step,
     _walk,
-    notifier,
-    operator,
-    receiver,
     registry,
 )
 from tests.notice_factories import complete_notice, document_of, registration, signed_with_part
@@ -79,14 +76,6 @@ def _signed_get(registry: Registry, path: str, key: keys.SigningKey, **changes: 
 
 async def _tree_size(registry: Registry) -> int:
     return int((await registry.http.get("/log/checkpoint")).text.splitlines()[1])
-
-
-def _problem(answer: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"].startswith("application/problem+json")
-    problem = answer.json()
-    assert problem["type"] == PROBLEM + slug, problem
-    return dict(problem)
 
 
 REGIMES = [("dmca",), ("dsa",), ("jp-platform",), ("no-fakes", "dsa"), ("dmca", "dsa", "jp-platform")]

@@ -12,8 +12,7 @@ import keys
 from registry import integrity
 from registry.identity import default_origin, load_or_create_registry_key, note_signer
 from registry.log import TransparencyLog
-from registry.models import ClaimRecord
-from tests.api.test_integrity import restart_expecting, running, tamper
+from tests.api.test_integrity import restart_expecting, running, tamper, write_behind
 from tests.conftest import Clock
 from tests.factories import body, signed_claim
 
@@ -54,19 +53,7 @@ async def test_an_entry_written_behind_the_registry_stops_the_mark(
     async with running(db_url, data_dir, clock) as api:
         first = signed_claim(alice, clock.now, urls=("https://example.com/first/",))
         assert (await api.post("/v1/claims", content=body(first))).status_code == 201
-        key, _ = load_or_create_registry_key(data_dir)
-        origin = default_origin(key)
-        behind = TransparencyLog(origin, note_signer(key, origin))  # another writer, same database
-        canonical = keys.canonicalize(forged)
-        await behind.append("Claim", keys.document_id(forged), canonical, datetime.now(UTC))
-        await ClaimRecord.create(
-            id=keys.document_id(forged),
-            claimant=alice.did,
-            kind="work",
-            document=canonical.decode(),
-            received_at=datetime.now(UTC),
-            log_index=1,
-        )
+        await write_behind(data_dir, forged, alice.did, 1)  # another writer, same database
         after = signed_claim(alice, clock.now, urls=("https://example.com/after/",))
         assert (await api.post("/v1/claims", content=body(after))).status_code == 201
     assert mark_size(data_dir) == 1  # not over the forged entry, nor past it

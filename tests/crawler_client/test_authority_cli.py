@@ -5,13 +5,12 @@ one line and exit status 2 before anything is signed or sent, `--json` output, a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import keys
-from tests.conftest import ServerProcess, start_server, stop_server
+from tests.conftest import ServerProcess
 from tests.crawler_client.cli_harness import run
 
 LEVELS_LISTED = "self-asserted, agent-asserted, mandated, attested, domain-verified"
@@ -29,15 +28,6 @@ COMMANDS = [
     ["domain", "verify"],
     ["authority", "show"],
 ]
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    running = start_server(tmp_path_factory.mktemp("registry"))
-    try:
-        yield running
-    finally:
-        stop_server(running)
 
 
 @pytest.fixture(autouse=True)

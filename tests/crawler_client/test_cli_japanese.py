@@ -7,20 +7,16 @@ register both orders of a Latin-script name; romaji matched however it is writte
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from registry.vocabulary import JAPANESE_NAMES, USES, parse_uses
-from tests.conftest import ServerProcess, start_server, stop_server
+from tests.conftest import ServerProcess
+from tests.crawler_client.cli_harness import run_process
 
-ROOT = Path(__file__).resolve().parents[2]
 JA = "ja_JP.UTF-8"
 EN = "C"
 
@@ -37,28 +33,8 @@ class Ran:
 
 
 def kotowari(cwd: Path, lang: str, *argv: str, tz: str = "Asia/Tokyo") -> Ran:
-    env = {**os.environ, "LANG": lang, "TZ": tz, "PYTHONPATH": str(ROOT)}
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "KOTOWARI_REGISTRY"):
-        env.pop(name, None)
-    done = subprocess.run(
-        [sys.executable, "-m", "crawler_client.cli", *argv],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
+    done = run_process(cwd, argv, {"LANG": lang, "TZ": tz})
     return Ran(done.returncode, done.stdout, done.stderr)
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    running = start_server(tmp_path_factory.mktemp("registry"))
-    try:
-        yield running
-    finally:
-        stop_server(running)
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import re
 import socketserver
 import string
-import subprocess
-import sys
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -34,9 +31,9 @@ from crawler_client import i18n
 from crawler_client.cli_help import display_width, wrap
 from crawler_client.i18n_build import SDK_DOMAIN, extract_sdk
 from registry.po_files import compile_mo, parse_po
-from tests.conftest import ServerProcess, start_server, stop_server
+from tests.conftest import ServerProcess
+from tests.crawler_client.cli_harness import run_process
 
-ROOT = Path(__file__).resolve().parents[2]
 JA = {"LANG": "ja_JP.UTF-8"}
 SDK_PO = Path(i18n.LOCALE_DIR) / "ja" / "LC_MESSAGES" / f"{SDK_DOMAIN}.po"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -79,32 +76,11 @@ class Ran:
 
 
 def kotowari(cwd: Path, *argv: str, env: dict[str, str] | None = None) -> Ran:
-    environment = {**os.environ, "TZ": "Asia/Tokyo", "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG", "KOTOWARI_REGISTRY"):
-        environment.pop(name, None)
-    environment.update(env if env is not None else JA)
-    done = subprocess.run(
-        [sys.executable, "-m", "crawler_client.cli", *argv],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
+    done = run_process(cwd, argv, {"TZ": "Asia/Tokyo", "COLUMNS": "100", **(env if env is not None else JA)})
     return Ran(argv, done.returncode, done.stdout, done.stderr)
 
 
 # ---------------------------------------------------------------- a registry and a web site
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    running = start_server(tmp_path_factory.mktemp("registry"))
-    try:
-        yield running
-    finally:
-        stop_server(running)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,18 +17,9 @@ import keys
 from crawler_client.cli_support import UsageError
 from crawler_client.client import Client
 from registry.documents import new_withdrawal
-from tests.conftest import ServerProcess, start_server, stop_server
+from tests.conftest import ServerProcess
 from tests.crawler_client.cli_harness import run
 from tests.notice_factories import CONTACT, FULL_STATEMENTS
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    running = start_server(tmp_path_factory.mktemp("registry"))
-    try:
-        yield running
-    finally:
-        stop_server(running)
 
 
 @pytest.fixture(autouse=True)

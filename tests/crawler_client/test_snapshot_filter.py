@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,15 +22,6 @@ from crawler_client.client import Client
 from crawler_client.snapshot import Snapshot, SnapshotRefused, pull
 from tests.conftest import ServerProcess, start_server, stop_server
 from tests.factories import signed_claim, signed_withdrawal
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    running = start_server(tmp_path_factory.mktemp("registry"))
-    try:
-        yield running
-    finally:
-        stop_server(running)
 
 
 @pytest.fixture(scope="module")

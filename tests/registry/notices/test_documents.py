@@ -33,16 +33,6 @@ from tests.notice_factories import whole_notice as complete_notice
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # a Monday
 
 
-@pytest.fixture
-def notifier() -> keys.SigningKey:
-    return keys.SigningKey.generate()
-
-
-@pytest.fixture
-def operator() -> keys.SigningKey:
-    return keys.SigningKey.generate()
-
-
 def _notice(document: dict[str, object]) -> Notice:
     return validate_notice_document(Notice, document)
 
