@@ -49,7 +49,10 @@ async def file_through(
     concurrently; returns (document, receipt) for each."""
     filed: list[tuple[dict[str, Any], dict[str, Any]]] = []
     queue = list(singles)
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    # Idle connections expire well before the server's 5 s keep-alive, so a loaded machine cannot make
+    # a request meet a connection the server is closing (httpx.ReadError, seen once under load).
+    limits = httpx.Limits(keepalive_expiry=1.0)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
 
         async def one_by_one() -> None:
             while queue:
