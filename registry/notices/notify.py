@@ -166,7 +166,16 @@ class NotifierNotifications(BackgroundSender):
             wanted = await self.preference(change.notice_id)
             if not wanted:
                 return
-            await asyncio.gather(*(self._channel(change, channel) for channel in sorted(wanted)))
+            # Each channel to its end, even when the other fails: `drain` waits for this task alone.
+            outcomes = await asyncio.gather(
+                *(self._channel(change, channel) for channel in sorted(wanted)), return_exceptions=True
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, asyncio.CancelledError):
+                    raise outcome
+                if isinstance(outcome, BaseException):
+                    failure = type(outcome).__name__
+                    log.warning("notifying the notifier of %s failed: %s", change.notice_id, failure)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # never the server's problem; never the addresses in the log

@@ -301,9 +301,12 @@ async def test_erasure_stops_notifications_pending_retries_included(
     hooks.script = [500]
     mailbox.script = ["451 4.3.0 try again later"]
     erased: list[int] = []
+    erasing = asyncio.Lock()  # both channels back off at once: one erases, the other waits for it
 
     async def erase_while_waiting(seconds: float) -> None:
-        if not erased:
+        async with erasing:
+            if erased:
+                return
             erasure = keys.sign_document(
                 new_erasure(notifier.did, notice_id, [notice_id], "request", created=registry.clock()),
                 notifier,
@@ -352,6 +355,33 @@ async def test_failures_are_retried_and_recorded_and_never_fail_the_step(
     shown = await _personal(registry, notice_id, notifier)
     actioned = [(n["outcome"], n["code"]) for n in shown["notifications"] if n["channel"] == "email"][2:]
     assert actioned == [("rejected", 550)]
+
+
+async def test_one_channel_breaking_leaves_the_other_to_finish(
+    registry: Registry,
+    notifier: keys.SigningKey,
+    operator: keys.SigningKey,
+    hooks: Receiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    notifications = registry.state.notifications
+    assert notifications is not None
+
+    async def broken(address: str, change: object) -> tuple[str, int | None]:
+        raise RuntimeError("the mail code broke")
+
+    notifications._email = broken  # type: ignore[method-assign]  # a fault no real relay causes
+    hooks.script = [500]  # the webhook needs a retry after the e-mail has already broken
+    notice_id = await _file(registry, notifier, operator.did, {"webhook": _hook(hooks), "email": EMAIL})
+    with caplog.at_level(logging.WARNING, logger="kotowari.notifications"):
+        await _step(registry, operator, notice_id, "acknowledge")
+        await registry.drain()
+    shown = await _personal(registry, notice_id, notifier)
+    assert [(n["channel"], n["outcome"]) for n in shown["notifications"]] == [
+        ("webhook", "failed"),
+        ("webhook", "delivered"),
+    ]
+    assert "RuntimeError" in caplog.text and EMAIL not in caplog.text
 
 
 async def test_a_dead_relay_and_a_dead_webhook_are_recorded_and_the_registry_carries_on(
