@@ -64,7 +64,7 @@ def timestamp(moment: datetime) -> str:
 def sign_record(body: Mapping[str, Any], key: keys.SigningKey, at: datetime) -> dict[str, Any]:
     """The signed record: `body` (what `Guard` assembled) with its type, version and operator."""
     document = {"type": RECORD_TYPE, "version": RECORD_VERSION, "operator": key.did, **body}
-    return keys.sign_document(document, key, created=at)
+    return keys.sign_document(document, key, created=at, detached=False)  # built here, never changed
 
 
 @dataclass(frozen=True)

@@ -90,25 +90,26 @@ def _canonical_without_floats(obj: object) -> bytes | None:
     types) returns None and takes the reference path. Canonicalizing a 10,000-item check answer
     is about 3.5x faster this way, a signed voice embedding (192 floats) about 3x.
     """
-    stack: list[object] = [obj]
+    stack: list[Any] = [obj]
     while stack:
         value = stack.pop()
-        if isinstance(value, str) or value is None or value is True or value is False:
+        kind = type(value)  # exact types first: this walk runs on every document signed or verified
+        if kind is str or kind is bool or value is None:
             continue
-        if isinstance(value, int):
-            if type(value) is not int or abs(value) > MAX_SAFE_INTEGER:
-                return None
-        elif type(value) is float:
-            if not _REPR_IS_ES6[0] <= abs(value) < _REPR_IS_ES6[1] or value.is_integer():
-                return None
-        elif isinstance(value, dict):
+        if kind is dict or (kind is not list and isinstance(value, dict)):
             for key in value:
                 if not isinstance(key, str) or (not key.isascii() and max(key) >= _BMP_END):
                     return None
             stack.extend(value.values())
-        elif isinstance(value, list | tuple):
+        elif kind is list or isinstance(value, list | tuple):
             stack.extend(value)
-        else:
+        elif kind is int:
+            if abs(value) > MAX_SAFE_INTEGER:
+                return None
+        elif kind is float:
+            if not _REPR_IS_ES6[0] <= abs(value) < _REPR_IS_ES6[1] or value.is_integer():
+                return None
+        elif not isinstance(value, str):  # str subclasses are their text; int, float ones not
             return None
     try:
         text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -66,5 +66,5 @@ def _digit_at_a_time(data: bytes) -> str:
 
 
 @given(st.binary(max_size=200))
-def test_the_two_digit_encoder_equals_the_digit_at_a_time_one(data: bytes) -> None:
+def test_the_four_digit_encoder_equals_the_digit_at_a_time_one(data: bytes) -> None:
     assert b58encode(data) == _digit_at_a_time(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import struct
@@ -476,10 +477,35 @@ def test_arbitrary_bytes_either_parse_or_raise_invalid_json(data: bytes) -> None
         assert "\n" not in str(error)
 
 
+class _Text(str):
+    """A str subclass (as enums of text are): written as its text by both paths."""
+
+
+class _Members(dict[str, Any]):
+    """A dict subclass: walked like a dict."""
+
+
+class _Level(enum.IntEnum):
+    """An int subclass: the fast path leaves it to the reference path."""
+
+    LOW = 1
+
+
 _finite = st.floats(allow_nan=False, allow_infinity=False)
 _float_free = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text() | _finite,
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(), children, max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.text()
+    | st.text().map(_Text)
+    | st.just(_Level.LOW)
+    | _finite,
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.lists(children, max_size=5).map(tuple)
+        | st.dictionaries(st.text(), children, max_size=5)
+        | st.dictionaries(st.text(), children, max_size=5).map(_Members)
+    ),
     max_leaves=30,
 )
 

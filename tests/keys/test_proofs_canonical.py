@@ -23,7 +23,7 @@ from keys import (
     verify_canonical_document,
     verify_document,
 )
-from keys.canonical import MAX_SAFE_INTEGER
+from keys.canonical import MAX_SAFE_INTEGER, _canonical_without_floats
 from keys.errors import InvalidKey
 
 KEY = SigningKey.generate()
@@ -111,3 +111,18 @@ def test_a_document_without_a_canonical_form_is_refused_as_a_proof_error():
 def test_base58_names_the_first_character_outside_the_alphabet(text: str, where: str):
     with pytest.raises(InvalidKey, match=where):
         b58decode(text)
+
+
+@given(documents)
+def test_signing_without_a_detached_copy_signs_the_same_bytes(document: dict[str, Any]):
+    """`detached=False` (the guard's per-prompt records) must give the same signed document as the
+    copying path, and share the caller's members only when the canonical form is certain without a copy."""
+    if not _canonical_at_all(document):
+        return
+    copied = sign_document(document, KEY, created=WHEN)
+    shared = sign_document(document, KEY, created=WHEN, detached=False)
+    assert canonicalize(shared) == canonicalize(copied)  # Ed25519 is deterministic: the same proof too
+    assert verify_document(shared).key == KEY.public
+    certain = _canonical_without_floats(document) is not None  # no floats, no astral member names
+    for name in (name for name, value in document.items() if isinstance(value, dict | list) and value):
+        assert (shared[name] is document[name]) == certain, name
