@@ -35,6 +35,7 @@ from crawler_client.cli_support import (
     error_line,
     kind_arg,
     kinds_help,
+    listening_socket,
     min_authority_flag,
     min_authority_of,
     parse_items,
@@ -82,6 +83,7 @@ def _now() -> datetime:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
+    import dataclasses
 
     try:
         import uvicorn
@@ -99,6 +101,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if not 0 <= settings.port <= 65535:
         raise UsageError(_("--port {port}: a port is a number from 0 to 65535").format(port=settings.port))
+    sock = listening_socket(settings.host, settings.port)
+    port = sock.getsockname()[1]  # the one given, or the one chosen for --port 0
+    settings = dataclasses.replace(settings, port=port)
 
     def ready(did: str, created: bool) -> None:
         key_file = settings.data_dir / "registry.key"
@@ -106,9 +111,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if created:
             print(_("created its signing key in {path} (mode 0600)").format(path=key_file), flush=True)
         print(_("database {url}").format(url=_redacted(settings.database_url)), flush=True)
-        print(
-            _("listening on http://{host}:{port}").format(host=settings.host, port=settings.port), flush=True
-        )
+        print(_("listening on http://{host}:{port}").format(host=settings.host, port=port), flush=True)
 
     if args.verify:
         try:
@@ -128,9 +131,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     app = create_app(settings, on_ready=ready)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+        uvicorn.Config(app, host=settings.host, port=port, log_level="warning", access_log=False)
     )
-    server.run()
+    server.run(sockets=[sock])
     return 0 if server.started else 2
 
 

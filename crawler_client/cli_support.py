@@ -303,3 +303,23 @@ def as_if_signed(document: dict[str, Any]) -> dict[str, Any]:
     """`document` with a placeholder proof, so the registry's own validation can check an unsigned
     document before anything is signed."""
     return {**document, "proof": _PLACEHOLDER_PROOF}
+
+
+def listening_socket(host: str, port: int) -> Any:
+    """The server's socket, bound before anything starts, so a port in use is one line in the
+    locale's language and exit 2 (uvicorn would log it in English after start-up had run)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except (OSError, OverflowError) as exc:
+        sock.close()
+        number, strerror = getattr(exc, "errno", None), getattr(exc, "strerror", None)
+        failure = f"[Errno {number}] {strerror}" if strerror else str(exc)  # as Python writes it
+        message = _("cannot listen on {host}:{port}: {reason}")
+        raise UsageError(message.format(host=host, port=port, reason=said(failure))) from None
+    sock.set_inheritable(True)
+    return sock

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crawler_client.cli_support import Parser, UsageError
+from crawler_client.cli_support import Parser, UsageError, listening_socket
 from crawler_client.i18n import _
 
 __all__ = ["DEFAULT_PORT", "parse_log_flag", "register"]
@@ -83,6 +83,8 @@ def cmd_witness_serve(args: argparse.Namespace) -> int:
         message = _("the witness is not installed ({module}): pip install 'kotowari[server]'")
         raise UsageError(message.format(module=exc.name)) from None
     logs = _logs(args.log)
+    sock = listening_socket(args.host, args.port)
+    port = sock.getsockname()[1]
     data_dir = Path(args.data_dir)
     try:
         app = witness_module.create_witness_app(data_dir, logs, name=args.name)
@@ -95,11 +97,11 @@ def cmd_witness_serve(args: argparse.Namespace) -> int:
         print(_("created its signing key in {path} (mode 0600)").format(path=key_file), flush=True)
     for origin in logs:
         print(_("witnessing {origin}").format(origin=origin), flush=True)
-    print(_("listening on http://{host}:{port}").format(host=args.host, port=args.port), flush=True)
+    print(_("listening on http://{host}:{port}").format(host=args.host, port=port), flush=True)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        uvicorn.Config(app, host=args.host, port=port, log_level="warning", access_log=False)
     )
-    server.run()
+    server.run(sockets=[sock])
     return 0 if server.started else 2
 
 

@@ -114,6 +114,8 @@ STDLIB_TEXTS = (
     "Illegal trailing comma before end of array",
     "[Errno {errno}] {strerror}",
     "Connection refused",
+    "Address already in use",
+    "Cannot assign requested address",
     "Connection reset by peer",
     "Name or service not known",
     "Temporary failure in name resolution",
@@ -345,13 +347,24 @@ def extract_texts(files: list[tuple[str, ast.Module]], rules: Rules) -> tuple[li
             text = template_of(node)
             place = f"{label}:{line}"
             if text is None:
-                if node is not None and not isinstance(node, ast.Name | ast.Attribute | ast.Call):
+                if _built(node):
                     dynamic.append(place)
                 continue
             if not re.search(r"[A-Za-z]{2}", re.sub(r"\{\w*\}", "", text)):
                 continue  # no words: nothing to translate
             merge_message(by_id, Message(text, places=[place]))
     return list(by_id.values()), dynamic
+
+
+def _built(node: ast.expr | None) -> bool:
+    """A text assembled in place (a `%` or `.join` of pieces, say) that no template can match; not a
+    name, attribute or call whose value was extracted where it was made, nor a number, None, a
+    container (`lines.append([])`, `raise Stopped(*found)`) or the awaited or yielded result of a
+    call (a checkpoint note, not a message)."""
+    passed_on = ast.Name | ast.Attribute | ast.Call | ast.Await | ast.YieldFrom | ast.Starred
+    if node is None or isinstance(node, passed_on | ast.List | ast.Tuple | ast.Dict):
+        return False
+    return not (isinstance(node, ast.Constant) and not isinstance(node.value, str))
 
 
 def extract() -> tuple[list[Message], list[str]]:
