@@ -148,6 +148,14 @@ GLOSSARY: Final[tuple[Term, ...]] = (
     Term("voice", "声", "voice", r"(?i)\bvoices?\b", ("ボイス",)),
     Term("likeness", "肖像", "likeness", r"(?i)\blikeness", ("ルックス",)),
     Term("sign", "署名", "sign / signature", r"(?i)\bsign(ed|s|ing|ature)?\b", ("サイン",)),
+    Term(
+        "nonce",
+        "ノンス",
+        "nonce (a value a signed request uses once)",
+        r"(?i)\bnonces?\b",
+        ("ナンス", "nonce が", "nonce は"),
+        "The registry's refusals say ノンス; the command line says it the same way.",
+    ),
 )
 """Every concept once. `en_pattern` is matched against the English of each catalog entry."""
 
