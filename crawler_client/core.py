@@ -384,9 +384,9 @@ class ClientCore:
             return RegistryUnavailable(
                 f"{self.registry} did not answer {request} in time ({type(error).__name__}){tries}"
             )
-        return RegistryUnavailable(
-            f"cannot reach {self.registry}: {str(error) or type(error).__name__}{tries}"
-        )
+        # The library's reason last, whatever it holds (OpenSSL's ends in its own brackets).
+        reason = str(error) or type(error).__name__
+        return RegistryUnavailable(f"cannot reach {self.registry}{tries}: {reason}")
 
     # -------------------------------------------------------------- parsing answers
 

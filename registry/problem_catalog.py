@@ -126,9 +126,21 @@ STDLIB_TEXTS = (
     "Permission denied",
     "Is a directory",
     "timed out",
+    # httpx, h11 and OpenSSL, as the client quotes them when a registry cannot be reached
+    "Server disconnected without sending a response.",
+    "illegal status line: {line}",
+    "[SSL: {code}] {reason} (_ssl.c:{line})",
+    "wrong version number",
+    "certificate verify failed: {reason}",
+    "self-signed certificate",
+    "self-signed certificate in certificate chain",
+    "unable to get local issuer certificate",
+    "certificate has expired",
+    "Hostname mismatch, certificate is not valid for {host}.",
 )
-"""What Python itself says inside the registry's and the client's texts (json's reasons, the socket
-and file errors' strerror), so a refusal that quotes one is not left half English."""
+"""What Python and the libraries the client speaks through say inside the registry's and the
+client's texts (json's reasons, the socket and file errors' strerror, httpx's and OpenSSL's
+reasons), so a refusal that quotes one is not left half English."""
 
 _NOT_SOURCES = ("api/copy/", "api/portal/", "api/glossary.py", "registry/po_files.py", "registry/problem_")
 """The portal's own words (its catalog, api/copy, is separate and complete on its own) and the catalog's
