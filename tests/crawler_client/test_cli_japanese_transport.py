@@ -1,6 +1,7 @@
 """Under a Japanese locale, what the libraries underneath say reaches the user in Japanese too: a
 registry that hangs up, answers something that is not HTTP, does not speak TLS, or shows a
-certificate nobody trusts (httpx, h11 and OpenSSL's reasons), and a port already in use.
+certificate nobody trusts (httpx, h11 and OpenSSL's reasons). (A port already in use:
+test_serve_listen.py.)
 
 Real servers on 127.0.0.1 misbehave each way; the real command line runs against them (at once,
 since each unreachable registry is tried four times)."""
@@ -71,14 +72,8 @@ def untrusted_tls() -> Iterator[int]:
     yield from _serve(_not_http, context)
 
 
-@pytest.fixture
-def taken() -> Iterator[int]:
-    with socket.create_server(("127.0.0.1", 0)) as holder:
-        yield holder.getsockname()[1]
-
-
-def test_transport_failures_and_a_port_in_use_read_in_japanese(
-    tmp_path: Path, hangs_up: int, not_http: int, untrusted_tls: int, taken: int
+def test_transport_failures_read_in_japanese(
+    tmp_path: Path, hangs_up: int, not_http: int, untrusted_tls: int
 ) -> None:
     check = ("check", "--purpose", "train-ai", "--url", "https://example.com/a", "--registry")
     cases = {
@@ -86,10 +81,6 @@ def test_transport_failures_and_a_port_in_use_read_in_japanese(
         "not HTTP": ((*check, f"http://127.0.0.1:{not_http}"), "HTTP として読めないステータス行です"),
         "not TLS": ((*check, f"https://127.0.0.1:{not_http}"), "TLS のバージョン番号が不正です"),
         "untrusted": ((*check, f"https://127.0.0.1:{untrusted_tls}"), "証明書を検証できませんでした"),
-        "port in use": (
-            ("serve", "--port", str(taken), "--data-dir", str(tmp_path / "data")),
-            "アドレスはすでに使用中です",
-        ),
     }
     with ThreadPoolExecutor(len(cases)) as pool:
         ran: dict[str, Ran] = dict(
