@@ -13,6 +13,8 @@ from tortoise.models import Model
 class ClaimRecord(Model):
     """An accepted claim: its canonical document and what the registry knows about it."""
 
+    _no_comments = True  # no `#:` field comments: spares Tortoise a parse of this file per start
+
     id = fields.CharField(max_length=64, primary_key=True)
     claimant = fields.CharField(max_length=128, db_index=True)
     kind = fields.CharField(max_length=16)
@@ -30,6 +32,8 @@ class ClaimRecord(Model):
 class WithdrawalRecord(Model):
     """An accepted withdrawal document."""
 
+    _no_comments = True  # no `#:` field comments: spares Tortoise a parse of this file per start
+
     id = fields.CharField(max_length=64, primary_key=True)
     claim_id = fields.CharField(max_length=64, unique=True)
     document = fields.TextField()
@@ -43,6 +47,8 @@ class WithdrawalRecord(Model):
 class UsedNonce(Model):
     """Every (author, nonce) pair ever accepted: the unique constraint refuses replays atomically."""
 
+    _no_comments = True  # no `#:` field comments: spares Tortoise a parse of this file per start
+
     id = fields.BigIntField(primary_key=True)
     author = fields.CharField(max_length=128)
     nonce = fields.CharField(max_length=128)
@@ -55,6 +61,8 @@ class UsedNonce(Model):
 
 class LogEntry(Model):
     """One leaf of the transparency log: an accepted document's canonical bytes."""
+
+    _no_comments = True  # no `#:` field comments: spares Tortoise a parse of this file per start
 
     index = fields.BigIntField(primary_key=True)
     document_id = fields.CharField(max_length=64, unique=True)
@@ -74,6 +82,8 @@ class TreeNode(Model):
     Stored as the tree grows, in the same transaction as the leaf that completes it, so any proof
     or tile is a handful of lookups. `id` packs (level, index) as `level << 56 | index`.
     """
+
+    _no_comments = True  # no `#:` field comments: spares Tortoise a parse of this file per start
 
     id = fields.BigIntField(primary_key=True)
     hash = fields.BinaryField()

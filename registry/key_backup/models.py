@@ -7,6 +7,8 @@ from tortoise.models import Model
 
 
 class KeyBackupRecord(Model):
+    _no_comments = True  # no `#:` field comments: spares Tortoise a parse of this file per start
+
     credential_id = fields.CharField(max_length=512, primary_key=True)
     did = fields.CharField(max_length=200, db_index=True)
     wrapped = fields.TextField()

@@ -13,6 +13,8 @@ from tortoise.models import Model
 class OperatorRecord(Model):
     """The latest registration of an operator DID (earlier ones stay in the log)."""
 
+    _no_comments = True  # no `#:` field comments: spares Tortoise a parse of this file per start
+
     did = fields.CharField(max_length=128, primary_key=True)
     name = fields.CharField(max_length=500)
     contact = fields.CharField(max_length=500)
@@ -28,6 +30,8 @@ class OperatorRecord(Model):
 
 class NoticeRecord(Model):
     """An accepted notice, its current state and the moments the statistics need."""
+
+    _no_comments = True  # no `#:` field comments: spares Tortoise a parse of this file per start
 
     id = fields.CharField(max_length=64, primary_key=True)
     notifier = fields.CharField(max_length=128, db_index=True)
@@ -56,6 +60,8 @@ class NoticeEventRecord(Model):
     (notice_id, sequence) is unique: two concurrent steps on one notice cannot both commit.
     """
 
+    _no_comments = True  # no `#:` field comments: spares Tortoise a parse of this file per start
+
     id = fields.CharField(max_length=64, primary_key=True)
     notice_id = fields.CharField(max_length=64, db_index=True)
     sequence = fields.IntField()
@@ -75,6 +81,8 @@ class NoticeEventRecord(Model):
 
 class WebhookAttempt(Model):
     """One try at POSTing a notice event to an operator's webhook, whatever came of it."""
+
+    _no_comments = True  # no `#:` field comments: spares Tortoise a parse of this file per start
 
     id = fields.BigIntField(primary_key=True)
     notice_id = fields.CharField(max_length=64, db_index=True)
@@ -98,6 +106,8 @@ class NotifierDelivery(Model):
     receiver or mail server sent back (it may echo them) — only the channel, the outcome and the
     HTTP status or SMTP reply code."""
 
+    _no_comments = True  # no `#:` field comments: spares Tortoise a parse of this file per start
+
     id = fields.BigIntField(primary_key=True)
     notice_id = fields.CharField(max_length=64, db_index=True)
     event_id = fields.CharField(max_length=64, db_index=True)
@@ -114,6 +124,8 @@ class NotifierDelivery(Model):
 
 class DisputeRecord(Model):
     """A claimant's signed dispute of another claimant's claim on the same subject."""
+
+    _no_comments = True  # no `#:` field comments: spares Tortoise a parse of this file per start
 
     id = fields.CharField(max_length=64, primary_key=True)
     claimant = fields.CharField(max_length=128)

@@ -165,9 +165,9 @@ STATEFUL = settings(
 )
 
 TestInterleaving256 = machine(256, 31, None).TestCase
-TestInterleaving256.settings = settings(STATEFUL, max_examples=120)
+TestInterleaving256.settings = STATEFUL
 TestInterleaving64 = machine(64, 10, None).TestCase
-TestInterleaving64.settings = settings(STATEFUL, max_examples=120)
+TestInterleaving64.settings = STATEFUL
 TestInterleavingBisection = machine(256, 31, 8).TestCase
 TestInterleavingBisection.settings = STATEFUL
 TestInterleavingUnequalWidths = machine(64, 10, 12).TestCase
