@@ -209,6 +209,18 @@ def test_one_list_parsed_once_with_both_sections():
     assert is_public_suffix("github.io"), "the PRIVATE section counts"
 
 
+def test_the_rules_are_those_the_library_builds_with_its_own_idna_encoding():
+    """The fast parse (Punycode for the international rules only) against the library's own."""
+    reference = publicsuffixlist.PublicSuffixList(
+        accept_unknown=True, accept_encoded_idn=True, only_icann=False
+    )
+    fast = suffixes._list()
+    assert fast._publicsuffix == reference._publicsuffix
+    assert fast._maxlabel == reference._maxlabel
+    assert any(rule.startswith("xn--") for rule in fast._publicsuffix)
+    assert any(rule.startswith("!") for rule in fast._publicsuffix)
+
+
 def test_the_list_version_and_the_pin():
     assert publicsuffixlist.__version__ == suffixes.PACKAGE_VERSION
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}_UTC", suffixes.list_version())
