@@ -31,6 +31,7 @@ from registry.errors import NonceReused, RegistryError
 from registry.intake import Accepted
 from registry.log import Appended
 from registry.models import UsedNonce
+from registry.rows import insert_rows
 
 if TYPE_CHECKING:
     from registry.ledger import Companion, Ledger
@@ -155,20 +156,20 @@ class GroupCommit:
         if not batch:
             return []
         signer = self.ledger.signer.did
-        nonces: list[UsedNonce] = []
+        nonces: list[dict[str, str]] = []
         entries: list[tuple[str, str, bytes, datetime]] = []
         for pending in batch:
             accepted = pending.accepted
             nonces.append(
-                UsedNonce(author=accepted.author, nonce=accepted.model.nonce, document_id=accepted.id)
+                {"author": accepted.author, "nonce": accepted.model.nonce, "document_id": accepted.id}
             )
             for kind, document_id, canonical in pending.companions:
                 registry_nonce = str(json.loads(canonical)["nonce"])
-                nonces.append(UsedNonce(author=signer, nonce=registry_nonce, document_id=document_id))
+                nonces.append({"author": signer, "nonce": registry_nonce, "document_id": document_id})
                 entries.append((kind, document_id, canonical, pending.now))
             entries.append((pending.entry_type, accepted.id, accepted.canonical, pending.now))
         async with in_transaction():
-            await UsedNonce.bulk_create(nonces)
+            await insert_rows(UsedNonce, nonces)
             appended = await self.ledger.log.append_batch(entries)
             own = iter(appended)
             mine: list[Appended] = []

@@ -20,6 +20,7 @@ from tortoise import connections
 from keys import merkle
 from keys.note import Checkpoint, NoteSigner, sign_note
 from registry.models import LogEntry, TreeNode
+from registry.rows import insert_rows
 
 ADVISORY_LOCK = 0x6B6F746F77617269  # "kotowari"
 TILE_HEIGHT = 8
@@ -45,14 +46,22 @@ def _perfect_cover(start: int, end: int) -> Iterable[tuple[int, int]]:
 
 
 class _Nodes:
-    """Subtree hashes from stored complete subtrees; `needed` collects what a computation asks for."""
+    """Subtree hashes from stored complete subtrees; `needed` collects what a computation asks for.
+
+    The proofs of a batch's entries all end in the same few ragged subtrees at the tree's right
+    edge, so both `record` and `subtree_hash` remember the ranges they have done (per batch: the
+    hashes they stand on do not change while one `_Nodes` lives)."""
 
     def __init__(self) -> None:
         self.hashes: dict[int, bytes] = {}
         self.needed: set[int] = set()
+        self._recorded: set[tuple[int, int]] = set()
+        self._ragged: dict[tuple[int, int], bytes] = {}
 
     def record(self, start: int, end: int) -> bytes:
-        self.needed.update(node_id(level, index) for level, index in _perfect_cover(start, end))
+        if (start, end) not in self._recorded:
+            self._recorded.add((start, end))
+            self.needed.update(node_id(level, index) for level, index in _perfect_cover(start, end))
         return bytes(merkle.HASH_SIZE)
 
     def subtree_hash(self, start: int, end: int) -> bytes:
@@ -60,10 +69,13 @@ class _Nodes:
         if size & (size - 1) == 0 and start % size == 0:
             level = size.bit_length() - 1
             return self.hashes[node_id(level, start >> level)]
-        split = 1 << ((size - 1).bit_length() - 1)
-        return merkle.node_hash(
-            self.subtree_hash(start, start + split), self.subtree_hash(start + split, end)
-        )
+        found = self._ragged.get((start, end))
+        if found is None:
+            split = 1 << ((size - 1).bit_length() - 1)
+            found = self._ragged[(start, end)] = merkle.node_hash(
+                self.subtree_hash(start, start + split), self.subtree_hash(start + split, end)
+            )
+        return found
 
     async def load(self) -> None:
         missing = sorted(self.needed - self.hashes.keys())
@@ -155,23 +167,24 @@ class TransparencyLog:
             for level, position in chain[:-1]:
                 digest = merkle.node_hash(nodes.hashes[node_id(level, position - 1)], digest)
                 nodes.hashes[node_id(level + 1, position >> 1)] = digest
-        await LogEntry.bulk_create(
+        await insert_rows(
+            LogEntry,
             [
-                LogEntry(
-                    index=index,
-                    document_id=document_id,
-                    kind=kind,
-                    entry=entry,
-                    leaf_hash=leaf,
-                    leaf_hash_hex=leaf.hex(),
-                    appended_at=appended_at,
-                )
+                {
+                    "index": index,
+                    "document_id": document_id,
+                    "kind": kind,
+                    "entry": entry,
+                    "leaf_hash": leaf,
+                    "leaf_hash_hex": leaf.hex(),
+                    "appended_at": appended_at,
+                }
                 for index, (kind, document_id, entry, appended_at), leaf in zip(
                     range(start, tree_size), entries, leaves, strict=True
                 )
-            ]
+            ],
         )
-        await TreeNode.bulk_create([TreeNode(id=node, hash=nodes.hashes[node]) for node in sorted(created)])
+        await insert_rows(TreeNode, [{"id": node, "hash": nodes.hashes[node]} for node in sorted(created)])
         self._appended.append((start, b"".join(leaves)))  # rolled back: checked against the rows later
         root = nodes.subtree_hash(0, tree_size)
         return [
