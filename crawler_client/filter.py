@@ -25,6 +25,7 @@ authority (`BatchDecisions.matches`), which the manifest records.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -45,7 +46,16 @@ from crawler_client.url_batch import CANDIDATE, NULL, OTHER, Hits, UrlMatcher
 from registry.snapshot import SnapshotData
 from registry.vocabulary import Use
 
-__all__ = ["SCHEMES", "BatchDecisions", "FilterError", "Tally", "batch_filter", "decide_batch", "kept_mask"]
+__all__ = [
+    "SCHEMES",
+    "BatchDecisions",
+    "FilterError",
+    "Tally",
+    "batch_filter",
+    "decide_batch",
+    "kept_mask",
+    "opened_snapshot",
+]
 
 Scheme = Literal["url", "sha256"]
 SCHEMES: Final[tuple[Scheme, ...]] = ("url", "sha256")
@@ -208,21 +218,20 @@ def batch_filter(
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """A function from batches to kept batches, for Spark `mapInArrow` or Ray `map_batches`.
 
-    The snapshot is opened (memory-mapped) once per worker, on the first batch it sees. With
-    `min_authority`, only claims of at least that authority remove rows (checked here, on the
-    driver: an unknown level raises `ValueError` before any worker starts).
+    The snapshot is opened (memory-mapped, verified) once per worker process, on the first batch
+    it sees, and kept open for later tasks (`opened_snapshot`). With `min_authority`, only claims
+    of at least that authority remove rows (checked here, on the driver: an unknown level raises
+    `ValueError` before any worker starts).
     """
     minimum = minimum_authority(min_authority)
-    opened: list[Snapshot] = []
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        if not opened:
-            opened.append(Snapshot.open(snapshot_path))
+        snapshot = opened_snapshot(snapshot_path)
         at = datetime.now(UTC)
         for batch in batches:
             decisions = decide_batch(
                 batch,
-                opened[0],
+                snapshot,
                 column=column,
                 purpose=purpose,
                 scheme=scheme,
@@ -232,6 +241,31 @@ def batch_filter(
             yield batch.filter(pa.array(kept_mask(decisions.codes, invalid)))
 
     return run
+
+
+_OPENED: dict[str, tuple[tuple[int, ...], Snapshot]] = {}
+_OPENED_LOCK = threading.Lock()
+
+
+def opened_snapshot(path: str) -> Snapshot:
+    """The snapshot at `path`, opened once per process while the file stays the same one.
+
+    Spark unpickles a task's function afresh for every task (and Ray per task or actor), so a
+    snapshot held in `batch_filter`'s closure would be re-read, re-verified and re-indexed per
+    partition: about a second at 10k claims, ten at 100k. A file replaced since (`snapshot pull`
+    writes a new one) is opened anew; the old one is closed by the collector once unused.
+    """
+    try:
+        status = os.stat(path)
+    except OSError:
+        return Snapshot.open(path)  # refused, saying why
+    identity = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+    where = os.path.realpath(path)
+    with _OPENED_LOCK:
+        known = _OPENED.get(where)
+        if known is None or known[0] != identity:
+            known = _OPENED[where] = (identity, Snapshot.open(path))
+        return known[1]
 
 
 def describe(tally: Tally) -> dict[str, Any]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import os
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -166,3 +168,25 @@ def test_batch_filter_keeps_what_is_not_reserved_batch_by_batch(tmp_path):
     assert kept == [["https://unrelated.test/"], ["https://allowed.example/x"]]
     keep_invalid = batch_filter(str(path), column="url", purpose="train-ai", invalid="keep")
     assert [b.num_rows for b in keep_invalid(iter(batches))] == [1, 2]
+
+
+def test_batch_filter_opens_a_snapshot_once_per_process_until_the_file_is_replaced(tmp_path):
+    """Spark and Ray rebuild the batch function for every task: the open snapshot must outlive it."""
+    from crawler_client.filter import batch_filter, opened_snapshot
+    from crawler_client.snapshot import SnapshotRefused
+
+    path = tmp_path / "claims.snapshot"
+    path.write_bytes(of_log(CLAIMS, key=KEY, origin="kotowari.test/offline", spaces={}, now=NOW))
+    first = opened_snapshot(str(path))
+    batch = pa.RecordBatch.from_pydict({"url": ["https://example.com/a", "https://unrelated.test/"]})
+    for _ in range(2):  # a fresh closure per task, as an engine unpickles it
+        keep = batch_filter(str(path), column="url", purpose="train-ai")
+        assert [b.num_rows for b in keep(iter([batch]))] == [1]
+        assert opened_snapshot(str(path)) is first
+    fresh = tmp_path / "fresh.snapshot"
+    fresh.write_bytes(of_log(CLAIMS[:1], key=KEY, origin="kotowari.test/offline", spaces={}, now=NOW))
+    os.replace(fresh, path)  # what `snapshot pull` does
+    replaced = opened_snapshot(str(path))
+    assert replaced is not first and replaced.tree_size == 1
+    with pytest.raises(SnapshotRefused, match="cannot read snapshot"):
+        opened_snapshot(str(tmp_path / "missing.snapshot"))
