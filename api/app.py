@@ -68,7 +68,7 @@ def create_app(
         data_key, _ = load_or_create_data_key(settings.data_dir)
         origin = settings.log_origin or default_origin(key)
         async with RegisterTortoise(app, db_url=settings.database_url, modules={"models": MODELS}):
-            await Tortoise.generate_schemas(safe=True)
+            await create_schema()
             log = TransparencyLog(origin, note_signer(key, origin))
             app.state.integrity_failure = None
             try:
@@ -188,13 +188,43 @@ class IntegrityGuard:
         await response(scope, receive, send)
 
 
+async def create_schema(attempts: int = 100) -> None:
+    """Create what tables and indexes are missing (Tortoise's `safe` schema), on a live database too.
+
+    On PostgreSQL `CREATE INDEX IF NOT EXISTS` takes a SHARE lock on its table even when the index
+    exists, so a worker starting while another files could deadlock with that filing, which
+    PostgreSQL would then abort (a 500 on the running worker). There the schema gives way instead:
+    each lock is waited for at most 200 ms, less than PostgreSQL's 1 s before it looks for
+    deadlocks, and the whole schema is tried again after a pause.
+    """
+    from tortoise import connections
+    from tortoise.transactions import in_transaction
+    from tortoise.utils import generate_schema_for_client
+
+    if connections.get("default").capabilities.dialect != "postgres":
+        await Tortoise.generate_schemas(safe=True)
+        return
+    import asyncpg
+
+    for attempt in range(1, attempts + 1):
+        try:
+            async with in_transaction() as connection:
+                await connection.execute_script("SET LOCAL lock_timeout = '200ms'")
+                await generate_schema_for_client(connection, safe=True)
+            return
+        except (asyncpg.exceptions.LockNotAvailableError, asyncpg.exceptions.DeadlockDetectedError):
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(0.05 * min(attempt, 10))
+
+
 async def verify_database(settings: Settings) -> integrity.Report:
     """`kotowari serve --verify`: verify every entry's signature and every row, then close."""
     key, _ = load_or_create_registry_key(settings.data_dir)
     origin = settings.log_origin or default_origin(key)
     await Tortoise.init(db_url=settings.database_url, modules={"models": MODELS})
     try:
-        await Tortoise.generate_schemas(safe=True)
+        await create_schema()
         log = TransparencyLog(origin, note_signer(key, origin))
         report = await integrity.verify(log, key.public, settings.data_dir, full=True)
         await integrity.write_mark(settings.data_dir, log, report.tree_size)

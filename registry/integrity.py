@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 import keys
 from keys import merkle
 from keys.note import Checkpoint, InvalidCheckpoint, InvalidNote, open_note
@@ -102,8 +104,17 @@ async def verify(
     """Verify the stored log and its caches; raises `IntegrityFailure` naming the first fault.
 
     Signatures are checked from the mark on (everything when `full` or without a mark); hashes,
-    the root and the rows always.
+    the root and the rows always. Everything is read in one transaction, on PostgreSQL at
+    REPEATABLE READ (one snapshot): other workers keep appending while this one starts, and rows
+    they add or change after the size was read are not faults of the log at that size.
     """
+    async with in_transaction() as connection:
+        if connection.capabilities.dialect == "postgres":
+            await connection.execute_script("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return await _verify(log, registry, data_dir, full=full)
+
+
+async def _verify(log: TransparencyLog, registry: keys.VerifyingKey, data_dir: Path, *, full: bool) -> Report:
     mark = read_mark(data_dir, log)
     size = await log.size()
     if mark is not None and mark.size > size:
