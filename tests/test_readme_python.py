@@ -2,9 +2,10 @@
 
 A block is run with `exec` after two textual substitutions only: the README's registry URL becomes
 the test registry's, and paths the reader would have (`/data/…`, `s3://…`) become files made here.
-Names a block takes from the reader's own program (`urls`, `hashes`, `spark`) are given to it, and
+Names a block takes from the reader's own program (`urls`, `hashes`) are given to it, and
 what it computes is then checked. `test_every_block_is_run` fails when a block is added to the
-README without a runner here, so no example can rot unseen.
+README without a runner here (or, for a block that needs Spark, DuckDB or Ray, in that engine's
+test module, `RUN_ELSEWHERE`), so no example can rot unseen.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -70,48 +70,6 @@ def developer_check(block: str, registry: ServerProcess, tmp_path: Path) -> None
     done = run(block, registry, {"urls": urls, "hashes": hashes}, {"kotowari-pins.json": str(tmp_path / "p")})
     assert done["keep"] == urls[1:] + hashes
     assert done["evidence"] and all("proof" in answer for answer in done["evidence"])
-
-
-class _Frame:
-    """The part of a Spark DataFrame the example uses: `mapInArrow` over one file's batches."""
-
-    def __init__(self, path: str) -> None:
-        import pyarrow.parquet as pq
-
-        self.table = pq.read_table(path)
-        self.schema = self.table.schema
-
-    def mapInArrow(self, function: Callable[[Iterator[Any]], Iterator[Any]], schema: Any) -> list[Any]:
-        return list(function(iter(self.table.to_batches(max_chunksize=2))))
-
-
-@dataclass
-class _Spark:
-    """Stands in for a SparkSession (no JVM here): `spark.read.parquet(path)`."""
-
-    @property
-    def read(self) -> _Spark:
-        return self
-
-    def parquet(self, path: str) -> _Frame:
-        return _Frame(path)
-
-
-def spark_filter(block: str, registry: ServerProcess, tmp_path: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    creator = keys.SigningKey.generate()
-    with Client(registry.url) as client:
-        client.file_claim(signed_claim(creator, datetime.now(UTC), urls=("https://spark.example/no/",)))
-    snapshot = tmp_path / "claims.snapshot"
-    assert kotowari(["snapshot", "pull", "--registry", registry.url, "--out", str(snapshot)]) == 0
-    urls = [f"https://spark.example/{'no' if n % 2 else 'yes'}/{n}.png" for n in range(6)]
-    pq.write_table(pa.table({"url": urls}), tmp_path / "crawl.parquet")
-    paths = {"/data/claims.snapshot": str(snapshot), "s3://crawl/": str(tmp_path / "crawl.parquet")}
-    done = run(block, registry, {"spark": _Spark()}, paths)
-    kept = [url for batch in done["filtered"] for url in batch.column("url").to_pylist()]
-    assert kept == urls[0::2]
 
 
 README_POLICY = 'Policy(Client("http://127.0.0.1:8000"))'
@@ -196,15 +154,25 @@ def generation_guard(block: str, registry: ServerProcess, tmp_path: Path) -> Non
 RUNNERS: dict[str, Callable[[str, ServerProcess, Path], None]] = {
     "registry.file_claims(": bulk_filing,
     "registry.check(": developer_check,
-    "mapInArrow": spark_filter,
     "GuardedTransport(": guarded_fetch,
     "run_in_threadpool(guard.check": generation_guard,
 }
 """Each README block, by a phrase only it contains, and what runs it."""
 
 
-def _runner(block: str) -> Callable[[str, ServerProcess, Path], None] | None:
-    found = [runner for phrase, runner in RUNNERS.items() if phrase in block]
+RUN_ELSEWHERE: dict[str, str] = {
+    "mapInArrow": "tests/crawler_client/test_engines_spark.py",
+    "to_arrow_reader(": "tests/crawler_client/test_engines_duckdb.py",
+    "map_batches(": "tests/crawler_client/test_engines_ray.py",
+}
+"""Blocks that need an engine (a JVM, a Ray cluster) run in that engine's own test module."""
+
+
+def _runner(block: str) -> Callable[[str, ServerProcess, Path], None] | str | None:
+    found: list[Callable[[str, ServerProcess, Path], None] | str] = [
+        runner for phrase, runner in RUNNERS.items() if phrase in block
+    ]
+    found += [module for phrase, module in RUN_ELSEWHERE.items() if phrase in block]
     assert len(found) <= 1, f"a README block matches several runners:\n{block}"
     return found[0] if found else None
 
@@ -214,6 +182,9 @@ def test_every_block_is_run() -> None:
     assert blocks, "the README has Python examples"
     missing = [block for block in blocks if _runner(block) is None]
     assert not missing, f"README Python blocks nobody runs:\n{missing[0]}"
+    root = Path(__file__).resolve().parents[1]
+    for phrase, module in RUN_ELSEWHERE.items():
+        assert f'readme_block("{phrase}")' in (root / module).read_text(encoding="utf-8"), module
 
 
 @pytest.mark.parametrize("phrase", list(RUNNERS))
