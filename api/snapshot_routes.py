@@ -2,16 +2,23 @@
 
 Both are immutable for a given tree size, so they carry an ETag naming it; the snapshot format
 is documented in `registry.snapshot`.
+
+The same reads by path, as `kotowari publish` lays them out for a static server (which cannot
+serve a query string): `GET /v1/snapshots/latest` (a JSON pointer naming the current tree size M),
+`/v1/snapshots/full/{M}` and `/v1/snapshots/delta/{N}-{M}`. The live registry holds only the
+current size, so a path naming another M answers 404 `not-found` (read the pointer again).
 """
 
 from __future__ import annotations
 
+import json
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.state import RegistryState
-from registry.errors import InvalidParameter
+from registry.errors import InvalidParameter, NotFound
 
 MEDIA_TYPE = "application/vnd.kotowari.snapshot"
 
@@ -28,4 +35,69 @@ async def get_snapshot(request: Request) -> Response:
     return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
 
 
-SNAPSHOT_ROUTES = [Route("/v1/snapshot", get_snapshot, methods=["GET"])]
+def _size(text: str, name: str) -> int:
+    if not text.isdigit() or len(text) > 19 or (len(text) > 1 and text[0] == "0"):
+        raise InvalidParameter(f"{name} must be a tree size (a non-negative integer), not {text!r}")
+    return int(text)
+
+
+def _tree_size(snapshot: bytes) -> int:
+    """The tree size a full snapshot's header names (registry.snapshot's framing)."""
+    length = int.from_bytes(snapshot[8:12], "big")
+    return int(json.loads(snapshot[12 : 12 + length])["tree_size"])
+
+
+async def _current(request: Request, size: int) -> bytes:
+    """The full snapshot if the registry is at tree size `size`, else 404."""
+    state: RegistryState = request.app.state.registry
+    body = await state.snapshots.full()
+    current = _tree_size(body)
+    if size != current:
+        raise NotFound(
+            f"this registry's snapshot is at tree size {current}, not {size}: see /v1/snapshots/latest"
+        )
+    return body
+
+
+async def latest_pointer(request: Request) -> Response:
+    state: RegistryState = request.app.state.registry
+    size = _tree_size(await state.snapshots.full())
+    pointer = {
+        "tree_size": size,
+        "snapshot": f"/v1/snapshots/full/{size}",
+        "delta": f"/v1/snapshots/delta/{{since}}-{size}",
+    }
+    return JSONResponse(pointer, headers={"Cache-Control": "no-cache"})
+
+
+async def full_at(request: Request) -> Response:
+    body = await _current(request, _size(request.path_params["size"], "the tree size"))
+    return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
+
+
+async def delta_between(request: Request) -> Response:
+    since, _, size = str(request.path_params["span"]).partition("-")
+    first, second = _size(since, "since"), _size(size, "the tree size")
+    if first > second:
+        raise InvalidParameter(f"a delta goes from a smaller tree size to a larger one, not {first}-{second}")
+    state: RegistryState = request.app.state.registry
+    await _current(request, second)
+    body = await state.snapshots.delta(first)
+    if _delta_size(body) != second:  # the log grew between the two reads
+        raise NotFound(
+            f"this registry's snapshot is no longer at tree size {second}: see /v1/snapshots/latest"
+        )
+    return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
+
+
+def _delta_size(delta: bytes) -> int:
+    length = int.from_bytes(delta[8:12], "big")
+    return int(json.loads(delta[12 : 12 + length])["state"]["tree_size"])
+
+
+SNAPSHOT_ROUTES = [
+    Route("/v1/snapshot", get_snapshot, methods=["GET"]),
+    Route("/v1/snapshots/latest", latest_pointer, methods=["GET"]),
+    Route("/v1/snapshots/full/{size}", full_at, methods=["GET"]),
+    Route("/v1/snapshots/delta/{span}", delta_between, methods=["GET"]),
+]

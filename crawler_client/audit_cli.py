@@ -102,7 +102,13 @@ def _summary(report: Any) -> str:
     if report.records_compared:
         claims += _(", {records} operator records").format(records=report.records_compared)
     done = _("audited {entries} entries, {claims}, {answers} answers: consistent")
-    return done.format(entries=report.entries, claims=claims, answers=report.items_checked)
+    line = done.format(entries=report.entries, claims=claims, answers=report.items_checked)
+    if report.live_only:  # a static copy: say which stages it cannot answer, rather than skip them silently
+        line += _(
+            " (a static copy: claim lookups, signed check answers and operator records need the live "
+            "registry, not audited)"
+        )
+    return line
 
 
 def _lines(report: Any, limit: int = MAX_SHOWN) -> list[str]:

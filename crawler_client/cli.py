@@ -70,6 +70,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crawler_client.admin_cli",
     "crawler_client.disclosure_cli",
     "crawler_client.info_request_cli",
+    "crawler_client.publish_cli",
 )
 """Modules whose `register(commands)` adds a command (see `crawler_client.cli_support`)."""
 

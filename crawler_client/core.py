@@ -68,6 +68,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import keys
+from crawler_client import static_reads, tile_proofs
 from crawler_client.errors import (
     AlreadyFiled,
     InvalidSignedAnswer,
@@ -281,6 +282,7 @@ class ClientCore:
         self.random = random or random_module.random
         self.now = now or (lambda: datetime.now(UTC))  # only to read Retry-After given as a date
         self.identity: RegistryIdentity | None = None
+        self.static: bool = False  # a static copy (`crawler_client.static_reads`), once it shows
         self._lock = threading.Lock()
         self.witness_policy = WitnessPolicy.of(witnesses, min_cosignatures, witness_wait)
         #: The newest checkpoint seen with the cosignatures the policy requires, and every (size,
@@ -480,6 +482,7 @@ class ClientCore:
 
     def info_flow(self) -> Flow[tuple[dict[str, Any], RegistryIdentity]]:
         info = self.json_object((yield self.build("GET", "/v1/registry")))
+        self.static = self.static or static_reads.is_static(info)
         return info, self.adopt_identity(info)
 
     def _pinned(self) -> RegistryIdentity:
@@ -1054,8 +1057,12 @@ class ClientCore:
 
     def inclusion_flow(self, leaf_hash: bytes, tree_size: int) -> Flow[tuple[int, list[bytes]]]:
         params: dict[str, str | int] = {"hash": _b64(leaf_hash), "tree_size": tree_size}
-        answer = self.json_object((yield self.build("GET", "/v1/log/proof/inclusion", params=params)))
-        return self._inclusion(answer)
+        response = yield self.build("GET", "/v1/log/proof/inclusion", params=params)
+        if self.static or static_reads.looks_static(response):
+            raise static_reads.StaticCopy(
+                f"{self.registry} is a static copy: finding a log entry by its hash needs the live registry"
+            )
+        return self._inclusion(self.json_object(response))
 
     def _inclusion(self, answer: Mapping[str, Any]) -> tuple[int, list[bytes]]:
         try:
@@ -1064,8 +1071,16 @@ class ClientCore:
             raise UnexpectedAnswer(f"malformed inclusion proof from {self.registry}: {exc!r}") from None
 
     def consistency_flow(self, first: int, second: int) -> Flow[list[bytes]]:
-        params = {"first": first, "second": second}
-        answer = self.json_object((yield self.build("GET", "/v1/log/proof/consistency", params=params)))
+        """The registry's consistency proof; from a static copy, the one its hash tiles give."""
+        response = None
+        if not self.static:
+            params = {"first": first, "second": second}
+            response = yield self.build("GET", "/v1/log/proof/consistency", params=params)
+            self.static = static_reads.looks_static(response)
+        if self.static or response is None:
+            proof = tile_proofs.consistency_proof(first, second)
+            return (yield from static_reads.tile_proof_flow(self, proof))
+        answer = self.json_object(response)
         try:
             return [base64.b64decode(node) for node in answer["consistency_proof"]]
         except (KeyError, TypeError, ValueError) as exc:
@@ -1076,7 +1091,12 @@ class ClientCore:
         if since is not None and (isinstance(since, bool) or not isinstance(since, int) or since < 0):
             raise ValueError(f"since is a tree size (an integer >= 0), not {since!r}")
         params = {"since": since} if since is not None else None
-        raw = self.raw((yield self.build("GET", "/v1/snapshot", params=params)))
+        response = None if self.static else (yield self.build("GET", "/v1/snapshot", params=params))
+        if response is None or static_reads.looks_static(response):
+            self.static = True
+            raw = yield from static_reads.snapshot_flow(self, since)
+        else:
+            raw = self.raw(response)
         if self.witness_policy.witnesses:
             yield from self.identity_flow()
             yield from self.witnessed_flow(self._snapshot_checkpoint(raw))

@@ -37,6 +37,7 @@ from crawler_client.client import Client
 from crawler_client.core import WitnessPolicy, minimum_authority
 from crawler_client.errors import KotowariError, RegistryProblem
 from crawler_client.match_sets import DECISION_CODES, Decisions, MatchSets, grouped, match_summary
+from crawler_client.static_reads import DeltaUnavailable
 from keys import merkle
 from keys.cosignature import CosignatureVerifier
 from registry import urls
@@ -385,13 +386,20 @@ def pull(
         if local is not None:
             try:
                 raw = client.snapshot(since=local.tree_size)
+            except DeltaUnavailable:  # a static copy without a delta from our size: the full one below
+                raw = None
             except RegistryProblem as exc:
                 raise SnapshotRefused(f"the registry refused a delta from {local.tree_size}: {exc}") from None
             try:
-                delta = read_delta(raw, registry=registry_did)
+                delta = None if raw is None else read_delta(raw, registry=registry_did)
             except InvalidSnapshot as exc:
                 raise SnapshotRefused(f"delta refused, {target} left as it was: {exc}") from None
-            if delta.since == local.tree_size and delta.since_root_hash == local.state.root_hash:
+            if (
+                raw is not None
+                and delta is not None
+                and delta.since == local.tree_size
+                and delta.since_root_hash == local.state.root_hash
+            ):
                 try:
                     merged = apply_delta(local.data, delta)
                 except InvalidSnapshot:

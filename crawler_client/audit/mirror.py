@@ -23,6 +23,8 @@ from crawler_client.audit.tiles import (
     parse_bundle,
     tile_path,
 )
+from crawler_client.static_reads import looks_static
+from crawler_client.tile_proofs import consistency_proof, run_with
 from crawler_client.verification import VerificationFailed, note_verifier
 from keys import merkle
 from keys.cosignature import CosignatureVerifier, InvalidCosignature, verify_cosigned
@@ -88,6 +90,7 @@ class Mirror:
         self.spaces: dict[str, int] | None = None
         self.max_items = 100
         self.max_body = 1 << 20
+        self.static = False  # a static copy (`kotowari publish`): proofs come from its tiles
         self._catch_ups = 0
         self._opened = False
 
@@ -148,6 +151,7 @@ class Mirror:
                 str(info["log"]["origin"]),
                 str(info["log"]["note_verifier_key"]),
             )
+            self.static = isinstance(info.get("static"), dict)
             spaces = info.get("embedding_spaces")
             self.spaces = {str(k): int(v) for k, v in spaces.items()} if isinstance(spaces, dict) else None
             limits = info.get("limits") or {}
@@ -373,23 +377,36 @@ class Mirror:
     def _check_consistency(self, state: AuditState, checkpoint: Checkpoint) -> list[Discrepancy]:
         if not 0 < state.size < checkpoint.size:
             return []
-        answer = self.http.json(
-            "GET", "/v1/log/proof/consistency", params={"first": state.size, "second": checkpoint.size}
-        )
         try:
-            proof = [base64.b64decode(str(node), validate=True) for node in answer["consistency_proof"]]
+            proof = self._consistency_proof(state.size, checkpoint.size)
             merkle.verify_consistency(
                 state.size, checkpoint.size, state.root_hash, checkpoint.root_hash, proof
             )
         except (KeyError, TypeError, binascii.Error, merkle.InvalidMerkleProof) as exc:
+            whose = (
+                "the consistency proof its tiles give" if self.static else "the registry's consistency proof"
+            )
             return [
                 Discrepancy(
-                    "proof",
-                    f"the registry's consistency proof from size {state.size} to {checkpoint.size} "
-                    f"does not verify: {exc}",
+                    "proof", f"{whose} from size {state.size} to {checkpoint.size} does not verify: {exc}"
                 )
             ]
         return []
+
+    def _consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """The registry's proof; from a static copy (or a 404 that is not the registry's), the one
+        its hash tiles give (`crawler_client.tile_proofs`)."""
+        if not self.static:
+            params = {"first": first, "second": second}
+            response = self.http.send("GET", "/v1/log/proof/consistency", params=params)
+            self.static = looks_static(response)
+            if not self.static:
+                answer = self.http.core.json_object(response)
+                return [base64.b64decode(str(node), validate=True) for node in answer["consistency_proof"]]
+        try:
+            return run_with(consistency_proof(first, second), self.http.raw)
+        except MalformedTile as exc:
+            raise AuditError(str(exc)) from None
 
     def catch_up(self) -> bool | None:
         """The log grew under the audit? Mirror and replay up to the newest checkpoint: True if it

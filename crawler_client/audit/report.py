@@ -71,6 +71,7 @@ class AuditReport:
     seconds: dict[str, float] = field(default_factory=dict)
     discrepancies: list[Discrepancy] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    live_only: list[str] = field(default_factory=list)  # stages a static copy cannot answer: not done
     complete: bool = True
 
     @property
@@ -94,7 +95,10 @@ class AuditReport:
             claims += f" ({self.claims_compared} compared)"
         if self.records_compared:
             claims += f", {self.records_compared} operator records"
-        return f"audited {self.entries} entries, {claims}, {self.items_checked} answers: consistent"
+        done = f"audited {self.entries} entries, {claims}, {self.items_checked} answers: consistent"
+        if self.live_only:
+            done += f" (a static copy: {', '.join(self.live_only)} need the live registry, not audited)"
+        return done
 
     def lines(self, limit: int = MAX_SHOWN) -> list[str]:
         """One line per discrepancy (at most `limit`, then a count), then the closing line."""
