@@ -1,5 +1,6 @@
-"""`kotowari admin erase|authority`: an administrator erases personal data on a legal order, or marks
-a domain-verified organisation as an authority that may send information requests to operators.
+"""`kotowari admin erase|authority|verify`: an administrator erases personal data on a legal order,
+marks a domain-verified organisation as an authority that may send information requests to operators,
+or checks a database (a restored backup, say) against the log before it is served.
 
 Runs on the registry's own machine, against its database and data directory (the registry key
 signs the logged erasure record; the data key is not needed to erase). The erasure removes the
@@ -12,15 +13,24 @@ sealed personal parts, keeps their commitments, and appends a `PersonalDataErasu
 log holds a domain verification for; until then its information requests are refused (403).
 
     kotowari admin authority did:key:z6Mk… --name "Example Regulator" --data-dir DIR
+
+`verify` is `kotowari serve --verify` without the serving: every entry, signature and cached row, and
+the data directory's verification mark (a database rolled back behind it fails). `--checkpoint FILE`
+adds checkpoints the registry signed and published (its static tree, a monitor's or witness's copy):
+the database must hold each one's tree, entry for entry, or clients may hold receipts it has lost.
+
+    kotowari admin verify --db postgres://… --data-dir DIR --checkpoint published/log/checkpoint
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from typing import Any
 
-from crawler_client.cli_support import Parser, UsageError, print_json
-from crawler_client.i18n import _
+from crawler_client.cli_support import Parser, UsageError, os_reason, print_json
+from crawler_client.i18n import _, said
 
 
 def _registry_files(args: argparse.Namespace) -> tuple[Any, Any, str]:
@@ -93,7 +103,7 @@ def cmd_admin_authority(args: argparse.Namespace) -> int:
     import asyncio
 
     if not args.revoke and not args.name:
-        raise UsageError("--name: the organisation's name, as the operators' records will show it")
+        raise UsageError(_("--name: the organisation's name, as the operators' records will show it"))
 
     try:
         receipt = asyncio.run(_designate(args))
@@ -104,10 +114,21 @@ def cmd_admin_authority(args: argparse.Namespace) -> int:
         print_json(receipt)
         return 0
     designation = receipt["designation"]
-    done = "revoked the designation of" if args.revoke else "designated"
+    if args.revoke:
+        done = _(
+            "revoked the designation of {did} ({name}, {host}) as an authority;"
+            " logged as entry {index} ({id})"
+        )
+    else:
+        done = _("designated {did} ({name}, {host}) as an authority; logged as entry {index} ({id})")
     print(
-        f"{done} {designation['subject']} ({designation['name']}, {designation['host']}) as an authority; "
-        f"logged as entry {receipt['log']['index']} ({receipt['id']})"
+        done.format(
+            did=designation["subject"],
+            name=designation["name"],
+            host=designation["host"],
+            index=receipt["log"]["index"],
+            id=receipt["id"],
+        )
     )
     return 0
 
@@ -129,6 +150,100 @@ def cmd_admin_erase(args: argparse.Namespace) -> int:
             "erased the personal data of {count} document(s) on a legal order; logged as entry {index} ({id})"
         )
         print(erased.format(count=len(receipt["documents"]), index=receipt["log"]["index"], id=receipt["id"]))
+    return 0
+
+
+def _published(paths: list[str], verifier: Any, origin: str) -> list[tuple[str, Any]]:
+    """Each `--checkpoint` file as (path, Checkpoint), its signature by this registry checked."""
+    from keys.note import Checkpoint, InvalidCheckpoint, InvalidNote, open_note
+
+    found = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as source:
+                note = open_note(source.read(), [verifier])
+            checkpoint = Checkpoint.parse(note.text)
+        except OSError as exc:
+            raise UsageError(
+                _("--checkpoint {path}: {reason}").format(path=path, reason=os_reason(exc))
+            ) from None
+        except (InvalidNote, InvalidCheckpoint, UnicodeDecodeError) as exc:
+            message = _("--checkpoint {path}: not a checkpoint this registry signed ({reason})")
+            raise UsageError(message.format(path=path, reason=exc)) from None
+        if checkpoint.origin != origin:
+            message = _("--checkpoint {path}: a checkpoint of the log {origin}, not of this one")
+            raise UsageError(message.format(path=path, origin=checkpoint.origin))
+        found.append((path, checkpoint))
+    return found
+
+
+async def _verify(args: argparse.Namespace) -> Any:
+    from tortoise import Tortoise
+    from tortoise.exceptions import BaseORMException
+
+    from api.app import MODELS
+    from registry import integrity
+    from registry.identity import note_signer
+    from registry.log import TransparencyLog
+
+    settings, key, origin = _registry_files(args)
+    if settings.database_url.startswith("sqlite://"):
+        database = settings.database_url.removeprefix("sqlite://")
+        if not os.path.exists(database):  # SQLite would create it: verify changes nothing
+            raise UsageError(_("no database at {path}").format(path=database))
+    log = TransparencyLog(origin, note_signer(key, origin))
+    published = _published(args.checkpoint, log.signer.verifier, origin)
+    try:
+        await Tortoise.init(db_url=settings.database_url, modules={"models": MODELS})
+        report = await integrity.verify(log, key.public, settings.data_dir, full=True)
+        for path, checkpoint in published:
+            if checkpoint.size > report.tree_size:
+                missing = _(
+                    "{path}: the registry signed a tree of {size} entries, this database holds {held}:"
+                    " entries are missing (restore a later backup, or replay the WAL)"
+                )
+                raise integrity.IntegrityFailure(
+                    missing.format(path=path, size=checkpoint.size, held=report.tree_size)
+                )
+            if await log.root(checkpoint.size) != checkpoint.root_hash:
+                fork = _(
+                    "{path}: at tree size {size} this database holds another tree than the one the"
+                    " registry signed (a fork)"
+                )
+                raise integrity.IntegrityFailure(fork.format(path=path, size=checkpoint.size))
+        await integrity.write_mark(settings.data_dir, log, report.tree_size)
+        return report, published
+    except (BaseORMException, OSError) as exc:  # no such database, no tables, refused connection
+        message = _("cannot read the registry's database ({reason})")
+        raise UsageError(message.format(reason=f"{type(exc).__name__}: {exc}".strip())) from None
+    finally:
+        await Tortoise.close_connections()
+
+
+def cmd_admin_verify(args: argparse.Namespace) -> int:
+    import asyncio
+
+    try:
+        from registry.integrity import IntegrityFailure
+
+        report, published = asyncio.run(_verify(args))
+    except ImportError as exc:
+        message = _("the server is not installed ({module}): pip install 'kotowari[server]'")
+        raise UsageError(message.format(module=exc.name)) from None
+    except IntegrityFailure as exc:
+        print(
+            _("kotowari: the log does not verify: {detail}").format(detail=said(exc.detail)), file=sys.stderr
+        )
+        return 1
+    verified = _("verified {entries} log entries, {signatures} signatures and {rows} cached rows")
+    print(
+        verified.format(
+            entries=report.tree_size, signatures=report.signatures_checked, rows=report.rows_checked
+        )
+    )
+    for path, checkpoint in published:
+        holds = _("holds the tree of {path} (size {size}), as the registry signed it")
+        print(holds.format(path=path, size=checkpoint.size))
     return 0
 
 
@@ -169,3 +284,19 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     authority.add_argument("--data-dir", metavar="DIR", help=_("the registry's data directory"))
     authority.add_argument("--json", action="store_true")
     authority.set_defaults(run=cmd_admin_authority)
+
+    verify = sub.add_parser(
+        "verify", help=_("check the database against the log (a restored backup) without serving it")
+    )
+    verify.add_argument(
+        "--db", metavar="URL", help=_("the registry's database (default: SQLite in --data-dir)")
+    )
+    verify.add_argument("--data-dir", metavar="DIR", help=_("the registry's data directory"))
+    verify.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help=_("a checkpoint the registry published: the database must hold its tree (repeatable)"),
+    )
+    verify.set_defaults(run=cmd_admin_verify)

@@ -47,11 +47,13 @@ RUN_BY: dict[str, str] = {
     "As an auditor: the transparency log": WALKTHROUGHS,
     "A full independent audit": "tests/crawler_client/test_audit.py",
     "Witnessed checkpoints": "tests/crawler_client/test_witness_cli.py",
+    "Publishing reads to a static server or CDN": "tests/crawler_client/test_publish.py",
     "Disclosing a model and proving its training data": ACCOUNTABILITY,
     "Answering an authority": ACCOUNTABILITY,
     "As a regulator or journalist": ACCOUNTABILITY,
     "Takedown notices": WALKTHROUGHS,
     "Personal data: who sees what, erasure, retention": WALKTHROUGHS,
+    "In production": "tests/crawler_client/test_admin_verify.py",
 }
 """README heading (the nearest one above a ```sh block) → the test module that runs its blocks."""
 
