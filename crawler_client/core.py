@@ -408,6 +408,11 @@ class ClientCore:
             )
         if problem is not None:
             raise RegistryProblem(response.status, problem)
+        if self.static:
+            raise static_reads.StaticCopy(
+                f"{response.url} answered HTTP {response.status}: a static copy serves the log's and "
+                "snapshots' files only, ask the live registry"
+            )
         first = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
         raise UnexpectedAnswer(f"HTTP {response.status} from {response.url}: {first}")
 
@@ -789,7 +794,13 @@ class ClientCore:
     def check_batch_flow(self, batch: CheckBatch) -> Flow[dict[str, Any]]:
         """Ask about one batch; the signed answer, verified."""
         request = Request("POST", "/v1/check", content=batch.body, headers=_JSON, repeatable=True)
-        answer = self.json_object((yield request))
+        response = yield request
+        if self.static or static_reads.refuses_queries(response):
+            raise static_reads.StaticCopy(
+                f"{self.registry} is a static copy, which gives no signed check answers: ask the live "
+                "registry, or pull a snapshot from this copy and check against it"
+            )
+        answer = self.json_object(response)
         self.verify_check_answer(answer, batch)
         if self.witness_policy.witnesses:
             yield from self.witnessed_flow(self._answer_checkpoint(answer))

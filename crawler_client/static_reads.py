@@ -28,7 +28,15 @@ from crawler_client.tile_proofs import TileFlow
 if TYPE_CHECKING:
     from crawler_client.core import ClientCore, Flow, Response
 
-__all__ = ["DeltaUnavailable", "StaticCopy", "is_static", "looks_static", "snapshot_flow", "tile_proof_flow"]
+__all__ = [
+    "DeltaUnavailable",
+    "StaticCopy",
+    "is_static",
+    "looks_static",
+    "refuses_queries",
+    "snapshot_flow",
+    "tile_proof_flow",
+]
 
 
 class StaticCopy(UnexpectedAnswer):
@@ -47,6 +55,12 @@ def is_static(info: Mapping[str, Any]) -> bool:
 def looks_static(response: Response) -> bool:
     """A query endpoint answered as a file server does when there is no such file."""
     return response.status in (403, 404) and response.problem() is None
+
+
+def refuses_queries(response: Response) -> bool:
+    """A query (`POST /v1/check`, a filing) answered as a file server answers one it cannot serve:
+    no such file, or no such method (405; 501 from Python's `http.server`)."""
+    return response.status in (403, 404, 405, 501) and response.problem() is None
 
 
 def tile_proof_flow(core: ClientCore, proof: TileFlow) -> Flow[list[bytes]]:

@@ -193,6 +193,26 @@ def test_the_client_reads_a_static_copy_and_says_what_needs_the_live_registry(
             copy.snapshot(since=5)
         with pytest.raises(StaticCopy, match="needs the live registry"):
             copy.inclusion_proof(bytes(32), size)
+    # a check posted before anything else was read: 404, 405 or 501
+    with Client(static) as fresh, pytest.raises(StaticCopy, match="no signed check answers"):
+        fresh.check([{"scheme": "url", "value": "https://published.example/1/"}], purpose="train-ai")
+    with Client(static) as copy:
+        copy.info()
+        key, now = keys.SigningKey.generate(), datetime.now(UTC).replace(microsecond=0)
+        with pytest.raises(StaticCopy, match="ask the live registry"):
+            copy.file_claim(signed_claim(key, now, urls=("https://published.example/new/",)))
+
+
+def test_a_check_against_a_static_server_says_to_ask_the_live_registry(static: str, tmp_path: Path) -> None:
+    asked = ("check", "--registry", static, "--purpose", "train-ai", "--url", "https://published.example/1/a")
+    english = run_process(tmp_path, asked, {"LANG": "C.UTF-8"})
+    assert english.returncode == 2 and english.stdout == ""
+    assert (
+        english.stderr.count("\n") == 1
+        and "static copy, which gives no signed check answers" in english.stderr
+    )
+    japanese = run_process(tmp_path, asked, {"LANG": "ja_JP.UTF-8"})
+    assert japanese.returncode == 2 and "静的コピーで、署名付きの確認回答を返しません" in japanese.stderr
 
 
 async def test_the_async_client_reads_a_static_copy_the_same_way(published: Published, static: str) -> None:
