@@ -35,9 +35,9 @@ async def get_snapshot(request: Request) -> Response:
     return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
 
 
-def _size(text: str, name: str) -> int:
+def _size(text: str) -> int:
     if not text.isdigit() or len(text) > 19 or (len(text) > 1 and text[0] == "0"):
-        raise InvalidParameter(f"{name} must be a tree size (a non-negative integer), not {text!r}")
+        raise InvalidParameter(f"a tree size is a non-negative integer, not {text!r}")
     return int(text)
 
 
@@ -71,13 +71,13 @@ async def latest_pointer(request: Request) -> Response:
 
 
 async def full_at(request: Request) -> Response:
-    body = await _current(request, _size(request.path_params["size"], "the tree size"))
+    body = await _current(request, _size(request.path_params["size"]))
     return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
 
 
 async def delta_between(request: Request) -> Response:
     since, _, size = str(request.path_params["span"]).partition("-")
-    first, second = _size(since, "since"), _size(size, "the tree size")
+    first, second = _size(since), _size(size)
     if first > second:
         raise InvalidParameter(f"a delta goes from a smaller tree size to a larger one, not {first}-{second}")
     state: RegistryState = request.app.state.registry
