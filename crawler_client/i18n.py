@@ -171,9 +171,16 @@ def answer_headers() -> dict[str, str]:
 def install_argparse() -> None:
     """Let argparse's own messages (`usage:`, `the following arguments are required`, …) come from
     this catalog too: argparse looks them up in gettext's current domain, so the command line makes
-    its domain that one. Only `crawler_client.cli.main` calls this: a library must not."""
+    its domain that one. Only `crawler_client.cli.main` calls this: a library must not.
+
+    argparse's `_` and `ngettext` (gettext's) then become this module's, which give the same text
+    from the same catalog: gettext's search the locale directories on every call, three times
+    for each of the ~70 parsers `build_parser` makes, a third of its time."""
+    import argparse
+
     gettext.bindtextdomain(DOMAIN, LOCALE_DIR)
     gettext.textdomain(DOMAIN)
+    argparse.__dict__.update(_=_, ngettext=ngettext)
 
 
 def local_time(value: object, *, zone: tzinfo | None = None) -> str:

@@ -6,6 +6,9 @@ after strict JSON parsing (`keys.parse_strict_json`), which has already refused 
 NaN, lone surrogates and non-NFC strings; here we refuse unknown fields, wrong types (no float
 where an integer is meant, no coercion at all) and values outside the vocabulary.
 
+What needs no pydantic (times, DIDs, nonces, the builders) is in `registry.document_fields`,
+re-exported here, so the command line can build and check a claim without building the models.
+
 >>> doc = new_claim("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "work",
 ...                 [("url", "https://example.com/gallery/")], {"train-ai": "n"},
 ...                 created=datetime(2026, 1, 1, tzinfo=UTC), nonce="0123456789abcdef")
@@ -16,27 +19,37 @@ where an integer is meant, no coercion at all) and values outside the vocabulary
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime  # noqa: F401 - the doctest above uses them
 from typing import Annotated, Any, ClassVar, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+# The pydantic-free parts (re-exported: importers name them from here).
+from registry.document_fields import (
+    IDENTIFIERS_PER_SUBJECT,
+    NONCE_LENGTHS,
+    NONCE_PATTERN,
+    TERRITORIES_PER_CLAIM,
+    TITLE_LENGTHS,
+    _did,
+    _territory,
+    _timestamp,
+)
+from registry.document_fields import check_window as check_window
+from registry.document_fields import format_timestamp as format_timestamp
+from registry.document_fields import new_claim as new_claim
+from registry.document_fields import new_nonce as new_nonce
+from registry.document_fields import new_withdrawal as new_withdrawal
+from registry.document_fields import parse_timestamp as parse_timestamp
+from registry.document_fields import unsigned_document as unsigned_document
 from registry.schemes import FILING, ITEM_SCHEMES, Identifier
 from registry.vocabulary import SUBJECT_KINDS as SUBJECT_KINDS  # re-exported; defined beside the uses
 from registry.vocabulary import SubjectKind as SubjectKind
 from registry.vocabulary import Use, Value
 
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
-_DID_KEY = re.compile(r"did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}")
-#: W3C did:web: a lowercase domain name (a port as %3A), then optional path segments.
-_DID_WEB = re.compile(
-    r"did:web:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}(?:%3A[0-9]{1,5})?(?::[A-Za-z0-9._~-]+)*"
-)
 _DOC_ID = r"^[0-9a-f]{64}$"
-_TERRITORY = re.compile(r"[A-Z]{2}")
 
 
 class InvalidDocument(ValueError):
@@ -54,48 +67,6 @@ class InvalidDocument(ValueError):
         elif more > 0:
             message = f"{reason} (and {more} more)"
         super().__init__(message)
-
-
-def parse_timestamp(value: str) -> datetime:
-    """An RFC 3339 UTC timestamp as the documents write it (`2026-11-22T04:38:47Z`)."""
-    if not _TIMESTAMP.fullmatch(value):
-        raise ValueError("timestamp must be RFC 3339 in UTC, like 2026-11-22T04:38:47Z")
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueError(f"invalid timestamp: {exc}") from exc
-
-
-def check_window(valid_from: str | None, valid_until: str | None) -> None:
-    """A validity window, when both ends are given, must end after it starts."""
-    if valid_from and valid_until and parse_timestamp(valid_until) <= parse_timestamp(valid_from):
-        raise ValueError("valid_until must be later than valid_from")
-
-
-def format_timestamp(moment: datetime) -> str:
-    """Write `moment` the way documents carry times: UTC, whole seconds, `Z`."""
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _timestamp(value: str) -> str:
-    parse_timestamp(value)
-    return value
-
-
-def _did(value: str) -> str:
-    if value.startswith("did:web:"):
-        if not _DID_WEB.fullmatch(value) or len(value) > 128:
-            raise ValueError("must be a did:web DID naming a domain (did:web:example.com[:path…])")
-        return value
-    if not _DID_KEY.fullmatch(value):
-        raise ValueError("must be a did:key (did:key:z6Mk…) or did:web (did:web:example.com) DID")
-    return value
-
-
-def _territory(value: str) -> str:
-    if not _TERRITORY.fullmatch(value):
-        raise ValueError("territory must be an ISO 3166-1 alpha-2 code in capitals, like JP")
-    return value
 
 
 def _http_url(value: str) -> str:
@@ -123,7 +94,7 @@ Did = Annotated[str, AfterValidator(_did)]
 Territory = Annotated[str, AfterValidator(_territory)]
 HttpUrl = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
 HttpsUrl = Annotated[str, Field(max_length=2048), AfterValidator(_https_url)]
-Nonce = Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+Nonce = Annotated[str, Field(min_length=NONCE_LENGTHS[0], max_length=NONCE_LENGTHS[1], pattern=NONCE_PATTERN)]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 DocId = Annotated[str, Field(pattern=_DOC_ID)]
 
@@ -136,8 +107,11 @@ class Subject(_Strict):
     """What a claim is about: a work, a voice or a likeness, named by identifiers."""
 
     kind: SubjectKind
-    identifiers: Annotated[list[Identifier], Field(min_length=1, max_length=1000)]
-    title: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    identifiers: Annotated[
+        list[Identifier],
+        Field(min_length=IDENTIFIERS_PER_SUBJECT[0], max_length=IDENTIFIERS_PER_SUBJECT[1]),
+    ]
+    title: Annotated[str, Field(min_length=TITLE_LENGTHS[0], max_length=TITLE_LENGTHS[1])] | None = None
 
 
 class OnBehalfOf(_Strict):
@@ -209,7 +183,13 @@ class Claim(SignedDocument):
     licence: Licence | None = None
     valid_from: Timestamp | None = None
     valid_until: Timestamp | None = None
-    territories: Annotated[list[Territory], Field(min_length=1, max_length=300)] | None = None
+    territories: (
+        Annotated[
+            list[Territory],
+            Field(min_length=TERRITORIES_PER_CLAIM[0], max_length=TERRITORIES_PER_CLAIM[1]),
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _window_is_ordered(self) -> Claim:
@@ -283,77 +263,3 @@ def validate_document(
         for error in exc.errors(include_url=False):
             errors.append((error_pointer(error), error_message(error)))
         raise InvalidDocument(errors) from None
-
-
-def new_nonce() -> str:
-    """A fresh 128-bit nonce, base64url."""
-    return secrets.token_urlsafe(16)
-
-
-def unsigned_document(
-    fields: Mapping[str, Any],
-    *,
-    created: datetime,
-    nonce: str | None = None,
-    optional: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """An unsigned document (sign it with `keys.sign_document`): `fields`, its `created` time and
-    `nonce` (a fresh one unless given), then those `optional` fields that are not None."""
-    doc = {**fields, "created": format_timestamp(created), "nonce": nonce or new_nonce()}
-    doc.update({key: value for key, value in (optional or {}).items() if value is not None})
-    return doc
-
-
-def new_claim(
-    claimant: str,
-    kind: str,
-    identifiers: Iterable[tuple[str, str] | Mapping[str, Any]],
-    uses: Mapping[str, str],
-    *,
-    created: datetime,
-    nonce: str | None = None,
-    title: str | None = None,
-    on_behalf_of: Mapping[str, str] | None = None,
-    licence: Mapping[str, str] | None = None,
-    valid_from: datetime | None = None,
-    valid_until: datetime | None = None,
-    territories: Sequence[str] | None = None,
-) -> dict[str, Any]:
-    """An unsigned claim document; sign it with `keys.sign_document`.
-
-    `identifiers` are wire-format objects (`{"scheme": "pdq", "value": …, "quality": …}`), or
-    `(scheme, value)` pairs for the schemes that need nothing else.
-    """
-    subject: dict[str, Any] = {
-        "kind": kind,
-        "identifiers": [
-            dict(item) if isinstance(item, Mapping) else {"scheme": item[0], "value": item[1]}
-            for item in identifiers
-        ],
-    }
-    if title is not None:
-        subject["title"] = title
-    return unsigned_document(
-        {"type": "Claim", "claimant": claimant, "subject": subject, "uses": dict(uses)},
-        created=created,
-        nonce=nonce,
-        optional={
-            "on_behalf_of": dict(on_behalf_of) if on_behalf_of else None,
-            "licence": dict(licence) if licence else None,
-            "valid_from": format_timestamp(valid_from) if valid_from else None,
-            "valid_until": format_timestamp(valid_until) if valid_until else None,
-            "territories": list(territories) if territories else None,
-        },
-    )
-
-
-def new_withdrawal(
-    claimant: str, claim_id: str, *, created: datetime, nonce: str | None = None, reason: str | None = None
-) -> dict[str, Any]:
-    """An unsigned withdrawal of `claim_id`; sign it with `keys.sign_document`."""
-    return unsigned_document(
-        {"type": "ClaimWithdrawal", "claimant": claimant, "claim": claim_id},
-        created=created,
-        nonce=nonce,
-        optional={"reason": reason},
-    )
