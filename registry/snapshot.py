@@ -71,7 +71,14 @@ from registry.schemes import (
     PdqId,
     TextItem,
 )
-from registry.snapshot_data import Bytes2D, InvalidSnapshot, SnapshotData, _ordinal_dtype, _view
+from registry.snapshot_data import (
+    Bytes2D,
+    InvalidSnapshot,
+    SnapshotData,
+    _ordinal_dtype,
+    _view,
+    collector_paused,
+)
 from registry.snapshot_file import (
     DELTA_MAGIC,
     FORMAT_VERSION,
@@ -134,6 +141,7 @@ def build(
     return assemble(row(claim_id, claim) for claim_id, claim in claims)
 
 
+@collector_paused
 def assemble(rows: Iterable[tuple[ClaimView, ClaimParts, bool]]) -> SnapshotData:
     """The snapshot data of claims given as (view with its authority, parts, disputed?): what
     `build` makes from claims, and the registry from the parts its index keeps."""
