@@ -71,8 +71,28 @@ def configured(template: str, port: int, stats_port: int, workers: Sequence[tupl
     return "\n".join(lines) + "\n"
 
 
+class _Logged:
+    """A child process writing to `log`: stopped politely, then killed; its output for errors."""
+
+    process: subprocess.Popen[bytes] | None
+    log: Path
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+
 @dataclass
-class Worker:
+class Worker(_Logged):
     """One `kotowari serve` on a fixed port, started, killed and started again there."""
 
     name: str
@@ -116,21 +136,8 @@ class Worker:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
-
-
-class Balancer:
+class Balancer(_Logged):
     """haproxy with the README's configuration over `workers`; `stats()` reads its counters."""
 
     def __init__(self, binary: str, workers: Sequence[Worker], directory: Path) -> None:
@@ -166,19 +173,6 @@ class Balancer:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"haproxy did not see every worker up in time: {self.output()}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
 
     def servers(self) -> dict[str, dict[str, str]]:
         """The backend's servers' rows of haproxy's CSV statistics, by server name."""
