@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -84,9 +85,9 @@ class _Progress:
 
 def cmd_filter(args: argparse.Namespace) -> int:
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
+    from crawler_client.arrow_arrays import arrow_of
     from crawler_client.datasets import Reader, Writer, dataset_format
     from crawler_client.filter import Tally, decide_batch, describe, kept_mask, string_column
     from crawler_client.manifest import RemovedRows, removed_lines, sign_manifest
@@ -101,6 +102,9 @@ def cmd_filter(args: argparse.Namespace) -> int:
     minimum = min_authority_of(args)
     at = _moment(args.at)
     snapshot = Snapshot.open(args.snapshot)
+    # The snapshot's claims are many long-lived objects: out of the collector's sight, the
+    # answers built per set of matches do not make every full collection walk them again.
+    gc.freeze()
     reader = Reader(source)
     if reader.schema is not None and args.column not in reader.schema.names:
         message = _("{file} has no column {column!r} (columns: {columns})")
@@ -124,10 +128,10 @@ def cmd_filter(args: argparse.Namespace) -> int:
         listed = values = lines = None
         if removed is not None:
             listed = np.flatnonzero((decisions.codes == RESERVED) | (decisions.codes == INVALID))
-            values = pc.take(string_column(batch, args.column), pa.array(listed))
+            values = pc.take(string_column(batch, args.column), arrow_of(listed))
             lines = removed_lines(first_row, listed, values, decisions)
         return _Decided(
-            first_row, batch.filter(pa.array(keep)), decisions, int(keep.sum()), listed, values, lines
+            first_row, batch.filter(arrow_of(keep)), decisions, int(keep.sum()), listed, values, lines
         )
 
     try:

@@ -38,6 +38,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crawler_client.arrow_arrays import arrow_of
 from crawler_client.core import minimum_authority
 from crawler_client.errors import KotowariError
 from crawler_client.match_sets import Decisions, MatchSet, MatchSets, first_hits
@@ -135,7 +136,7 @@ def decide_batch(
     elif len(candidates):
         slow = np.union1d(slow, candidates)
     if len(slow):
-        rows = pa.array(slow)
+        rows = arrow_of(slow)
         result.place(slow, snapshot.decide_urls(pc.take(values, rows).to_pylist(), purpose, **options))
     return result
 
@@ -238,7 +239,7 @@ def batch_filter(
                 at=at,
                 min_authority=minimum,
             )
-            yield batch.filter(pa.array(kept_mask(decisions.codes, invalid)))
+            yield batch.filter(arrow_of(kept_mask(decisions.codes, invalid)))
 
     return run
 

@@ -125,30 +125,33 @@ def removed_lines(first_row: int, rows: Any, values: Any, decisions: Any) -> Any
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from crawler_client.arrow_arrays import arrow_of, strings_of, valid_rows
+
     values = values.cast(pa.string())  # a fresh array from `take`: its own, contiguous buffers
     escaped = _escaped_rows(values)
     if len(escaped):  # rare: json writes what needs escaping (without the quotes added below)
-        texts = pc.take(values, pa.array(escaped)).to_pylist()
+        texts = pc.take(values, arrow_of(escaped)).to_pylist()
         mask = np.zeros(len(values), dtype=bool)
         mask[escaped] = True
-        dumped = pa.array([json.dumps(text, ensure_ascii=False)[1:-1] for text in texts], pa.string())
-        values = pc.replace_with_mask(values, pa.array(mask), dumped)
+        dumped = strings_of([json.dumps(text, ensure_ascii=False)[1:-1] for text in texts])
+        values = pc.replace_with_mask(values, arrow_of(mask), dumped)
     groups, codes = decisions.groups[rows], decisions.codes[rows]
-    claims = pa.array([s.claims_json() for s in decisions.sets] + [""], pa.string())
-    named = pa.array([f',"decision":"{name}"' for name in _DECISIONS], pa.string())
+    claims = strings_of([s.claims_json() for s in decisions.sets] + [""])
+    named = strings_of([f',"decision":"{name}"' for name in _DECISIONS])
+    text = strings_of(['{"row":', ',"value":"', '"', "}\n", ""])  # Arrow scalars, as pa.scalar without pandas
     lines = pc.binary_join_element_wise(
-        '{"row":',
-        pc.cast(pa.array(first_row + rows.astype(np.int64)), pa.string()),
-        ',"value":"',
+        text[0],
+        pc.cast(arrow_of(first_row + rows.astype(np.int64)), pa.string()),
+        text[1],
         values,  # a null value makes a null line, written below
-        '"',
-        pc.take(named, pa.array(codes.astype(np.int32))),
-        pc.take(claims, pa.array(np.where(groups >= 0, groups, len(decisions.sets)))),
-        "}\n",
-        "",
+        text[2],
+        pc.take(named, arrow_of(codes.astype(np.int32))),
+        pc.take(claims, arrow_of(np.where(groups >= 0, groups, len(decisions.sets)))),
+        text[3],
+        text[4],
     )
     if lines.null_count:
-        nulls = np.flatnonzero(np.asarray(lines.is_null()))
+        nulls = np.flatnonzero(~valid_rows(lines))
         entries = []
         for n in nulls.tolist():
             entry: dict[str, Any] = {"row": first_row + int(rows[n]), "value": None}
@@ -156,7 +159,7 @@ def removed_lines(first_row: int, rows: Any, values: Any, decisions: Any) -> Any
             if decisions.sets and groups[n] >= 0 and decisions.sets[groups[n]].matches:
                 entry["claims"] = decisions.sets[groups[n]].matches
             entries.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str) + "\n")
-        lines = pc.replace_with_mask(lines, lines.is_null(), pa.array(entries, pa.string()))
+        lines = pc.replace_with_mask(lines, lines.is_null(), strings_of(entries))
     return lines
 
 

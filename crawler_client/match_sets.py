@@ -4,7 +4,10 @@ A row's answer depends only on which claims it matched and, for each claim, the 
 matched it (the key decides the claim's authority and is named in the reasons): `decide` keeps the
 first hit per claim. So the batch paths reduce every row to that set of (claim ordinal, key) pairs
 and ask `MatchSets` for the answer of the set; `decide` (the registry's own) runs once per set, not
-per row, and the claim lists, match summaries and manifest text of a set are built once too.
+per row, and the claim lists, match summaries and manifest text of a set are built once too. A
+claim without grants whose shape (claimant, kind, uses, licence, authority, whether it applies) an
+earlier claim had takes that claim's answer with the id swapped: a registry where one agency files
+for ten thousand sites runs `decide` once for them all, not ten thousand times.
 
 A batch's result is `codes` plus, per row, the index of its set in `sets` (`groups`, -1 for rows
 that matched nothing); `RowMap` shows it as the `{row: claims}` and `{row: matches}` mappings the
@@ -83,12 +86,32 @@ class MatchSet:
         other._reasons, other._rekeyed = None, (self, old, new)
         return other
 
+    def for_claim(self, old: str, new: str) -> MatchSet:
+        """This answer of claim `old`, for claim `new` of the same shape (see `MatchSets._like`):
+        the id replaced in the matches and in the reasons, which name a claim by its first 16
+        characters, first."""
+        if old == new:
+            return self
+        matches = [{**match, "claim": new} if match["claim"] == old else match for match in self.matches]
+        before, after = f"claim {old[:16]}…", f"claim {new[:16]}…"
+        reasons = [after + r[len(before) :] if r.startswith(before) else r for r in self.reasons]
+        other = MatchSet(self.code, matches, reasons)
+        text, start = self.claims_json(), _first_claim(old)
+        if len(matches) == 1 and text.startswith(start):  # the id is the first member: swap it
+            other._claims_json = _first_claim(new) + text[len(start) :]
+        return other
+
     def claims_json(self) -> str:
         """The `,"claims":[…]` member of this set's manifest rows ("" without matches), made once."""
         if self._claims_json is None:
             text = json.dumps(self.matches, ensure_ascii=False, separators=(",", ":"), default=str)
             self._claims_json = f',"claims":{text}' if self.matches else ""
         return self._claims_json
+
+
+def _first_claim(claim: str) -> str:
+    """How `claims_json` begins for a set whose first match is of `claim`."""
+    return ',"claims":[{"claim":' + json.dumps(claim, ensure_ascii=False)
 
 
 def _rekey(reason: str, old: str, new: str) -> str:
@@ -125,6 +148,7 @@ class MatchSets:
         #: A faster index for callers that number single (claim, key) sets themselves.
         self.by_code: dict[int, MatchSet] = {}
         self._by_claim: dict[tuple[str, int], tuple[MatchSet, str]] = {}
+        self._by_shape: dict[tuple[Any, ...], tuple[MatchSet, str, str]] = {}
 
     def get(self, scheme: str, pairs: Pairs) -> MatchSet:
         """The answer for rows whose first hit per claim is exactly `pairs`.
@@ -140,7 +164,7 @@ class MatchSets:
             key, claim = pairs[0][1], (scheme, pairs[0][0])
             template = self._by_claim.get(claim)
             if template is None:
-                template = self._by_claim[claim] = (self._decide(scheme, views, pairs), key)
+                template = self._by_claim[claim] = self._like(scheme, views[0], pairs)
             found = template[0].for_key(template[1], key)
         else:
             found = self._decide(scheme, views, pairs)
@@ -156,6 +180,32 @@ class MatchSets:
         if template is not None:
             return template[0].for_key(template[1], key)
         return self.get(scheme, ((ordinal, key),))
+
+    def _like(self, scheme: str, view: ClaimView, pairs: Pairs) -> tuple[MatchSet, str]:
+        """The answer of one claim without grants, from that of an earlier claim of the same shape.
+
+        Such a claim's answer depends only on its shape (claimant, kind, uses, licence, base
+        authority and its notes, whether it applies now), each of which a match shows or decides;
+        its id appears only in the matches and the reasons' first words.
+        """
+        options = self._options
+        shape = (
+            scheme,
+            view.claimant,
+            view.kind,
+            tuple(view.uses.items()),
+            tuple(view.licence.items()) if view.licence else None,
+            view.authority.base,
+            view.authority.notes,
+            view.applies(options["at"], options["territory"]),
+        )
+        like = self._by_shape.get(shape)
+        if like is None:
+            if len(self._by_shape) >= _MAX_CACHED:
+                self._by_shape.clear()
+            like = self._by_shape[shape] = (self._decide(scheme, [view], pairs), pairs[0][1], view.id)
+        template, key, claim = like
+        return template.for_claim(claim, view.id), key
 
     def _decide(self, scheme: str, views: list[ClaimView], pairs: Pairs) -> MatchSet:
         hits = [Hit(view, scheme, key) for view, (_, key) in zip(views, pairs, strict=True)]

@@ -29,6 +29,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crawler_client.arrow_arrays import arrow_of, strings_of, valid_rows
 from registry.snapshot import url_domain
 
 __all__ = ["CANDIDATE", "NULL", "OTHER", "SETTLED", "Hits", "Stage", "UrlMatcher"]
@@ -237,13 +238,19 @@ class UrlMatcher:
 
     def __init__(self, domains: Iterable[str], keys: Sequence[tuple[int, str]] | None) -> None:
         self.has_keys = keys is not None
-        number: dict[str, int] = {}
-        owners = np.array([number.setdefault(key, len(number)) for _, key in keys or ()], dtype=np.int64)
-        self.keys = list(number)  # distinct, numbered in the snapshot's order
+        listed = keys or ()
+        # distinct keys numbered in the snapshot's order (first appearance), as Arrow encodes them
+        encoded = pc.dictionary_encode(strings_of([key for _, key in listed]))
+        indices = encoded.indices  # int32, no nulls: its data buffer as it is
+        owners = np.frombuffer(indices.buffers()[1], np.int32, len(indices), indices.offset * 4).astype(
+            np.int64
+        )
+        distinct = encoded.dictionary.cast(pa.string())
+        self.keys: list[str] = distinct.to_pylist()
         by_key = np.argsort(owners, kind="stable")
-        self.claim_ordinals = np.array([o for o, _ in keys or ()], dtype=np.int64)[by_key]
+        self.claim_ordinals = np.fromiter((o for o, _ in listed), dtype=np.int64, count=len(listed))[by_key]
         self.claim_start = np.searchsorted(owners[by_key], np.arange(len(self.keys) + 1))
-        text = _Bytes(pa.array(self.keys, pa.string()))
+        text = _Bytes(distinct)
         slash, _ = _first(np.flatnonzero(text.data == 47), text.start, text.end)
         cut = slash - text.start  # a key's host is what comes before its first "/"
         short = np.flatnonzero(cut < W)  # a host of W bytes or more is no plain host's suffix
@@ -311,7 +318,7 @@ class UrlMatcher:
         registered = self._registered(data, host + domain, host_length - domain)
         outcome = np.where(plain, np.where(registered, CANDIDATE, SETTLED), OTHER).astype(np.int8)
         if values.null_count:
-            outcome[~np.asarray(values.is_valid(), dtype=bool)] = NULL
+            outcome[~valid_rows(values)] = NULL
         return Stage(outcome, host, host_length, path, data)
 
     def _registered(self, data: _Bytes, at: _I64, length: _I64) -> _Bool:
@@ -327,7 +334,7 @@ class UrlMatcher:
         A hit's rank orders it as `lookup_expressions` orders expressions: host first, then longer
         host suffixes first; within a host, path with query, path, then prefixes "/", "/a/", ….
         """
-        data = _Bytes(pc.take(values, pa.array(rows)))  # the candidates' bytes only
+        data = _Bytes(pc.take(values, arrow_of(rows)))  # the candidates' bytes only
         moved = data.start - stage.bytes.start[rows]
         url = _Url(data, stage.host[rows] + moved, stage.host_length[rows], stage.path[rows] + moved)
         canonical = url.canonical()
@@ -373,11 +380,10 @@ class UrlMatcher:
         if not len(host_row):
             return Hits.none()
         begin, words, lengths, present = url.path_parts(fast)
-        hit, part = np.nonzero(present[host_row])
-        row = host_row[hit]
-        size = lengths[row, part]
-        some = ((self.path_sizes[host_id[hit]] >> np.minimum(size, 63).astype(np.uint64)) & np.uint64(1)) != 0
-        hit, part, row, size = hit[some], part[some], row[some], size[some]  # the host has a path that long
+        sizes = lengths[host_row]  # the part lengths of each host found's row
+        bits = self.path_sizes[host_id][:, None] >> np.minimum(sizes, 63).astype(np.uint64)
+        hit, part = np.nonzero(present[host_row] & ((bits & np.uint64(1)) != 0))  # a key path that long
+        row, size = host_row[hit], sizes[hit, part]
         part_words = words[row] & _WORD_MASK[np.minimum(size, W)]
         salt = host_id[hit].astype(np.uint64) * _MIX[2] + _MIX[3]
         queries, items = self.paths.find(_fingerprint(part_words, size, salt))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -254,6 +256,31 @@ def test_filter_parquet_keeps_exactly_what_check_allows_and_signs_a_manifest(
     manifest["rows"]["kept"] += 1
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     assert main(["verify", str(tmp_path / "manifest.json")]) == 1
+
+
+def test_filter_with_a_manifest_over_parquet_never_imports_pandas(
+    dataset_snapshot: tuple[Path, list[str | None]], tmp_path: Path
+):
+    """pyarrow imports pandas (a third of a CPU-second) for `pa.array` and `pa.scalar`: the filter
+    builds its Arrow arrays without them (crawler_client.arrow_arrays), nulls and escapes included."""
+    snapshot, values = dataset_snapshot
+    source = tmp_path / "in.parquet"
+    rows = [*values[:2000], 'https://reserved.example/"quoted"\\', None]
+    pq.write_table(pa.table({"url": rows}), source, row_group_size=500)
+    keys.write_key_file(tmp_path / "operator.key", keys.SigningKey.generate())
+    argv = ["filter", "--snapshot", str(snapshot), "--purpose", "train-ai", "--column", "url"]
+    argv += ["--manifest", str(tmp_path / "m.json"), "--key", str(tmp_path / "operator.key")]
+    argv += [str(source), str(tmp_path / "out.parquet")]
+    script = (
+        "import sys; from crawler_client.cli import main; status = main(sys.argv[1:]); "
+        "print('pandas' in sys.modules); sys.exit(status)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "False", done.stdout
+    assert "removed" in done.stdout and Path(tmp_path / "m.json").is_file()
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
