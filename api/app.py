@@ -53,11 +53,15 @@ def create_app(
     *,
     clock: Callable[[], datetime] = utcnow,
     on_ready: Callable[[str, bool], None] | None = None,
+    freeze_after_start: bool = False,
 ) -> Starlette:
     """A registry application. Nothing touches disk or database until the lifespan starts.
 
     `on_ready` is called with the registry's DID, and whether its key was created just now, once the
-    database is open (the CLI prints them).
+    database is open (the CLI prints them). `freeze_after_start` is for a process that is the
+    registry and nothing else (`kotowari serve`): what start-up built is then frozen out of the
+    cyclic collector's sight (`gc.freeze`), which would keep whatever else the process holds then
+    from ever being collected.
 
     >>> app = create_app(Settings(data_dir=Path("/tmp/kotowari-example")))  # doctest: +SKIP
     """
@@ -157,11 +161,12 @@ def create_app(
             await notifications.resume()
             sweeper = asyncio.create_task(_remind_periodically(notices, settings.reminder_interval))
             rechecker = asyncio.create_task(_recheck_periodically(authority, settings.verification_interval))
-            # What start-up built (above all the index replayed from the log) lives as long as the
-            # process: frozen out of the cyclic collector's sight, a collection walks only what
-            # requests made since, not every claim the registry holds.
-            gc.collect()
-            gc.freeze()
+            if freeze_after_start:
+                # What start-up built (above all the index replayed from the log) lives as long as
+                # the process: frozen, a collection walks only what requests made since, not every
+                # claim the registry holds.
+                gc.collect()
+                gc.freeze()
             if on_ready is not None:
                 on_ready(key.did, created)
             try:

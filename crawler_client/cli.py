@@ -130,7 +130,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ),
             flush=True,
         )
-    app = create_app(settings, on_ready=ready)
+    app = create_app(settings, on_ready=ready, freeze_after_start=True)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.host, port=port, log_level="warning", access_log=False)
     )
