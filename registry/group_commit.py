@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,7 @@ from registry.errors import NonceReused, RegistryError
 from registry.intake import Accepted
 from registry.log import Appended
 from registry.models import UsedNonce
-from registry.rows import insert_rows
+from registry.rows import insert_rows, select_rows
 
 if TYPE_CHECKING:
     from registry.ledger import Companion, Ledger
@@ -42,13 +42,18 @@ MAX_BATCH = 1024
 _QUERY_CHUNK = 500
 
 
+#: A store row without a model instance: its model and every field's value (`registry.rows`).
+Row = tuple[type[Model], Mapping[str, Any]]
+
+
 @dataclass(frozen=True)
 class Pending:
-    """An accepted document waiting to be sequenced, and the store rows that go with its entry."""
+    """An accepted document waiting to be sequenced, and the store rows that go with its entry
+    (model instances, or `Row`s: a batch's thousands of rows are cheaper without instances)."""
 
     accepted: Accepted[Any]
     entry_type: str
-    rows: Callable[[Appended], Sequence[Model]]
+    rows: Callable[[Appended], Sequence[Model | Row]]
     now: datetime
     companions: Sequence[Companion] = ()
 
@@ -133,8 +138,12 @@ class GroupCommit:
         wanted = {(pending.accepted.author, str(pending.accepted.model.nonce)) for pending in batch}
         found: dict[tuple[str, str], str] = {}
         for begin in range(0, len(nonces), _QUERY_CHUNK):
-            rows = await UsedNonce.filter(nonce__in=nonces[begin : begin + _QUERY_CHUNK]).values_list(
-                "author", "nonce", "document_id"
+            chunk = nonces[begin : begin + _QUERY_CHUNK]
+            rows = await select_rows(
+                UsedNonce,
+                'SELECT "author", "nonce", "document_id" FROM "used_nonces"'
+                f' WHERE "nonce" IN ({",".join("?" * len(chunk))})',
+                chunk,
             )
             for author, nonce, document_id in rows:
                 if (str(author), str(nonce)) in wanted:
@@ -177,10 +186,16 @@ class GroupCommit:
                 for _ in pending.companions:
                     next(own)
                 mine.append(next(own))
-            rows: dict[type[Model], list[Model]] = defaultdict(list)
+            instances: dict[type[Model], list[Model]] = defaultdict(list)
+            plain: dict[type[Model], list[Mapping[str, Any]]] = defaultdict(list)
             for pending, where in zip(batch, mine, strict=True):
                 for row in pending.rows(where):
-                    rows[type(row)].append(row)
-            for model, instances in rows.items():
-                await model.bulk_create(instances)
+                    if isinstance(row, tuple):
+                        plain[row[0]].append(row[1])
+                    else:
+                        instances[type(row)].append(row)
+            for model, values in plain.items():
+                await insert_rows(model, values)
+            for model, objects in instances.items():
+                await model.bulk_create(objects)
         return mine

@@ -8,6 +8,7 @@ valid", and only then "is it fresh" (so a tampered document is reported as tampe
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -218,17 +219,24 @@ def _parse(raw: bytes, model: type[T], validate: Callable[[type[T], object], T])
         raise InvalidDocumentError(str(exc), exc.errors) from None
 
 
+#: did:key resolution (base58 and multicodec), cached: authors file many documents, agencies
+#: thousands in one bulk, and each document names its key twice (author, verificationMethod).
+#: Only keys are cached; a DID or method that does not resolve raises anew each time.
+_resolve_did_key = functools.lru_cache(maxsize=4096)(keys.resolve_did_key)
+_key_for_method = functools.lru_cache(maxsize=4096)(keys.key_for_verification_method)
+
+
 def _did_key_signer(doc: SignedDocument) -> keys.VerifyingKey:
     """The author's did:key, which must be the key the proof names."""
     author = doc.author
     try:
-        author_key = keys.resolve_did_key(author)
+        author_key = _resolve_did_key(author)
     except keys.KeysError as exc:
         raise InvalidDocumentError(
             f"unusable author DID: {exc}", [(f"/{doc.AUTHOR_FIELD}", str(exc))]
         ) from None
     try:
-        signer = keys.key_for_verification_method(doc.proof.verificationMethod)
+        signer = _key_for_method(doc.proof.verificationMethod)
     except keys.KeysError as exc:
         raise InvalidProofError(
             f"unusable verificationMethod: {exc}", [("/proof/verificationMethod", str(exc))]
