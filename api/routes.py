@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from api.accountability_routes import ACCOUNTABILITY_ROUTES
 from api.authority_routes import AUTHORITY_ROUTES
-from api.bodies import is_json_array, read_body, read_json, split_json_array
+from api.bodies import is_json_array, read_body, split_json_array
 from api.claim_list_routes import CLAIM_LIST_ROUTES
 from api.key_backup_routes import KEY_BACKUP_ROUTES
 from api.log_routes import LOG_ROUTES
@@ -80,8 +80,10 @@ async def withdraw_claim(request: Request) -> Response:
 
 
 async def check(request: Request) -> Response:
+    """The raw body goes to the store, which reads a body of plain URL items without parsing it
+    whole (`registry.check_urls`) and parses any other strictly, as `read_json` does."""
     state = _state(request)
-    body = await read_json(request, state.settings.max_body_bytes)
+    body = await read_body(request, state.settings.max_body_bytes)
     return Response(await state.claims.check_bytes(body), media_type="application/json")
 
 

@@ -21,22 +21,26 @@ A crawl's check is 10,000 items that are nearly all plain URL items, `{"scheme":
   decided afresh every time. The echo of a plain URL item is written directly: its RFC 8785 form
   is `json.dumps`'s for a string (the same escapes; strict JSON holds no lone surrogate).
 
+A body of plain ASCII URL items is not even parsed as a whole: `registry.check_urls` reads it by
+regular expressions, and `answer_plain` matches and answers it straight from those bytes (on a host
+with claims, a URL none of whose candidate paths is listed there is settled by a set lookup).
+
 `tests/registry/test_check_fast.py` holds the properties: the same answer bytes and signature as
 the reference path over mixed items, and the same refusals.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+import operator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any, Final
 
 from pydantic import ValidationError
 
-from registry import urls
 from registry.answers import AnswerItems
+from registry.check_urls import PlainBody, path_candidates, valid_url
 from registry.checking import CheckRequest, ClaimView, Hit, validate_check_request
 from registry.index import ClaimIndex
 from registry.schemes import UrlId
@@ -46,7 +50,6 @@ _PROBE: Final = {"scheme": "url", "value": "http://a/"}
 _PROBE_ITEM: Final = UrlId(scheme="url", value="http://a/")
 _ECHO_HEAD: Final = b'"item":{"scheme":"url","value":'
 _ECHO_TAIL: Final = b"}"
-_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def _plan_plainly(body: object) -> PlannedCheck | None:
         if type(item) is dict and len(item) == 2 and item.get("scheme") == "url":
             value = item.get("value")
             if type(value) is str and type(item["scheme"]) is str:
-                if not _valid_url(value):
+                if not valid_url(value):
                     return None
                 planned.append(value)
                 continue
@@ -95,22 +98,6 @@ def _plan_plainly(body: object) -> PlannedCheck | None:
         models = iter(request.items)
         planned = [next(models) if value is None else value for value in planned]
     return PlannedCheck(request, planned)
-
-
-def _valid_url(value: str) -> bool:
-    """`UrlId`'s rules: a string pydantic can read (no lone surrogate), of 1 to MAX_URL_LENGTH
-    characters, naming a URL a claim could be filed over."""
-    if not 0 < len(value) <= urls.MAX_URL_LENGTH:
-        return False
-    if urls.plain_parts(value) is not None:  # ASCII
-        return True
-    if _SURROGATE.search(value):
-        return False
-    try:
-        urls.claim_expression(value)
-    except urls.InvalidURL:
-        return False
-    return True
 
 
 def url_echo(value: str) -> bytes:
@@ -165,6 +152,97 @@ def answer_all(
             answers.add(item, index.match(item))
 
 
+def answer_plain(
+    index: ClaimIndex, plain: PlainBody, answers: AnswerItems, cache: TemplateCache | None = None
+) -> None:
+    """`answer_all` for a body of plain URL items read by `registry.check_urls`: the items' bytes
+    joined from one (head, tail) per distinct hit list around each value as written (which is its
+    echo: it holds nothing JSON escapes)."""
+    known = index.KNOWS_URL_HOSTS
+    hit_lists = _plain_hits(index, plain) if known else index.url_hits_many(plain.values())
+    urls_answered = _UrlAnswers(index, answers, cache if cache is not None else TemplateCache())
+    texts: dict[tuple[tuple[int, str], ...], tuple[bytes, bytes]] = {}
+    pieces: list[bytes] = []
+    add = pieces.append
+    for echo, hits in zip(plain.echoes(), hit_lists, strict=True):
+        around = texts.get(hits)
+        if around is None:
+            head, tail = urls_answered.around(hits)
+            around = texts[hits] = (head + b'"', b'"' + tail + b",")
+        add(around[0])
+        add(echo)
+        add(around[1])
+    pieces[-1] = pieces[-1][:-1]  # no "," after the last item
+    if answers.parts:
+        answers.parts.append(b",")
+    answers.parts.append(b"".join(pieces))
+
+
+#: Hosts whose lookup hosts list at most this many paths are screened by a set of their paths.
+_SCREENED_PATHS: Final = 1024
+_HostGroup = tuple[list[tuple[str, Mapping[str, int]]], frozenset[bytes] | None]
+
+
+def _plain_hits(index: ClaimIndex, plain: PlainBody) -> list[tuple[tuple[int, str], ...]]:
+    """`index.url_hits_many` of the found values. A strict URL's lookup hosts are found once per
+    host as written; on a host with claims, a URL none of whose candidate paths (with the query,
+    itself, "/" and the 3 directory groups) its hosts list has no hit; the others' hits come from
+    `path_candidates`. Any other value is matched by `url_hits_many` itself."""
+    others = iter(index.url_hits_many(plain.others()))
+    exact_refs = index.exact_refs
+    claimed: dict[bytes, _HostGroup | None] = {}
+    hit_lists: list[tuple[tuple[int, str], ...]] = []
+    add = hit_lists.append
+    for _, host, path, d3, d2, d1, query, _ in plain.rows():
+        if host is None:
+            add(next(others))
+            continue
+        try:
+            group = claimed[host]
+        except KeyError:
+            group = claimed[host] = _host_group(index, host.decode("ascii").lower())
+        if group is None:
+            add(())
+            continue
+        on_host, screen = group
+        path = path or b"/"
+        if (
+            screen is not None
+            and path not in screen
+            and d1 not in screen
+            and d2 not in screen
+            and d3 not in screen
+            and not (query and path + query in screen)
+        ):
+            add(())
+            continue
+        candidates = path_candidates(path.decode("ascii"), query.decode("ascii") if query else "")
+        add(
+            tuple(
+                [
+                    (ref, name + candidate)
+                    for name, listed in on_host
+                    for candidate in candidates
+                    if candidate in listed
+                    for ref in exact_refs(f"url:{name}{candidate}")
+                ]
+            )
+        )
+    return hit_lists
+
+
+def _host_group(index: ClaimIndex, host: str) -> _HostGroup | None:
+    """A host's lookup hosts with URL keys (None if none), and the set of the paths they list
+    when it is small, encoded (None when "/" is listed: every URL on the host then has a hit)."""
+    on_host = index.url_hosts(host)
+    if not on_host:
+        return None
+    listed = [path for _, paths in on_host for path in paths]
+    if len(listed) > _SCREENED_PATHS or "/" in listed:
+        return on_host, None
+    return on_host, frozenset(path.encode("utf-8") for path in listed)
+
+
 class _UrlAnswers:
     """The answer parts of one request's plain URL items, one template per distinct hit list."""
 
@@ -180,23 +258,20 @@ class _UrlAnswers:
     def add(self, value: str, hits: tuple[tuple[int, str], ...]) -> None:
         around = self.decided.get(hits)
         if around is None:
-            around = self.decided[hits] = self._around(hits)
+            around = self.decided[hits] = self.around(hits)
         parts = self.answers.parts
         if parts:
             parts.append(b",")
         parts += (around[0], url_echo(value), around[1])
 
-    def _around(self, hits: tuple[tuple[int, str], ...]) -> tuple[bytes, bytes]:
-        views = tuple(self.index.view(ref) for ref, _ in hits)
-        disputed = self.answers.disputed
-        flags = tuple((view.applies(self.at, self.territory), view.id in disputed) for view in views)
+    def around(self, hits: tuple[tuple[int, str], ...]) -> tuple[bytes, bytes]:
+        """The answer item's bytes for `hits` before and after a URL item's echo (its value's JSON)."""
+        view_of, at, territory, disputed = self.index.view, self.at, self.territory, self.answers.disputed
+        views = tuple([view_of(ref) for ref, _ in hits])
+        flags = tuple([(view.applies(at, territory), view.id in disputed) for view in views])
         key = (*self.context, hits)
         known = self.cache.get(key)
-        if (
-            known is not None
-            and known.flags == flags
-            and all(old is new for old, new in zip(known.views, views, strict=True))
-        ):
+        if known is not None and known.flags == flags and all(map(operator.is_, known.views, views)):
             return known.head, known.tail
         found = [Hit(view, "url", expression) for view, (_, expression) in zip(views, hits, strict=True)]
         head, tail = self.answers.template(_PROBE_ITEM, found)

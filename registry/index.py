@@ -147,14 +147,20 @@ class ClaimIndex:
         validating it again; it is used only if the entry's hash is that id."""
         if index != self.position:
             raise ValueError(f"log entry {index} applied at position {self.position}")
+        if known is not None and hashlib.sha256(entry).hexdigest() == known[0]:
+            # The entry is the canonical form of the claim this process accepted: nothing to parse.
+            if known[0] not in self._refs:
+                self._filed_at[known[0]] = index
+            self.add(known[0], known[1])
+            self.position += 1
+            return
         document = json.loads(entry)
         kind = document.get("type") if isinstance(document, dict) else None
         if kind == "Claim":
             claim_id = hashlib.sha256(entry).hexdigest()
             if claim_id not in self._refs:
                 self._filed_at[claim_id] = index
-            same = known is not None and known[0] == claim_id
-            self.add(claim_id, known[1] if known is not None and same else Claim.model_validate(document))
+            self.add(claim_id, Claim.model_validate(document))
         elif kind == "ClaimWithdrawal":
             claim_id = str(document["claim"])
             if claim_id in self._filed_at and claim_id not in self.withdrawals:
@@ -359,6 +365,13 @@ class ClaimIndex:
                 )
             )
         return found
+
+    def url_hosts(self, host: str) -> list[tuple[str, Mapping[str, int]]]:
+        """The lookup hosts of a canonical host name (not an IP address: `urls.host_suffixes`) that
+        hold URL keys, in order, each with the path parts listed under it: what `url_hits_many`
+        finds once per host (only with `KNOWS_URL_HOSTS`)."""
+        known = self._url_paths
+        return [(name, known[name]) for name in dict.fromkeys(urls.host_suffixes(host)) if name in known]
 
     def view(self, ref: int) -> ClaimView:
         """The claim behind an index reference."""

@@ -16,7 +16,8 @@ from typing import Any
 
 import keys
 from registry.answers import AnswerItems, signed_answer
-from registry.check_fast import TemplateCache, answer_all, plan_check
+from registry.check_fast import PlannedCheck, TemplateCache, answer_all, answer_plain, plan_check
+from registry.check_urls import plan_plain_body
 from registry.checking import DEFAULT_MAX_ITEMS
 from registry.documents import Claim, ClaimWithdrawal, InvalidDocument, format_timestamp, parse_timestamp
 from registry.errors import (
@@ -27,12 +28,13 @@ from registry.errors import (
     RegistryError,
     TooManyItems,
 )
-from registry.group_commit import Pending
+from registry.group_commit import Pending, Row
 from registry.index import ClaimIndex, UnknownEmbeddingSpace
-from registry.intake import Accepted, ClockWindow
+from registry.intake import Accepted, ClockWindow, parse_json
 from registry.ledger import Ledger, b64, is_document_id
 from registry.log import Appended, TransparencyLog
 from registry.models import ClaimRecord, LogEntry, WithdrawalRecord
+from registry.rows import select_rows
 from registry.schemes import exact_keys
 
 #: Log entries read per query while the index catches up with the log.
@@ -122,18 +124,25 @@ class ClaimStore:
             }
         return outcomes
 
-    def _claim_row(self, accepted: Accepted[Claim], now: datetime) -> Callable[[Appended], list[ClaimRecord]]:
-        def rows(appended: Appended) -> list[ClaimRecord]:
+    def _claim_row(self, accepted: Accepted[Claim], now: datetime) -> Callable[[Appended], list[Row]]:
+        def rows(appended: Appended) -> list[Row]:
             # Inside the transaction, before the index can be replayed: that replay pops it.
             self._appended[appended.index] = (accepted.id, accepted.model)
+            # Every field, as `ClaimRecord(...)` would have them, without the instance (`registry.rows`).
             return [
-                ClaimRecord(
-                    id=accepted.id,
-                    claimant=accepted.author,
-                    kind=accepted.model.subject.kind,
-                    document=accepted.canonical.decode("utf-8"),
-                    received_at=now,
-                    log_index=appended.index,
+                (
+                    ClaimRecord,
+                    {
+                        "id": accepted.id,
+                        "claimant": accepted.author,
+                        "kind": accepted.model.subject.kind,
+                        "document": accepted.canonical.decode("utf-8"),
+                        "received_at": now,
+                        "log_index": appended.index,
+                        "withdrawn_at": None,
+                        "withdrawal_id": None,
+                        "withdrawal_log_index": None,
+                    },
                 )
             ]
 
@@ -236,28 +245,14 @@ class ClaimStore:
 
     async def check_bytes(self, body: object) -> bytes:
         """`check`'s signed answer as JSON bytes, built from one decision per distinct set of hits
-        (`registry.answers`)."""
-        if (
-            isinstance(body, dict)
-            and isinstance(body.get("items"), list)
-            and len(body["items"]) > self.max_items
-        ):
-            raise TooManyItems(
-                f"{len(body['items'])} items in one request; the limit is {self.max_items}",
-                [("/items", f"at most {self.max_items} items")],
-            )
-        try:
-            planned = plan_check(body)  # plain URL items in one pass (`registry.check_fast`)
-        except InvalidDocument as exc:
-            raise InvalidDocumentError(str(exc), exc.errors) from None
-        request = planned.request
-        for number, item in enumerate(planned.items):
-            if type(item) is str:
-                continue  # a plain URL item's value
-            try:
-                self.index.check_query(item)
-            except UnknownEmbeddingSpace as exc:
-                raise InvalidDocumentError(str(exc), [(f"/items/{number}", str(exc))]) from None
+        (`registry.answers`). `body` is the parsed body, or the raw one (bytes), which a body of
+        plain URL items is answered from without parsing it as a whole (`registry.check_urls`)."""
+        plain = plan_plain_body(body, self.max_items) if isinstance(body, bytes) else None
+        if plain is None:
+            planned = self._plan(parse_json(body) if isinstance(body, bytes) else body)
+            request = planned.request
+        else:
+            request = plain.request
         now = self.clock()
         at = parse_timestamp(request.at) if request.at else now
         async with self.replayed() as tree_size:
@@ -268,7 +263,10 @@ class ClaimStore:
                 min_authority=request.min_authority,
                 disputed=set(self.index.disputed),
             )
-            answer_all(self.index, planned.items, items, self._templates)
+            if plain is None:
+                answer_all(self.index, planned.items, items, self._templates)
+            else:
+                answer_plain(self.index, plain, items, self._templates)
         root = await self.log.root(tree_size)
         envelope: dict[str, Any] = {
             "type": "CheckAnswer",
@@ -285,6 +283,30 @@ class ClaimStore:
             envelope["min_authority"] = request.min_authority
         return signed_answer(envelope, items, self.signer, now)
 
+    def _plan(self, body: object) -> PlannedCheck:
+        """The parsed body validated (`registry.check_fast.plan_check`), every embedding in a known space."""
+        if (
+            isinstance(body, dict)
+            and isinstance(body.get("items"), list)
+            and len(body["items"]) > self.max_items
+        ):
+            raise TooManyItems(
+                f"{len(body['items'])} items in one request; the limit is {self.max_items}",
+                [("/items", f"at most {self.max_items} items")],
+            )
+        try:
+            planned = plan_check(body)  # plain URL items in one pass (`registry.check_fast`)
+        except InvalidDocument as exc:
+            raise InvalidDocumentError(str(exc), exc.errors) from None
+        for number, item in enumerate(planned.items):
+            if type(item) is str:
+                continue  # a plain URL item's value
+            try:
+                self.index.check_query(item)
+            except UnknownEmbeddingSpace as exc:
+                raise InvalidDocumentError(str(exc), [(f"/items/{number}", str(exc))]) from None
+        return planned
+
     async def _record(self, claim_id: str) -> ClaimRecord:
         record = await ClaimRecord.get_or_none(id=claim_id) if is_document_id(claim_id) else None
         if record is None:
@@ -300,11 +322,11 @@ class ClaimStore:
     async def catch_up(self) -> int:
         """Replay log entries the index has not seen yet (filed by any worker); returns its position."""
         while True:
-            rows = await (
-                LogEntry.filter(index__gte=self.index.position)
-                .order_by("index")
-                .limit(REPLAY_CHUNK)
-                .values_list("index", "entry")
+            rows = await select_rows(
+                LogEntry,
+                'SELECT "index", "entry" FROM "log_entries" WHERE "index" >= ?'
+                f' ORDER BY "index" LIMIT {REPLAY_CHUNK}',
+                [self.index.position],
             )
             for index, entry in rows:
                 position = int(str(index))

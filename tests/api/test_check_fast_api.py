@@ -1,6 +1,7 @@
 """`POST /v1/check` through the fast path (`registry.check_fast`) against the same application with
 the reference path put back: for signed answers and for every kind of refusal, the same status,
-the same media type and the same bytes (the signature included; the clock stands still)."""
+the same media type and the same bytes (the signature included; the clock stands still); bodies of
+plain ASCII URL items among them, which `registry.check_urls` reads without parsing them whole."""
 
 from __future__ import annotations
 
@@ -72,6 +73,22 @@ def bodies() -> list[bytes]:
         {"items": [ITEMS[0]] * 51},  # beyond the test registry's 50
     ]
     texts = [json.dumps(body, ensure_ascii=False).encode() for body in good + broken]
+    # Bodies of plain ASCII URL items, which `registry.check_urls` reads without parsing them whole.
+    plain = [
+        item
+        for item in ITEMS
+        if list(item) == ["scheme", "value"] and item["scheme"] == "url" and "\\" not in json.dumps(item)
+    ]
+    texts[3:3] = [
+        json.dumps({"items": plain * 2, "purpose": "train-ai"}, separators=(",", ":")).encode(),
+        json.dumps({"territory": "JP", "items": plain}, indent="\t").encode(),
+    ]
+    texts += [
+        json.dumps({"items": plain + [ITEMS[0]] * 50}).encode(),  # beyond the test registry's 50
+        json.dumps({"items": [*plain, {"scheme": "url", "value": "ftp://example.com/"}]}).encode(),
+        b'{"items": [' + json.dumps(ITEMS[0]).encode() + b",]}",
+        b'{"items": [' + json.dumps(ITEMS[0]).encode() + b'], "purpose": "train"}',
+    ]
     texts += [b'{"items": [' + b",".join([json.dumps(ITEMS[0]).encode()] * 30) + b"], "]  # cut short
     texts += [b'{"items": [{"scheme": "url", "value": "https://example.com/", "value": "x"}]}']
     texts += [b'{"items": ' + b"[" * 70 + b"]" * 70 + b"}"]
@@ -105,14 +122,19 @@ async def test_the_fast_path_answers_and_refuses_byte_for_byte_as_the_reference(
         )
         assert response.status_code == 201, response.text
 
+    taken: list[int] = []
+    answer_plain = registry.store.answer_plain
+    monkeypatch.setattr(registry.store, "answer_plain", lambda *args: taken.append(1) or answer_plain(*args))
     fast = await answers_to(api)
+    assert len(taken) == 3  # the plain bodies
     again = await answers_to(api)  # from the templates kept by the first round
     monkeypatch.setattr(registry.store, "plan_check", reference_plan)
     monkeypatch.setattr(registry.store, "answer_all", reference_answer_all)
+    monkeypatch.setattr(registry.store, "plan_plain_body", lambda raw, limit: None)
     reference = await answers_to(api)
 
-    assert [status for status, _, _ in fast][:3] == [200, 200, 200]
-    assert {status for status, _, _ in fast[3:]} <= {400, 413, 422}
+    assert [status for status, _, _ in fast][:5] == [200] * 5
+    assert {status for status, _, _ in fast[5:]} <= {400, 413, 422}
     assert fast == reference
     assert again == reference
     signed = json.loads(fast[0][2])
