@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import re
@@ -30,7 +31,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from keys.base58 import b58decode, b58encode
-from keys.canonical import MAX_SAFE_INTEGER, _canonical_without_floats, canonicalize
+from keys.canonical import (
+    _JCS_STRING,
+    _JCS_TEXT,
+    MAX_SAFE_INTEGER,
+    _canonical_without_floats,
+    _encodes_as_jcs,
+    canonicalize,
+)
 from keys.didkey import PREFIX as DID_KEY_PREFIX
 from keys.didkey import key_for_verification_method, verification_method_for
 from keys.ed25519 import SIGNATURE_SIZE, SigningKey, VerifyingKey
@@ -201,14 +209,14 @@ def verify_canonical_document(
     offline (e.g. "https://issuer.example/keys#z6Mk…") are checked; a did:key method must
     still name that same key. `expected_purpose=None` accepts any proofPurpose.
     """
-    if not isinstance(document, Mapping):
+    if type(document) is not dict and not isinstance(document, Mapping):  # a dict skips the ABC check
         raise InvalidProof("a signed document is a JSON object")
     if "proof" not in document:
         raise InvalidProof("document has no proof")
     proof = document["proof"]
     if isinstance(proof, list):
         raise InvalidProof("proof sets (a list of proofs) are not supported; expected one proof object")
-    if not isinstance(proof, Mapping):
+    if type(proof) is not dict and not isinstance(proof, Mapping):
         raise InvalidProof("proof is not a JSON object")
     if proof.get("type") != PROOF_TYPE:
         raise InvalidProof(f"proof type {_show(proof.get('type'))} is not {PROOF_TYPE}")
@@ -242,24 +250,71 @@ def verify_canonical_document(
         if key is not None and named != key:
             raise InvalidProof("verificationMethod is a did:key for a different key than the one given")
         key = named
+    parts = _parts_by_json(document, proof, options)
     try:
-        before, after = _canonical_around(document, "proof")
-        proof_member = b'"proof":' + canonicalize(dict(proof))
-        if "@context" in options:  # only the proof's prefix of the contexts is signed
-            signed_document = canonicalize(dict(unsecured))
-        else:
-            signed_document = _joined(before, None, after)
-        hash_data = (
-            hashlib.sha256(canonicalize(dict(options))).digest() + hashlib.sha256(signed_document).digest()
-        )
+        canonical_options, signed_document, canonical = parts or _parts(document, proof, options, unsecured)
     except InvalidJSON as exc:
         raise InvalidProof(f"document has no canonical form: {exc}") from exc
+    hash_data = hashlib.sha256(canonical_options).digest() + hashlib.sha256(signed_document).digest()
     try:
         key.verify(signature, hash_data)
     except InvalidSignature as exc:
         raise InvalidProof(f"proof signature does not verify with {key.multibase}") from exc
     verified = VerifiedProof(verification_method=method, key=key, created=created, proof_purpose=purpose)
-    return verified, _joined(before, proof_member, after)
+    return verified, canonical
+
+
+_Parts = tuple[bytes, bytes, bytes]
+"""What a proof check canonicalizes: the proof options, the signed document, and the whole
+document, proof included (what the registry stores)."""
+
+
+def _parts(
+    document: Mapping[str, Any], proof: Mapping[str, Any], options: dict[str, Any], unsecured: dict[str, Any]
+) -> _Parts:
+    """`_Parts` by the reference canonicalization (`canonicalize`), each part on its own."""
+    before, after = _canonical_around(document, "proof")
+    proof_member = b'"proof":' + canonicalize(dict(proof))
+    # With "@context" in the proof, only the proof's prefix of the contexts is signed.
+    signed_document = canonicalize(dict(unsecured)) if "@context" in options else _joined(before, None, after)
+    return canonicalize(dict(options)), signed_document, _joined(before, proof_member, after)
+
+
+def _parts_by_json(
+    document: Mapping[str, Any], proof: Mapping[str, Any], options: dict[str, Any]
+) -> _Parts | None:
+    """`_parts` from one walk of the document, when the C JSON encoder writes its RFC 8785 form
+    (`keys.canonical._encodes_as_jcs`; options and the signed document hold only what the
+    document holds, so the walk covers them), else None, which leaves every refusal to `_parts`.
+
+    `_parts` walked and encoded each part apart; here each member is written once, string values
+    by the encoder's own string function, and the parts are joined from the members, as JCS is
+    compositional. With every key in the BMP, sorting keys as `str` sorts them by UTF-16 code
+    units, as RFC 8785 does. About a tenth of a verify less per document."""
+    if "@context" in options or not _encodes_as_jcs(document):
+        return None  # a proof with "@context" signs another @context: rare, so `_parts` does it
+    string, encode = _JCS_STRING, _JCS_TEXT
+    try:
+        # `"name":value` of each member, in key order (keys are unique: items sort by key alone).
+        proof_members = [
+            f"{string(name)}:{string(value) if type(value) is str else encode(value)}"
+            for name, value in sorted(proof.items())
+        ]
+        members = [
+            f"{string(name)}:{string(value) if type(value) is str else encode(value)}"
+            for name, value in sorted(document.items())
+            if name != "proof"
+        ]
+        whole = [*members]
+        whole.insert(sorted(document).index("proof"), '"proof":{' + ",".join(proof_members) + "}")
+        del proof_members[sorted(proof).index("proofValue")]
+        return (
+            ("{" + ",".join(proof_members) + "}").encode("utf-8"),
+            ("{" + ",".join(members) + "}").encode("utf-8"),
+            ("{" + ",".join(whole) + "}").encode("utf-8"),
+        )
+    except (UnicodeEncodeError, RecursionError):  # a lone surrogate, or nesting too deep
+        return None
 
 
 def document_id(document: Mapping[str, Any]) -> str:
@@ -332,6 +387,10 @@ def _starts_with(document_context: object, proof_context: object) -> bool:
 def _is_xsd_datetime(value: object) -> bool:
     if not isinstance(value, str):
         return False
+    return _is_xsd_datetime_cached(value) if len(value) <= 40 else _is_xsd_datetime_text(value)
+
+
+def _is_xsd_datetime_text(value: str) -> bool:
     match = _XSD_DATETIME.fullmatch(value)
     if match is None:
         return False
@@ -346,6 +405,11 @@ def _is_xsd_datetime(value: object) -> bool:
     if parts["month"] == 2 and parts["day"] == 29 and not _is_leap(parts["year"]):
         return False
     return parts["hour"] < 24 and parts["minute"] < 60 and parts["second"] < 60
+
+
+_is_xsd_datetime_cached = functools.lru_cache(maxsize=1024)(_is_xsd_datetime_text)
+"""The documents of a bulk, or of one second's pooled filings, mostly share their `created`: each
+time is checked once (2 us, 2% of a verify). Only short texts, so the cache stays small."""
 
 
 def _is_leap(year: int) -> bool:
