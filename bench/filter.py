@@ -3,7 +3,7 @@ run (machines here are noisy: read the ratios): a plain Parquet copy (read every
 batch, the same writer settings), and DuckDB running the simplest host-suffix filter over the same
 file. Rows per second and peak memory of each, for several shares of rows on hosts with claims.
 
-    python bench/filter.py [--rows 10000000] [--shares 0.01,0.1,0.5] [--claims 10000]
+    python bench/filter.py [--rows 10000000] [--shares 0.01,0.1,0.5] [--claims 10000] [--keep DIR]
 
 The dataset is synthetic: URLs on a million hosts, a share of them on hosts that have claims
 (whole sites or directories), a few needing real canonicalisation. The DuckDB query treats every
@@ -144,11 +144,13 @@ def main() -> None:
     parser.add_argument("--registered-share", type=float, help="one share only (as --shares X)")
     parser.add_argument("--claims", type=int, default=10_000)
     parser.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB baseline")
+    parser.add_argument("--keep", metavar="DIR", help="build the files in DIR and keep them (to profile)")
     args = parser.parse_args()
     shares = [args.registered_share] if args.registered_share else [float(s) for s in args.shares.split(",")]
     launcher = Launcher()  # before anything big is in memory (see Launcher)
     with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
+        work = Path(args.keep or folder)
+        work.mkdir(parents=True, exist_ok=True)
         rng = random.Random(2026)
         snapshot, registered, _ = make_snapshot(work / "claims.snapshot", args.claims, 10, rng)
         sites = sorted({key.split("/", 1)[0] for _, key in snapshot.data.url_keys or ()})
@@ -162,7 +164,7 @@ def main() -> None:
         print(f"{args.rows:,} rows per dataset; snapshot of {args.claims:,} claims on {len(sites):,} hosts")
         for share in shares:
             started = time.perf_counter()
-            source = work / "in.parquet"
+            source = work / (f"in-{share:g}.parquet" if args.keep else "in.parquet")
             write_dataset(source, args.rows, registered, share, random.Random(int(share * 1e6)))
             size = source.stat().st_size
             print(

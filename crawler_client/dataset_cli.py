@@ -84,15 +84,8 @@ class _Progress:
 
 
 def cmd_filter(args: argparse.Namespace) -> int:
-    import numpy as np
-    import pyarrow.compute as pc
-
-    from crawler_client.arrow_arrays import arrow_of
-    from crawler_client.datasets import Reader, Writer, dataset_format
-    from crawler_client.filter import Tally, decide_batch, describe, kept_mask, string_column
-    from crawler_client.manifest import RemovedRows, removed_lines, sign_manifest
-    from crawler_client.snapshot import INVALID, RESERVED, Snapshot
-
+    # The filter makes no BLAS calls: OpenBLAS's spinning start-up threads would only cost CPU.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     source, target = Path(args.input), Path(args.output)
     if source.resolve() == target.resolve():
         raise UsageError(_("IN and OUT must be different files"))
@@ -101,21 +94,43 @@ def cmd_filter(args: argparse.Namespace) -> int:
     key = read_key(args.key) if args.key else None
     minimum = min_authority_of(args)
     at = _moment(args.at)
-    snapshot = Snapshot.open(args.snapshot)
+    from crawler_client.datasets import Reader, Writer, dataset_format
+
+    output_format = dataset_format(target)  # refused before anything starts reading
+    manifest = Path(args.manifest) if args.manifest else None
+    source_digest = _digest_meanwhile(source) if manifest else None
+    reader = Reader(source)
+    # The first batches are read while the rest of the filter is imported and the snapshot opens,
+    # later ones while others are decided and written (a few batches ahead: memory stays bounded).
+    numbered = _numbered(reader.batches())
+    batches = _Prefetch(numbered, _READ_AHEAD) if args.workers > 1 else numbered
+    try:
+        import numpy as np
+        import pyarrow.compute as pc
+
+        from crawler_client.arrow_arrays import arrow_of
+        from crawler_client.filter import Tally, decide_batch, describe, kept_mask, string_column
+        from crawler_client.manifest import RemovedRows, removed_lines, sign_manifest
+        from crawler_client.snapshot import INVALID, RESERVED, Snapshot
+
+        snapshot = Snapshot.open(args.snapshot)
+    except BaseException:
+        if isinstance(batches, _Prefetch):
+            batches.close()
+        raise
     # The snapshot's claims are many long-lived objects: out of the collector's sight, the
     # answers built per set of matches do not make every full collection walk them again.
     gc.freeze()
-    reader = Reader(source)
     if reader.schema is not None and args.column not in reader.schema.names:
         message = _("{file} has no column {column!r} (columns: {columns})")
+        if isinstance(batches, _Prefetch):
+            batches.close()
         raise UsageError(
             message.format(file=source, column=args.column, columns=", ".join(reader.schema.names))
         )
-    manifest = Path(args.manifest) if args.manifest else None
-    source_digest = _digest_meanwhile(source) if manifest else None
     removed = RemovedRows(manifest.with_name(manifest.stem + ".removed.jsonl")) if manifest else None
     partial = target.with_name(f".{target.name}.partial")
-    writer = Writer(partial, dataset_format(target))
+    writer = Writer(partial, output_format)
     tally, progress = Tally(), _Progress(reader.total_rows)
     started = time.monotonic()
 
@@ -135,7 +150,7 @@ def cmd_filter(args: argparse.Namespace) -> int:
         )
 
     try:
-        for done in _in_order(decided, _numbered(reader.batches()), args.workers):
+        for done in _in_order(decided, batches, args.workers):
             writer.write(done.kept)
             tally.add(done.decisions.codes, done.kept_rows)
             if removed is not None:
@@ -149,6 +164,8 @@ def cmd_filter(args: argparse.Namespace) -> int:
         partial.unlink(missing_ok=True)
         raise
     finally:
+        if isinstance(batches, _Prefetch):
+            batches.close()
         progress.close()
     seconds = time.monotonic() - started
     summary: dict[str, Any] = {"rows": describe(tally), "snapshot_tree_size": snapshot.tree_size}
@@ -223,6 +240,67 @@ def _numbered(batches: Iterator[pa.RecordBatch]) -> Iterator[tuple[int, pa.Recor
     for batch in batches:
         yield first_row, batch
         first_row += batch.num_rows
+
+
+_END: Any = object()
+_READ_AHEAD = 8  # batches read before they are needed
+
+
+class _Prefetch(Iterator[T]):
+    """`items`, produced on a thread of their own up to `depth` ahead.
+
+    Reading (Parquet decoding lets go of the GIL) then overlaps opening the snapshot, deciding and
+    writing instead of waiting for them: read, decide and write run as a pipeline. An error
+    reading is raised to the consumer; `close` stops the thread (at the batch it is reading).
+    """
+
+    def __init__(self, items: Iterator[T], depth: int) -> None:
+        import queue
+        import threading
+
+        self._slots: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=depth)
+        self._stopped = threading.Event()
+        self._items = items
+        self._done = False
+        self._thread = threading.Thread(target=self._produce, name="kotowari-filter-read", daemon=True)
+        self._thread.start()
+
+    def _put(self, entry: tuple[Any, BaseException | None]) -> bool:
+        import queue
+
+        while not self._stopped.is_set():
+            try:
+                self._slots.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        try:
+            for item in self._items:
+                if not self._put((item, None)):
+                    return
+            self._put((_END, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put((_END, exc))
+
+    def __next__(self) -> T:
+        if self._done:
+            raise StopIteration
+        item, error = self._slots.get()
+        if item is _END:
+            self.close()
+            if error is not None:
+                raise error
+            raise StopIteration
+        result: T = item
+        return result
+
+    def close(self) -> None:
+        self._done = True
+        self._stopped.set()
+        self._thread.join()
 
 
 def _in_order(

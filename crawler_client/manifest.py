@@ -176,14 +176,15 @@ def _escaped_rows(values: Any) -> Any:
     return np.unique(np.searchsorted(offsets, at, side="right") - 1)
 
 
-def _joined(lines: Any) -> bytes:
-    """The bytes of these lines, one after the other."""
+def _joined(lines: Any) -> bytes | memoryview:
+    """The bytes of these lines, one after the other: a view of the array's data, not a copy (a
+    batch's lines are megabytes, written and hashed as they are)."""
     import numpy as np
 
     if not len(lines):
         return b""
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4)
-    return memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])].tobytes()
+    return memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
 
 
 def sign_manifest(

@@ -28,12 +28,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-from crawler_client.client import Client
 from crawler_client.core import WitnessPolicy, minimum_authority
 from crawler_client.errors import KotowariError, RegistryProblem
 from crawler_client.match_sets import DECISION_CODES, Decisions, MatchSets, grouped, match_summary
@@ -58,6 +57,9 @@ from registry.snapshot import (
     read_full,
 )
 from registry.vocabulary import Use
+
+if TYPE_CHECKING:  # httpx and the client only for `pull`: opening a snapshot to filter needs neither
+    from crawler_client.client import Client
 
 __all__ = [
     "DECISION_CODES",
@@ -369,6 +371,8 @@ def pull(
     keys; `min_cosignatures` of them, default all), or a `Client` made with them, the snapshot's
     checkpoint must be covered by one they cosigned (`NotWitnessed`, `InvalidSignedAnswer`).
     """
+    from crawler_client.client import Client
+
     if isinstance(registry, Client) and (witnesses is not None or min_cosignatures is not None):
         raise ValueError("give the witnesses to the Client, or a registry URL with them, not both")
     WitnessPolicy.of(witnesses, min_cosignatures)  # a bad key or k is refused before anything is opened

@@ -278,3 +278,16 @@ def test_batches_and_their_manifest_lines_are_the_checks_row_by_row(
     assert lines == [
         json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n" for entry in expected
     ]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    claim=st.text()
+    | st.from_regex(r"[0-9a-f]{64}", fullmatch=True)
+    | st.text(st.characters(max_codepoint=127))
+)
+def test_first_claim_is_what_json_dumps_makes(claim: str):
+    """The start of a set's manifest claims, made without `json.dumps` for plain ids, is its text."""
+    from crawler_client.match_sets import _first_claim
+
+    assert _first_claim(claim) == ',"claims":[{"claim":' + json.dumps(claim, ensure_ascii=False)

@@ -7,6 +7,7 @@ import json
 import random
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,8 @@ import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import keys
 from crawler_client import manifest as manifest_module
@@ -262,7 +265,8 @@ def test_filter_with_a_manifest_over_parquet_never_imports_pandas(
     dataset_snapshot: tuple[Path, list[str | None]], tmp_path: Path
 ):
     """pyarrow imports pandas (a third of a CPU-second) for `pa.array` and `pa.scalar`: the filter
-    builds its Arrow arrays without them (crawler_client.arrow_arrays), nulls and escapes included."""
+    builds its Arrow arrays without them (crawler_client.arrow_arrays), nulls and escapes included.
+    Nor does opening a snapshot import httpx and the client: only `snapshot pull` needs them."""
     snapshot, values = dataset_snapshot
     source = tmp_path / "in.parquet"
     rows = [*values[:2000], 'https://reserved.example/"quoted"\\', None]
@@ -273,13 +277,13 @@ def test_filter_with_a_manifest_over_parquet_never_imports_pandas(
     argv += [str(source), str(tmp_path / "out.parquet")]
     script = (
         "import sys; from crawler_client.cli import main; status = main(sys.argv[1:]); "
-        "print('pandas' in sys.modules); sys.exit(status)"
+        "print('pandas' in sys.modules, 'httpx' in sys.modules); sys.exit(status)"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, *argv], capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "False", done.stdout
+    assert done.stdout.splitlines()[-1] == "False False", done.stdout
     assert "removed" in done.stdout and Path(tmp_path / "m.json").is_file()
 
 
@@ -361,6 +365,8 @@ def test_filter_refusals_are_one_line(
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and needle in err[0], (argv, err)
         assert not (tmp_path / "o.parquet").exists()
+        reading = [t for t in threading.enumerate() if t.name == "kotowari-filter-read"]
+        assert not reading, argv  # a refusal leaves no thread reading ahead
 
 
 def test_check_against_a_snapshot_gives_the_registrys_answer(
@@ -433,3 +439,75 @@ def test_verify_data_is_only_for_manifests(tmp_path: Path, capsys: pytest.Captur
     data = ["--data", str(tmp_path / "a"), str(tmp_path / "a")]
     assert main(["verify", str(tmp_path / "doc.json"), *data]) == 2
     assert "--data goes with a compliance manifest" in capsys.readouterr().err
+
+
+def test_filter_writes_the_same_bytes_whatever_the_workers_and_read_ahead(
+    dataset_snapshot: tuple[Path, list[str | None]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """The pipeline (a reading thread ahead, deciding threads, writing here) changes no byte: the
+    kept rows, their order and the manifest's sidecar are those of one thread doing it all."""
+    from crawler_client.datasets import Reader
+
+    snapshot, values = dataset_snapshot
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": list(range(len(values))), "url": values}), source, row_group_size=700)
+    monkeypatch.setattr(manifest_module, "INLINE_LIMIT", 100)
+    monkeypatch.setattr(Reader.__init__, "__kwdefaults__", {"batch_rows": 313})  # many batches in flight
+    keys.write_key_file(tmp_path / "operator.key", keys.SigningKey.generate())
+    results = []
+    for workers in (1, 2, 4):
+        out, manifest = tmp_path / f"out{workers}.parquet", tmp_path / f"manifest{workers}.json"
+        argv = ["filter", "--snapshot", str(snapshot), "--purpose", "train-ai", "--column", "url"]
+        argv += ["--manifest", str(manifest), "--key", str(tmp_path / "operator.key")]
+        argv += ["--at", "2026-01-01T00:00:00Z", "--workers", str(workers), "--json", str(source), str(out)]
+        assert main(argv) == 0
+        rows = json.loads(capsys.readouterr().out)["rows"]
+        document = json.loads(manifest.read_text())
+        sidecar = (tmp_path / document["removed"]["file"]).read_bytes()
+        results.append((rows, out.read_bytes(), document["removed"]["sha256"], sidecar))
+    assert results[0][0]["removed"] > 100
+    assert results[1:] == [results[0], results[0]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    items=st.lists(st.integers(), max_size=30),
+    depth=st.integers(1, 4),
+    fail_at=st.none() | st.integers(0, 30),
+    stop_after=st.none() | st.integers(0, 30),
+)
+def test_prefetch_yields_what_it_reads_in_order_raises_its_error_and_stops(
+    items: list[int], depth: int, fail_at: int | None, stop_after: int | None
+):
+    from crawler_client.dataset_cli import _Prefetch
+
+    class Broken(Exception):
+        pass
+
+    def produce() -> Any:
+        for n, item in enumerate(items):
+            if n == fail_at:
+                raise Broken(n)
+            yield item
+
+    expected = items if fail_at is None else items[:fail_at]
+    prefetch = _Prefetch(produce(), depth)
+    got: list[int] = []
+    try:
+        for item in prefetch:
+            if stop_after is not None and len(got) == stop_after:
+                break
+            got.append(item)
+        else:
+            assert fail_at is None or fail_at >= len(items)
+    except Broken as exc:
+        assert exc.args == (fail_at,) and fail_at is not None and fail_at < len(items)
+    finally:
+        prefetch.close()
+    assert got == expected[: len(got)]
+    if stop_after is None:
+        assert got == expected
+    assert not prefetch._thread.is_alive()
