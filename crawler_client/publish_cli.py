@@ -1,6 +1,8 @@
-"""`kotowari publish --registry URL --out DIR [--watch]`: the registry's reads as static files.
+"""`kotowari publish --out DIR [--watch] [--registry URL]`: the registry's reads as static files.
 
-See `crawler_client.publish` for the tree and why it is pulled from the running registry. Without
+See `crawler_client.publish` for the tree and why it is pulled from the running registry; without
+`--registry` (or KOTOWARI_REGISTRY), from the registry of `--data-dir`/`--db` on this machine,
+served privately on loopback while publishing (`crawler_client.local_registry`). Without
 `--watch`, rounds run until the tree is complete, then the command exits 0; with it, the tree is
 kept up to date every `--interval` seconds until SIGINT or SIGTERM, which end it cleanly (the
 round under way finishes; its files are whole, the checkpoint written last).
@@ -16,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from crawler_client.cli_support import UsageError, os_reason, registry_flag
+from crawler_client.cli_support import UsageError, os_reason
 from crawler_client.i18n import _, said
 
 DEFAULT_INTERVAL = 10.0
@@ -60,10 +62,23 @@ def cmd_publish(args: argparse.Namespace) -> int:
         raise UsageError(_("--deltas is a number of earlier sizes (0 or more)"))
     if args.max_files < 1:
         raise UsageError(_("--max-files is at least 1"))
+    local = args.data_dir is not None or args.db is not None
+    if args.registry and local:
+        raise UsageError(_("--data-dir and --db name a registry on this machine: not with --registry"))
+    registry = args.registry or (None if local else os.environ.get("KOTOWARI_REGISTRY"))
+    if registry:
+        return _publish(args, registry)
+    from crawler_client.local_registry import local_registry
+
+    with local_registry(args.data_dir, args.db) as url:
+        return _publish(args, url)
+
+
+def _publish(args: argparse.Namespace, registry: str) -> int:
     from crawler_client.publish import Publisher  # httpx and the snapshot format only when publishing
 
     try:
-        publisher = Publisher(args.registry, args.out, deltas=args.deltas, max_files=args.max_files)
+        publisher = Publisher(registry, args.out, deltas=args.deltas, max_files=args.max_files)
     except ValueError as exc:  # a registry URL that is not http(s)
         raise UsageError(str(exc)) from None
     _writable(args.out)
@@ -102,7 +117,23 @@ def register(commands: Any) -> None:
             "checkpoint last."
         ),
     )
-    registry_flag(publish)
+    publish.add_argument(
+        "--registry",
+        metavar="URL",
+        help=_(
+            "the registry's base URL (default: $KOTOWARI_REGISTRY; without either, the registry of "
+            "--data-dir or --db on this machine)"
+        ),
+    )
+    publish.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help=_("without --registry: the data directory of the registry to publish (as kotowari serve's)"),
+    )
+    publish.add_argument(
+        "--db", default=None, metavar="URL", help=_("without --registry: its database (as kotowari serve's)")
+    )
     publish.add_argument(
         "--out", required=True, metavar="DIR", help=_("the directory to publish into (created)")
     )

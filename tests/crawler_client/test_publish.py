@@ -386,6 +386,29 @@ def test_a_published_checkpoint_whose_signature_fails_is_refused(grown: Grown, t
         assert "DISCREPANCY checkpoint: the checkpoint is not signed by the registry" in audited.stdout
 
 
+def test_without_a_registry_url_the_registry_of_this_machine_is_published(
+    published: Published, tmp_path: Path
+) -> None:
+    """`publish --out DIR` as DESIGN.md writes it: the registry of --data-dir (here while its own
+    `kotowari serve` runs on the same database), served privately on loopback, gives the same tree."""
+    local = tmp_path / "local"
+    done = kotowari(
+        "publish", "--out", str(local), "--data-dir", str(published.server.data_dir), cwd=tmp_path
+    )
+    assert done.stdout.startswith("published size ")
+    for path in [*files(published.tree, "log"), published.tree / "v1/registry"]:  # snapshots: signed anew
+        relative = path.relative_to(published.tree)
+        assert (local / relative).read_bytes() == path.read_bytes(), relative
+    # the same from the working directory `kotowari serve` was started in (its default ./kotowari-data)
+    (tmp_path / "here").mkdir()
+    shutil.copytree(published.server.data_dir, tmp_path / "here" / "kotowari-data")
+    kotowari("publish", "--out", "tree", cwd=tmp_path / "here")
+    assert (tmp_path / "here/tree/log/checkpoint").read_text() == (
+        published.tree / "log/checkpoint"
+    ).read_text()
+
+
+# ---------------------------------------------------------------------- refusals
 # ---------------------------------------------------------------------- refusals
 
 
@@ -408,6 +431,16 @@ def test_bad_input_is_one_line_and_exit_2_in_english_and_japanese(tmp_path: Path
             done.stderr,
         )
     assert run_process(tmp_path, ("publish", "--registry", nowhere), {"LANG": "C"}).returncode == 2
+    local_cases = [
+        (("--out", "t"), "no registry in kotowari-data: give --registry URL"),
+        (("--out", "t", "--data-dir", "empty"), "no registry in empty"),
+        (("--out", "t", "--data-dir", "d", "--registry", nowhere), "not with --registry"),
+        (("--out", "t", "--db", "mysql://x/y"), "mysql"),
+    ]
+    for argv, said in local_cases:  # nothing is created: no tree, no data directory, no key
+        done = run_process(tmp_path, ("publish", *argv), {"LANG": "C"})
+        assert done.returncode == 2 and said in done.stderr and done.stderr.count("\n") == 1, (argv, done)
+        assert not any((tmp_path / name).exists() for name in ("t", "kotowari-data", "empty", "d"))
     japanese = run_process(
         tmp_path, ("publish", "--registry", nowhere, "--out", "a-file"), {"LANG": "ja_JP.UTF-8"}
     )
