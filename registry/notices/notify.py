@@ -46,7 +46,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from registry.documents import format_timestamp
@@ -77,6 +77,10 @@ class NotifierNotifications(BackgroundSender):
         super().__init__(store, **options)
         self.public_url = public_url.rstrip("/")
         self.smtp = smtp
+        #: Per notice, set once the first attempts at telling its latest change are over: the next
+        #: change waits for it, so a notifier is told a notice's changes in the order they happened
+        #: (retries after a failed attempt do not hold later changes back).
+        self._told: dict[str, asyncio.Event] = {}
         store.on_step = self.schedule
         store.check_notify = self.check
 
@@ -162,13 +166,25 @@ class NotifierNotifications(BackgroundSender):
         return {str(k): str(v) for k, v in notify.items()} if isinstance(notify, dict) else None
 
     async def _deliver(self, change: Change) -> None:
+        before = self._told.get(change.notice_id)  # tasks start in the order changes were scheduled
+        told = self._told[change.notice_id] = asyncio.Event()
         try:
+            if before is not None:
+                await before.wait()
             wanted = await self.preference(change.notice_id)
             if not wanted:
                 return
+            firsts = [len(wanted)]
+
+            def first_over() -> None:
+                firsts[0] -= 1
+                if firsts[0] == 0:
+                    told.set()
+
             # Each channel to its end, even when the other fails: `drain` waits for this task alone.
             outcomes = await asyncio.gather(
-                *(self._channel(change, channel) for channel in sorted(wanted)), return_exceptions=True
+                *(self._channel(change, channel, first_over=first_over) for channel in sorted(wanted)),
+                return_exceptions=True,
             )
             for outcome in outcomes:
                 if isinstance(outcome, asyncio.CancelledError):
@@ -180,8 +196,29 @@ class NotifierNotifications(BackgroundSender):
             raise
         except Exception as exc:  # never the server's problem; never the addresses in the log
             log.warning("notifying the notifier of %s failed: %s", change.notice_id, type(exc).__name__)
+        finally:
+            told.set()  # whatever happened, the next change is not held back
+            if self._told.get(change.notice_id) is told:
+                del self._told[change.notice_id]
 
-    async def _channel(self, change: Change, channel: str, first: int = 1) -> None:
+    async def _channel(
+        self, change: Change, channel: str, first: int = 1, first_over: Callable[[], None] | None = None
+    ) -> None:
+        over = [first_over is None]
+
+        def once() -> None:
+            if not over[0] and first_over is not None:
+                over[0] = True
+                first_over()
+
+        try:
+            await self._attempts(change, channel, first, once)
+        finally:
+            once()  # if not already: an error, or an erasure before the first attempt
+
+    async def _attempts(
+        self, change: Change, channel: str, first: int, first_over: Callable[[], None]
+    ) -> None:
         for attempt in range(first, self.policy.max_attempts + 1):
             wanted = await self.preference(change.notice_id)  # erased meanwhile: stop
             address = wanted.get(channel) if wanted else None
@@ -202,6 +239,7 @@ class NotifierNotifications(BackgroundSender):
                 code=code,
                 outcome=outcome,
             )
+            first_over()  # the next change of the notice may be told now
             if outcome in FINAL:
                 return
             log.info("notifier %s for %s: attempt %d %s", channel, change.notice_id, attempt, outcome)

@@ -193,6 +193,33 @@ async def test_every_change_of_state_is_told_by_signed_webhook_and_by_email(
     )
 
 
+async def test_a_slow_first_telling_does_not_let_a_later_change_overtake_it(
+    registry: Registry,
+    notifier: keys.SigningKey,
+    operator: keys.SigningKey,
+    hooks: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The notifier is told a notice's changes in the order they happened, even when telling one
+    takes longer than the next change takes to come (a slow receiver, made slow here)."""
+    notifications = registry.state.notifications
+    assert notifications is not None
+    original = notifications._webhook
+
+    async def slow_for_acknowledged(url: str, change: Any) -> Any:
+        if change.state == "acknowledged":
+            await asyncio.sleep(0.5)  # meanwhile "actioned" and "closed" are logged and scheduled
+        return await original(url, change)
+
+    monkeypatch.setattr(notifications, "_webhook", slow_for_acknowledged)
+    notice_id = await _file(registry, notifier, operator.did, {"webhook": _hook(hooks)})
+    await registry.drain()
+    for action in ("acknowledge", "action", "close"):
+        await _step(registry, operator, notice_id, action)
+    await registry.drain()
+    assert [post["state"] for post in _notifier_posts(hooks)] == ["acknowledged", "actioned", "closed"]
+
+
 async def test_an_english_notice_gets_english_mail_and_no_language_gets_both(
     registry: Registry, notifier: keys.SigningKey, operator: keys.SigningKey, mailbox: Mailbox
 ) -> None:
