@@ -11,14 +11,13 @@ current size, so a path naming another M answers 404 `not-found` (read the point
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.state import RegistryState
 from registry.errors import InvalidParameter, NotFound
+from registry.snapshot_file import tree_size_of
 
 MEDIA_TYPE = "application/vnd.kotowari.snapshot"
 
@@ -41,17 +40,11 @@ def _size(text: str) -> int:
     return int(text)
 
 
-def _tree_size(snapshot: bytes) -> int:
-    """The tree size a full snapshot's header names (registry.snapshot's framing)."""
-    length = int.from_bytes(snapshot[8:12], "big")
-    return int(json.loads(snapshot[12 : 12 + length])["tree_size"])
-
-
 async def _current(request: Request, size: int) -> bytes:
     """The full snapshot if the registry is at tree size `size`, else 404."""
     state: RegistryState = request.app.state.registry
     body = await state.snapshots.full()
-    current = _tree_size(body)
+    current = tree_size_of(body)
     if size != current:
         raise NotFound(
             f"this registry's snapshot is at tree size {current}, not {size}: see /v1/snapshots/latest"
@@ -61,7 +54,7 @@ async def _current(request: Request, size: int) -> bytes:
 
 async def latest_pointer(request: Request) -> Response:
     state: RegistryState = request.app.state.registry
-    size = _tree_size(await state.snapshots.full())
+    size = tree_size_of(await state.snapshots.full())
     pointer = {
         "tree_size": size,
         "snapshot": f"/v1/snapshots/full/{size}",
@@ -83,16 +76,11 @@ async def delta_between(request: Request) -> Response:
     state: RegistryState = request.app.state.registry
     await _current(request, second)
     body = await state.snapshots.delta(first)
-    if _delta_size(body) != second:  # the log grew between the two reads
+    if tree_size_of(body) != second:  # the log grew between the two reads
         raise NotFound(
             f"this registry's snapshot is no longer at tree size {second}: see /v1/snapshots/latest"
         )
     return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
-
-
-def _delta_size(delta: bytes) -> int:
-    length = int.from_bytes(delta[8:12], "big")
-    return int(json.loads(delta[12 : 12 + length])["state"]["tree_size"])
 
 
 SNAPSHOT_ROUTES = [

@@ -31,6 +31,7 @@ __all__ = [
     "encode_full",
     "read_delta",
     "read_full",
+    "tree_size_of",
 ]
 
 FULL_MAGIC: Final = b"KTWSNAP1"
@@ -236,6 +237,17 @@ def encode_delta(
 
 
 # ---------------------------------------------------------------- decoding
+
+
+def tree_size_of(raw: bytes | memoryview) -> int:
+    """The tree size a full snapshot or a delta names in its header, read without verifying or
+    unpacking anything else (what the registry's snapshot paths compare with the one asked for)."""
+    magic = bytes(memoryview(raw)[:8])
+    header, _ = _unframe(raw, magic)
+    try:
+        return int((header["state"] if magic == DELTA_MAGIC else header)["tree_size"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidSnapshot("header: no tree size") from None
 
 
 def _unframe(raw: bytes | memoryview, magic: bytes) -> tuple[dict[str, Any], memoryview]:

@@ -8,6 +8,8 @@ import pytest
 
 import keys
 from registry.snapshot import apply_delta, encode_full, read_delta, read_full
+from registry.snapshot_data import InvalidSnapshot
+from registry.snapshot_file import tree_size_of
 from tests.api.test_claims_api import assert_problem
 from tests.api.test_snapshot_api import filed
 from tests.conftest import Clock
@@ -73,3 +75,28 @@ async def test_since_in_the_query_is_unchanged(
     delta = read_delta((await api.get("/v1/snapshot", params={"since": 0})).content)
     assert (delta.since, delta.state.tree_size) == (0, 1)
     assert_problem(await api.get("/v1/snapshot", params={"since": "x"}), 400, "invalid-parameter")
+
+
+def framed(magic: bytes, header: bytes) -> bytes:
+    return magic + len(header).to_bytes(4, "big") + header
+
+
+@pytest.mark.parametrize(
+    ("raw", "said"),
+    [
+        (b"junk", "bad magic"),
+        (b"KTWSNAP1" + (99).to_bytes(4, "big") + b"{}", "truncated header"),
+        (framed(b"KTWSNAP1", b"[]"), "not a JSON object"),
+        (framed(b"KTWSNAP1", b"{}"), "no tree size"),
+        (framed(b"KTWDLTA1", b'{"tree_size":3}'), "no tree size"),  # a delta's is in its state
+        (framed(b"KTWSNAP1", b'{"tree_size":"x"}'), "no tree size"),
+    ],
+)
+def test_a_header_without_a_tree_size_is_refused(raw: bytes, said: str) -> None:
+    with pytest.raises(InvalidSnapshot, match=said):
+        tree_size_of(raw)
+
+
+def test_the_tree_size_is_read_from_either_kind_of_header() -> None:
+    assert tree_size_of(framed(b"KTWSNAP1", b'{"tree_size":7}')) == 7
+    assert tree_size_of(framed(b"KTWDLTA1", b'{"state":{"tree_size":9}}')) == 9
